@@ -1,0 +1,115 @@
+"""CMRC 2018 (trial split) as an open-domain retrieval + QA benchmark through the normal build.
+
+Cui et al., A Span-Extraction Dataset for Chinese Machine Reading Comprehension, EMNLP 2019
+(CC BY-SA 4.0). Every article becomes one Markdown document (title as ``#``, paragraphs as
+sections); every question searches the whole index. A passage is relevant when it comes
+from the question's article and contains a gold answer span (NFKC, whitespace removed).
+
+    python benchmarks/bench_cmrc2018.py [--data ../shared/bench/cmrc2018/cmrc2018_trial.json]
+        [--workdir .cache/cmrc2018] [--limit N] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from unionqa import Index
+from unionqa.evaluation import percentile, retrieval_metrics
+from unionqa.text import squash
+
+_MARKER = re.compile(r"\[\d+\]")
+
+
+def write_corpus(data_path: Path, folder: Path) -> list[dict]:
+    data = json.loads(data_path.read_text(encoding="utf-8"))["data"]
+    folder.mkdir(parents=True, exist_ok=True)
+    questions = []
+    for art in data:
+        name = f"{art['id']}.md"
+        body = [f"# {art['title']}", ""]
+        for p in art["paragraphs"]:
+            body += [p["context"].strip(), ""]
+            for qa in p["qas"]:
+                questions.append({"doc": name, "question": qa["question"],
+                                  "answers": sorted({a["text"] for a in qa["answers"]})})
+        target = folder / name
+        text = "\n".join(body)
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
+    return questions
+
+
+def relevant(hit, q: dict) -> bool:
+    if hit.doc_id != q["doc"]:
+        return False
+    t = squash(hit.text)
+    return any(squash(a) in t for a in q["answers"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default="../shared/bench/cmrc2018/cmrc2018_trial.json")
+    ap.add_argument("--workdir", default=".cache/cmrc2018")
+    ap.add_argument("--limit", type=int, default=0, help="only the first N questions")
+    ap.add_argument("--no-answers", action="store_true")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    work = Path(args.workdir)
+    questions = write_corpus(Path(args.data), work / "docs")
+    if args.limit:
+        questions = questions[:args.limit]
+    t = time.perf_counter()
+    ix = Index.build([work / "docs"], work / "index")  # reuses vectors of unchanged chunks
+    build_s = time.perf_counter() - t
+    report: dict = {"questions": len(questions), "chunks": len(ix.chunks), "build_seconds": round(build_s, 1),
+                    "retrieval": {}, "latency_ms": {}}
+    for mode in ("hybrid", "dense", "lexical"):
+        ranks = []
+        times = []
+        for q in questions:
+            t = time.perf_counter()
+            hits = ix.search(q["question"], top_k=10, mode=mode)
+            times.append((time.perf_counter() - t) * 1000)
+            ranks.append(next((i for i, h in enumerate(hits, 1) if relevant(h, q)), None))
+        report["retrieval"][mode] = retrieval_metrics(ranks)
+        report["latency_ms"][mode] = {"p50": percentile(times, 50), "p95": percentile(times, 95)}
+    if not args.no_answers:
+        ok = 0
+        abstained = 0
+        by_type: dict[str, list[bool]] = defaultdict(list)
+        from unionqa.answer import question_type
+
+        for q in questions:
+            ans = ix.ask(q["question"])
+            text = squash(_MARKER.sub("", ans.text))
+            good = (not ans.abstained and any(squash(a) in text for a in q["answers"])
+                    and any(relevant(c, q) for c in ans.citations))
+            ok += good
+            abstained += ans.abstained
+            by_type[question_type(q["question"])].append(good)
+        report["answers"] = {"accuracy": ok / len(questions), "abstained": abstained,
+                             "by_question_type": {k: {"n": len(v), "accuracy": sum(v) / len(v)} for k, v in by_type.items()}}
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return 0
+    print(f"CMRC 2018 trial: {report['questions']} questions, {report['chunks']} chunks, build {build_s:.0f}s")
+    print("mode      hit@1  hit@5  hit@10 MRR@10  p50ms")
+    for mode, m in report["retrieval"].items():
+        print(f"{mode:8s}  {m['hit@1']:.3f}  {m['hit@5']:.3f}  {m['hit@10']:.3f}  {m['mrr@10']:.3f}  "
+              f"{report['latency_ms'][mode]['p50']:.1f}")
+    if "answers" in report:
+        a = report["answers"]
+        print(f"answers: accuracy {a['accuracy']:.3f}, abstained {a['abstained']}")
+        for k, v in sorted(a["by_question_type"].items()):
+            print(f"  {k:8s} {v['accuracy']:.3f} (n={v['n']})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

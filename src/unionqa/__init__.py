@@ -1,0 +1,34 @@
+"""UnionQA: question answering over Chinese trade-union documents with cited passages."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .errors import (
+    BuildLockedError,
+    DocumentError,
+    EmptyCorpusError,
+    IndexFormatError,
+    ModelUnavailableError,
+    QueryError,
+    UnionQAError,
+)
+from .index import Index
+from .types import Answer, Chunk, Document, Hit, SupportSentence
+
+__all__ = [
+    "Answer",
+    "BuildLockedError",
+    "Chunk",
+    "Document",
+    "DocumentError",
+    "EmptyCorpusError",
+    "Hit",
+    "Index",
+    "IndexFormatError",
+    "ModelUnavailableError",
+    "QueryError",
+    "SupportSentence",
+    "UnionQAError",
+    "__version__",
+]

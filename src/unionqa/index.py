@@ -1,0 +1,369 @@
+"""The Index facade: build, load, search and ask over one index directory."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .chunking import chunk_document
+from .config import DEFAULT_MODEL, FORMAT_VERSION, ChunkingConfig, RetrievalConfig
+from .documents import iter_source_files, read_document
+from .embedding import Embedder, load_embedder
+from .errors import DocumentError, EmptyCorpusError, IndexFormatError
+from .lexical import LexicalIndex
+from .retrieval import HybridRetriever
+from .storage import (build_lock, cleanup, current_generation, new_generation, publish, read_manifest,
+                      write_manifest)
+from .text import split_sentences
+from .tokenize import JiebaTokenizer, Tokenizer
+from .types import Answer, Chunk, Document, Hit
+from .vector import VectorIndex
+
+Progress = Callable[[str, int, int], None]
+
+
+def index_text(chunk: Chunk) -> str:
+    """What gets tokenized and embedded: the headings below the document title, then the text."""
+    if chunk.kind != "body":
+        # captions, bylines and mastheads are indexed on their own words: inheriting the
+        # article's headings would let these short chunks outrank the article's paragraphs
+        return chunk.text
+    head = chunk.heading
+    return f"{head}\n{chunk.text}" if head else chunk.text
+
+
+def embedding_units(chunk: Chunk) -> list[str]:
+    """Texts embedded for a chunk: the whole chunk, plus two-sentence windows when it has more
+    than two sentences (each prefixed with the section title so it keeps its context)."""
+    units = [index_text(chunk)]
+    if chunk.kind != "body":
+        return units
+    sents = [chunk.text[a:b].strip() for a, b in split_sentences(chunk.text)]
+    if len(sents) <= 2:
+        return units
+    section = chunk.breadcrumb[-1] if len(chunk.breadcrumb) > 1 else ""
+    for j in range(len(sents) - 1):
+        window = "".join(sents[j:j + 2])
+        units.append(f"{section}：{window}" if section else window)
+    return units
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+class Index:
+    """One searchable index: chunks in row order, BM25, FAISS, and the model that made it.
+
+    Build with :meth:`build`, open with :meth:`load`; :meth:`search` and :meth:`ask` are
+    thread-safe. The embedding model is loaded lazily, once per process.
+    """
+
+    def __init__(self, index_dir: Path, manifest: dict[str, Any], chunks: list[Chunk], documents: dict[str, dict[str, Any]],
+                 lexical: LexicalIndex, vector: VectorIndex, tokenizer: Tokenizer, embedder: Embedder | None = None,
+                 generation: Path | None = None, retrieval: RetrievalConfig | None = None) -> None:
+        self.index_dir = index_dir
+        self.generation = generation or index_dir
+        self.manifest = manifest
+        self.chunks = chunks
+        self.documents = documents
+        self.lexical = lexical
+        self.vector = vector
+        self.tokenizer = tokenizer
+        self._embedder = embedder
+        self._embedder_lock = threading.Lock()
+        self.retriever = HybridRetriever(chunks, lexical, vector, tokenizer, self._embed_query, retrieval)
+        self._by_id = {c.chunk_id: i for i, c in enumerate(chunks)}
+
+    # ---- model -------------------------------------------------------------------------
+    @property
+    def model_name(self) -> str:
+        return str(self.manifest["model"]["name"])
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            with self._embedder_lock:
+                if self._embedder is None:
+                    self._embedder = load_embedder(self.model_name)
+        return self._embedder
+
+    def _embed_query(self, text: str) -> np.ndarray:
+        return self.embedder.embed_query(text)
+
+    # ---- build -------------------------------------------------------------------------
+    @classmethod
+    def build(cls, sources: Sequence[str | Path], index_dir: str | Path, *, model: str | None = None,
+              embedder: Embedder | None = None, chunking: ChunkingConfig | None = None,
+              progress: Progress | None = None, skip_bad: bool = False, wait_for_lock: bool = False,
+              warn: Callable[[str], None] | None = None, _hook: Callable[[str], None] | None = None) -> Index:
+        """Read ``sources`` (files and folders of .txt/.md), build, and publish atomically to ``index_dir``.
+
+        Vectors of chunks whose indexed text is unchanged since the live generation (same
+        model) are reused instead of re-embedded. Raises DocumentError for an undecodable file
+        (unless ``skip_bad``), EmptyCorpusError when nothing indexable is left.
+        """
+        index_dir = Path(index_dir)
+        chunking = chunking or ChunkingConfig()
+        warn = warn or (lambda msg: None)
+        hook = _hook or (lambda stage: None)
+        timings: dict[str, float] = {}
+        with build_lock(index_dir, wait=wait_for_lock):
+            t0 = time.perf_counter()
+            files = iter_source_files(list(sources))
+            docs: list[Document] = []
+            seen_hash: dict[str, str] = {}
+            skipped: list[str] = []
+            used_ids: set[str] = set()
+            for i, f in enumerate(files):
+                try:
+                    doc_id = f.name if f.name not in used_ids else str(f)
+                    d = read_document(f, doc_id=doc_id)
+                except DocumentError as e:
+                    if not skip_bad:
+                        raise
+                    skipped.append(str(e))
+                    warn(f"skipped: {e}")
+                    continue
+                if not d.text.strip():
+                    warn(f"skipped: {f}: empty file")
+                    continue
+                if d.sha256 in seen_hash:
+                    warn(f"skipped: {f}: same content as {seen_hash[d.sha256]}")
+                    continue
+                seen_hash[d.sha256] = d.doc_id
+                used_ids.add(d.doc_id)
+                docs.append(d)
+                if progress:
+                    progress("read", i + 1, len(files))
+            if not docs:
+                raise EmptyCorpusError("no indexable text in the sources (all files empty, duplicate or unreadable)")
+            timings["read"] = time.perf_counter() - t0
+
+            t = time.perf_counter()
+            chunks = [c for d in docs for c in chunk_document(d, chunking)]
+            if not chunks:
+                raise EmptyCorpusError("the sources contain no text to index")
+            timings["chunk"] = time.perf_counter() - t
+            hook("chunked")
+
+            t = time.perf_counter()
+            tokenizer = JiebaTokenizer()
+            texts = [index_text(c) for c in chunks]
+            tokens = []
+            for i, tx in enumerate(texts):
+                tokens.append(tokenizer.tokenize(tx))
+                if progress and (i % 50 == 0 or i == len(texts) - 1):
+                    progress("tokenize", i + 1, len(texts))
+            lexical = LexicalIndex.build(tokens)
+            timings["tokenize"] = time.perf_counter() - t
+
+            t = time.perf_counter()
+            emb = embedder or load_embedder(model)
+            reuse = cls._previous_vectors(index_dir, emb.name)
+            units: list[str] = []
+            owner_list: list[int] = []
+            for row, c in enumerate(chunks):
+                for u in embedding_units(c):
+                    units.append(u)
+                    owner_list.append(row)
+            owners = np.asarray(owner_list, dtype=np.int64)
+            vectors = np.zeros((len(units), emb.dim), dtype=np.float32)
+            todo = [i for i, tx in enumerate(units) if _text_key(tx) not in reuse]
+            for i, tx in enumerate(units):
+                v = reuse.get(_text_key(tx))
+                if v is not None:
+                    vectors[i] = v
+            done = 0
+
+            def tick(n: int) -> None:
+                nonlocal done
+                done += n
+                if progress:
+                    progress("embed", done, len(todo))
+
+            if todo:
+                vectors[todo] = emb.embed_documents([units[i] for i in todo], progress=tick)
+            elif progress:
+                progress("embed", 0, 0)
+            timings["embed"] = time.perf_counter() - t
+            hook("embedded")
+
+            t = time.perf_counter()
+            vector = VectorIndex.build(vectors, owners)
+            timings["index"] = time.perf_counter() - t
+
+            t = time.perf_counter()
+            gen = new_generation(index_dir)
+            documents = {d.doc_id: {"doc_id": d.doc_id, "title": d.title, "path": d.path, "sha256": d.sha256,
+                                    "encoding": d.encoding, "articles": d.articles, "text": d.text} for d in docs}
+            files_written = cls._write_files(gen, chunks, documents, lexical, vector, hook)
+            corpus = hashlib.sha256("".join(sorted(d.sha256 for d in docs)).encode()).hexdigest()
+            manifest = {
+                "format_version": FORMAT_VERSION,
+                "writer": f"unionqa {__version__}",
+                "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "model": {"name": emb.name, "dim": emb.dim},
+                "tokenizer": {"name": tokenizer.name, "dictionary_sha256": tokenizer.dictionary_hash},
+                "chunking": chunking.as_dict(),
+                "counts": {"documents": len(docs), "articles": sum(len(d.articles) for d in docs),
+                           "chunks": len(chunks), "vocabulary": len(lexical.vocab),
+                           "vector_units": len(units), "embedded": len(todo),
+                           "reused_vectors": len(units) - len(todo)},
+                "corpus_sha256": corpus,
+                "skipped": skipped,
+            }
+            write_manifest(gen, manifest, files_written)
+            hook("written")
+            timings["write"] = time.perf_counter() - t
+            final = publish(index_dir, gen)
+            cleanup(index_dir)
+            manifest["timings"] = timings
+        ix = cls(index_dir, manifest, chunks, documents, lexical, vector, tokenizer, emb, generation=final)
+        return ix
+
+    @staticmethod
+    def _previous_vectors(index_dir: Path, model_name: str) -> dict[str, np.ndarray]:
+        """Vectors of the live generation keyed by indexed-text hash, when it used the same model."""
+        try:
+            gen = current_generation(index_dir, missing_ok=True)
+            if gen is None:
+                return {}
+            manifest = read_manifest(gen, verify=True)
+            if manifest.get("model", {}).get("name") != model_name:
+                return {}
+            chunks = _read_chunks(gen / "chunks.jsonl")
+            vecs = VectorIndex.load(gen).vectors()
+            units = [u for c in chunks for u in embedding_units(c)]
+            if len(units) != len(vecs):
+                return {}
+        except Exception:  # noqa: BLE001 - a damaged old index just means no reuse
+            return {}
+        return {_text_key(u): vecs[i] for i, u in enumerate(units)}
+
+    @staticmethod
+    def _write_files(gen: Path, chunks: list[Chunk], documents: dict[str, dict[str, Any]], lexical: LexicalIndex,
+                     vector: VectorIndex, hook: Callable[[str], None]) -> list[str]:
+        with open(gen / "chunks.jsonl", "w", encoding="utf-8") as f:
+            for c in chunks:
+                f.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
+        hook("wrote chunks.jsonl")
+        with open(gen / "documents.jsonl", "w", encoding="utf-8") as f:
+            for d in documents.values():
+                f.write(json.dumps(d, ensure_ascii=False) + "\n")
+        hook("wrote documents.jsonl")
+        files = ["chunks.jsonl", "documents.jsonl"]
+        files += lexical.save(gen)
+        hook("wrote lexical")
+        files += vector.save(gen)
+        hook("wrote vectors")
+        return files
+
+    # ---- load --------------------------------------------------------------------------
+    @classmethod
+    def load(cls, index_dir: str | Path, *, embedder: Embedder | None = None, verify: bool = True,
+             retrieval: RetrievalConfig | None = None) -> Index:
+        """Open the live generation of ``index_dir``, checking manifest, checksums and compatibility."""
+        index_dir = Path(index_dir)
+        if not index_dir.exists():
+            raise IndexFormatError(f"{index_dir}: no such index directory (build one with `unionqa build`)")
+        for attempt in range(3):
+            gen = current_generation(index_dir)
+            try:
+                return cls._load_generation(index_dir, gen, embedder, verify, retrieval)  # type: ignore[arg-type]
+            except IndexFormatError:
+                # a build may have switched CURRENT and removed this generation while we read it
+                if attempt == 2 or gen is None or gen.exists() and current_generation(index_dir) == gen:
+                    raise
+        raise AssertionError("unreachable")
+
+    @classmethod
+    def _load_generation(cls, index_dir: Path, gen: Path, embedder: Embedder | None, verify: bool,
+                         retrieval: RetrievalConfig | None) -> Index:
+        assert gen is not None
+        manifest = read_manifest(gen, verify=verify)
+        tokenizer = JiebaTokenizer()
+        tok = manifest.get("tokenizer", {})
+        if tok.get("name") != tokenizer.name or tok.get("dictionary_sha256") != tokenizer.dictionary_hash:
+            raise IndexFormatError(f"{gen}: built with a different tokenizer or dictionary; rebuild the index")
+        model = manifest.get("model", {})
+        if embedder is not None and (embedder.name != model.get("name") or embedder.dim != model.get("dim")):
+            raise IndexFormatError(
+                f"{gen}: built with model {model.get('name')} ({model.get('dim')}d), not {embedder.name} ({embedder.dim}d); "
+                "rebuild the index with this model")
+        try:
+            chunks = _read_chunks(gen / "chunks.jsonl")
+            documents = {}
+            with open(gen / "documents.jsonl", encoding="utf-8") as f:
+                for line in f:
+                    d = json.loads(line)
+                    documents[d["doc_id"]] = d
+            lexical = LexicalIndex.load(gen)
+            vector = VectorIndex.load(gen)
+        except (ValueError, KeyError, OSError, RuntimeError) as e:
+            raise IndexFormatError(f"{gen}: damaged ({type(e).__name__}); rebuild the index") from None
+        if not (len(chunks) == lexical.n_docs == len(vector) == manifest["counts"]["chunks"]):
+            raise IndexFormatError(f"{gen}: chunk, BM25 and vector counts disagree; rebuild the index")
+        if vector.dim != model.get("dim"):
+            raise IndexFormatError(f"{gen}: vectors are {vector.dim}d but the manifest says {model.get('dim')}d; rebuild")
+        return cls(index_dir, manifest, chunks, documents, lexical, vector, tokenizer, embedder, generation=gen,
+                   retrieval=retrieval)
+
+    # ---- query -------------------------------------------------------------------------
+    def search(self, query: str, top_k: int = 5, mode: str = "hybrid", doc_ids: Sequence[str] | None = None) -> list[Hit]:
+        """Passages for ``query``, best first. ``mode``: hybrid (default), dense or lexical.
+
+        Raises QueryError for an empty query, a bad mode, ``top_k`` < 1 or not an integer, or an
+        unknown ``doc_ids`` entry. ``top_k`` above the index size returns every match there is.
+        """
+        return self.retriever.search(query, top_k=top_k, mode=mode, doc_ids=doc_ids)
+
+    def ask(self, question: str, top_k: int = 5, mode: str = "hybrid", doc_ids: Sequence[str] | None = None,
+            use_llm: bool | None = None) -> Answer:
+        """Answer ``question`` from the documents with cited sentences, or abstain."""
+        from .answer import answer_question
+
+        return answer_question(self, question, top_k=top_k, mode=mode, doc_ids=doc_ids, use_llm=use_llm)
+
+    def chunk(self, chunk_id: str) -> Chunk:
+        return self.chunks[self._by_id[chunk_id]]
+
+    def context(self, chunk_id: str, margin: int = 400) -> tuple[str, str, str]:
+        """The source text around a chunk: (before, chunk source, after)."""
+        c = self.chunk(chunk_id)
+        text = self.documents[c.doc_id]["text"]
+        a, b = c.span
+        return text[max(0, a - margin):a], text[a:b], text[b:b + margin]
+
+    def info(self) -> dict[str, Any]:
+        m = self.manifest
+        return {
+            "index_dir": str(self.index_dir), "generation": self.generation.name,
+            "format_version": m["format_version"], "writer": m.get("writer"), "created_at": m.get("created_at"),
+            "model": m["model"]["name"], "dim": m["model"]["dim"], "tokenizer": m["tokenizer"]["name"],
+            "documents": m["counts"]["documents"], "articles": m["counts"]["articles"], "chunks": m["counts"]["chunks"],
+            "vocabulary": m["counts"]["vocabulary"], "chunking": m["chunking"],
+            "doc_ids": sorted(self.documents),
+        }
+
+
+def _read_chunks(path: Path) -> list[Chunk]:
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            out.append(Chunk(d["chunk_id"], d["doc_id"], tuple(d["breadcrumb"]), d["text"], tuple(d["span"]),
+                             d.get("kind", "body")))
+    return out
+
+
+__all__ = ["DEFAULT_MODEL", "Index"]

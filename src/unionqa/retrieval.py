@@ -1,0 +1,165 @@
+"""Hybrid retrieval: validate and normalize the query, over-fetch from BM25 and FAISS, fuse, build Hits."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from .config import MAX_QUERY_CHARS, RetrievalConfig
+from .errors import QueryError
+from .fusion import rrf
+from .lexical import LexicalIndex
+from .text import cjk_ratio, clean_text, normalize_for_match, split_sentences
+from .tokenize import Tokenizer, load_stopwords
+from .translate import expand_english
+from .types import Chunk, Hit
+from .vector import VectorIndex
+
+MODES = ("hybrid", "dense", "lexical")
+_t2s = None
+_t2s_lock = threading.Lock()
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → Simplified Chinese with OpenCC (t2s); Simplified text passes unchanged."""
+    global _t2s
+    if _t2s is None:
+        with _t2s_lock:
+            if _t2s is None:
+                import opencc
+
+                _t2s = opencc.OpenCC("t2s")
+    return _t2s.convert(text)
+
+
+def prepare_query(query: object) -> str:
+    """Clean, cap (MAX_QUERY_CHARS) and convert a query to Simplified; empty → QueryError."""
+    if not isinstance(query, str):
+        raise QueryError("the question must be text")
+    q = " ".join(clean_text(query).split())
+    if not q:
+        raise QueryError("empty question: type a question about the documents")
+    return to_simplified(q[:MAX_QUERY_CHARS])
+
+
+def check_top_k(top_k: object, limit: int) -> int:
+    """top_k must be a positive integer; values above the index size are clamped to it."""
+    if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)):
+        raise QueryError(f"top_k must be a positive integer, not {top_k!r}")
+    if top_k < 1:
+        raise QueryError(f"top_k must be at least 1, not {top_k}")
+    return int(min(top_k, max(limit, 0)))
+
+
+class HybridRetriever:
+    """Searches one loaded index; safe to call from many threads at once."""
+
+    def __init__(self, chunks: Sequence[Chunk], lexical: LexicalIndex, vector: VectorIndex, tokenizer: Tokenizer,
+                 embed_query: Callable[[str], np.ndarray], config: RetrievalConfig | None = None) -> None:
+        self.chunks = chunks
+        self.lexical = lexical
+        self.vector = vector
+        self.tokenizer = tokenizer
+        self.embed_query = embed_query
+        self.config = config or RetrievalConfig()
+        self._stopwords = load_stopwords()
+        self._sentence_cache: dict[int, list[str]] = {}
+        self._doc_rows: dict[str, np.ndarray] = {}
+        for i, c in enumerate(chunks):
+            self._doc_rows.setdefault(c.doc_id, [])  # type: ignore[arg-type]
+            self._doc_rows[c.doc_id].append(i)  # type: ignore[attr-defined]
+        self._doc_rows = {d: np.asarray(r, dtype=np.int64) for d, r in self._doc_rows.items()}
+
+    def _rows_for(self, doc_ids: Sequence[str] | None) -> np.ndarray | None:
+        if doc_ids is None:
+            return None
+        if isinstance(doc_ids, str):
+            doc_ids = [doc_ids]
+        unknown = [d for d in doc_ids if d not in self._doc_rows]
+        if unknown:
+            raise QueryError(f"unknown document(s): {', '.join(map(str, unknown))}")
+        if not doc_ids:
+            return np.zeros(0, dtype=np.int64)
+        return np.sort(np.concatenate([self._doc_rows[d] for d in doc_ids]))
+
+    def _sentences(self, row: int) -> list[str]:
+        cached = self._sentence_cache.get(row)
+        if cached is None:
+            text = self.chunks[row].text
+            cached = [normalize_for_match(text[a:b]) for a, b in split_sentences(text)]
+            if len(self._sentence_cache) > 50_000:
+                self._sentence_cache.clear()
+            self._sentence_cache[row] = cached
+        return cached
+
+    def proximity(self, row: int, tokens: Sequence[str]) -> float:
+        """Largest share of the query's IDF mass that one sentence of the chunk contains."""
+        idf = {t: float(self.lexical.idf[self.lexical.vocab[t]]) for t in set(tokens) if t in self.lexical.vocab}
+        total = sum(idf.values())
+        if total <= 0:
+            return 0.0
+        best = 0.0
+        for sent in self._sentences(row):
+            best = max(best, sum(v for t, v in idf.items() if t in sent))
+        return best / total
+
+    def _rerank(self, fused: list[tuple[int, float]], tokens: Sequence[str], cfg: RetrievalConfig) -> list[tuple[int, float]]:
+        head, tail = fused[:cfg.rerank_depth], fused[cfg.rerank_depth:]
+        top = head[0][1] or 1.0
+        rescored = [(row, s / top + cfg.proximity_weight * self.proximity(row, tokens)) for row, s in head]
+        rescored.sort(key=lambda x: (-x[1], x[0]))
+        floor = rescored[-1][1] if rescored else 0.0
+        # anything beyond the re-ranked head keeps its order, below the head
+        return rescored + [(row, min(floor, s / top) - 1.0) for row, s in tail]
+
+    def search(self, query: str, top_k: int = 5, mode: str = "hybrid", doc_ids: Sequence[str] | None = None,
+               fetch_k: int | None = None) -> list[Hit]:
+        if mode not in MODES:
+            raise QueryError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        q = prepare_query(query)
+        k = check_top_k(top_k, len(self.chunks))
+        rows = self._rows_for(doc_ids)
+        tokens = self.tokenizer.tokenize(q)
+        english = cjk_ratio(q) < 0.3
+        if english and tokens:
+            tokens = tokens + expand_english(q, self.lexical.vocab, self._stopwords)
+        if not tokens or k == 0:
+            return []  # only punctuation / stop words: nothing can honestly match
+        cfg = self.config
+        depth = max(fetch_k or cfg.fetch_k, k)
+        lex: list[tuple[int, float]] = []
+        dense: list[tuple[int, float]] = []
+        if mode in ("hybrid", "lexical"):
+            mask = None
+            if rows is not None:
+                mask = np.zeros(len(self.chunks), dtype=bool)
+                mask[rows] = True
+            lex = self.lexical.top(tokens, depth, mask)
+        if mode in ("hybrid", "dense"):
+            dense = self.vector.top(self.embed_query(q), depth, rows)
+        if mode == "lexical":
+            fused = lex
+        elif mode == "dense":
+            fused = dense
+        else:
+            wl = cfg.non_cjk_lexical_weight if english else cfg.lexical_weight
+            fused = rrf([lex, dense], [wl, cfg.dense_weight], cfg.rrf_k)
+            if cfg.proximity_weight and fused:
+                fused = self._rerank(fused, tokens, cfg)
+        lex_rank = {r: (i, s) for i, (r, s) in enumerate(lex, start=1)}
+        dense_rank = {r: (i, s) for i, (r, s) in enumerate(dense, start=1)}
+        hits = []
+        for rank, (row, score) in enumerate(fused[:k], start=1):
+            c = self.chunks[row]
+            lr = lex_rank.get(row)
+            dr = dense_rank.get(row)
+            hits.append(Hit(
+                chunk_id=c.chunk_id, doc_id=c.doc_id, breadcrumb=c.breadcrumb, text=c.text, span=c.span,
+                score=float(score), rank=rank,
+                lexical_rank=lr[0] if lr else None, lexical_score=lr[1] if lr else None,
+                dense_rank=dr[0] if dr else None, dense_score=dr[1] if dr else None,
+                kind=c.kind, matched_terms=tuple(self.lexical.terms_in(row, tokens)),
+            ))
+        return hits

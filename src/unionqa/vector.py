@@ -1,0 +1,97 @@
+"""Dense vectors in FAISS: exact inner product (normalized embeddings → cosine)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+class VectorIndex:
+    """A FAISS IndexFlatIP over L2-normalized float32 vectors of retrieval units.
+
+    A chunk is embedded as a whole and, when it has several sentences, also as windows
+    of two sentences (prefixed with the section title): a fact stated in one sentence is
+    found by its window even when the rest of the chunk is about something else.
+    ``owners[u]`` is the chunk row of unit ``u``; a chunk scores the max over its units.
+    """
+
+    def __init__(self, index, owners: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+        self.index = index
+        self.owners = np.asarray(owners, dtype=np.int64)
+        self.n_chunks = int(self.owners.max()) + 1 if len(self.owners) else 0
+        self._units_of: dict[int, np.ndarray] | None = None
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, owners: np.ndarray | None = None) -> VectorIndex:
+        import faiss
+
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        index = faiss.IndexFlatIP(vectors.shape[1])
+        if len(vectors):
+            index.add(vectors)
+        if owners is None:
+            owners = np.arange(len(vectors))
+        return cls(index, owners)
+
+    @property
+    def dim(self) -> int:
+        return int(self.index.d)
+
+    def __len__(self) -> int:
+        """Number of chunks (not units) the index covers."""
+        return self.n_chunks
+
+    @property
+    def n_units(self) -> int:
+        return int(self.index.ntotal)
+
+    def top(self, query: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Best ``k`` chunks as (row, score); ``rows`` restricts the search. FAISS's -1 padding is dropped."""
+        import faiss
+
+        n = self.n_units
+        if n == 0 or k <= 0:
+            return []
+        q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        units_per_chunk = max(1, n // max(1, self.n_chunks))
+        fetch = min(n, k * (units_per_chunk + 2))
+        params = None
+        if rows is not None:
+            if len(rows) == 0:
+                return []
+            unit_ids = np.flatnonzero(np.isin(self.owners, rows))
+            fetch = min(fetch, len(unit_ids))
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.ascontiguousarray(unit_ids, dtype=np.int64)))
+        scores, ids = self.index.search(q, fetch, params=params) if params else self.index.search(q, fetch)
+        best: dict[int, float] = {}
+        for i, s in zip(ids[0], scores[0]):
+            if i < 0:
+                continue
+            row = int(self.owners[i])
+            if row not in best:
+                best[row] = float(s)
+        ranked = sorted(best.items(), key=lambda x: (-x[1], x[0]))
+        return ranked[:k]
+
+    def vectors(self) -> np.ndarray:
+        """All unit vectors in unit order."""
+        n = self.n_units
+        return self.index.reconstruct_n(0, n) if n else np.zeros((0, self.dim), np.float32)
+
+    def save(self, directory: Path) -> list[str]:
+        import faiss
+
+        faiss.write_index(self.index, str(directory / "vectors.faiss"))
+        np.save(directory / "vector_owners.npy", self.owners.astype(np.int64), allow_pickle=False)
+        return ["vectors.faiss", "vector_owners.npy"]
+
+    @classmethod
+    def load(cls, directory: Path) -> VectorIndex:
+        import faiss
+
+        index = faiss.read_index(str(directory / "vectors.faiss"))
+        owners = np.load(directory / "vector_owners.npy", allow_pickle=False)
+        if len(owners) != index.ntotal:
+            raise ValueError("vector_owners.npy does not match vectors.faiss")
+        return cls(index, owners)

@@ -1,0 +1,239 @@
+"""Index build / load / search with the fake embedder: persistence, checks, API contract."""
+
+from __future__ import annotations
+
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+from conftest import FakeEmbedder
+
+from unionqa import Index
+from unionqa.errors import BuildLockedError, EmptyCorpusError, IndexFormatError, QueryError
+from unionqa.storage import build_lock, current_generation
+
+
+def _gen(ix: Index) -> Path:
+    return current_generation(ix.index_dir)  # type: ignore[return-value]
+
+
+def test_save_load_round_trip(tiny_index: Index, fake_embedder: FakeEmbedder) -> None:
+    again = Index.load(tiny_index.index_dir, embedder=fake_embedder)
+    assert [asdict(c) for c in again.chunks] == [asdict(c) for c in tiny_index.chunks]
+    q = "调处了多少宗劳资纠纷"
+    assert again.search(q) == tiny_index.search(q)
+    info = again.info()
+    assert info["documents"] == 3 and info["chunks"] == len(again.chunks) and info["model"] == "fake-bigram-64"
+
+
+def test_chunks_public_records(tiny_index: Index) -> None:
+    c = next(c for c in tiny_index.chunks if "7090宗" in c.text)
+    assert c.doc_id == "a.md" and c.breadcrumb == ("惠州市总工会工作报告", "维权服务")
+    src = tiny_index.documents["a.md"]["text"]
+    assert src[c.span[0]:c.span[1]].startswith("五年来")
+
+
+def test_hit_fields_and_channel_ranks(tiny_index: Index) -> None:
+    hits = tiny_index.search("调处了多少宗劳资纠纷", top_k=3)
+    h = hits[0]
+    assert "7090宗" in h.text and h.rank == 1 and h.lexical_rank == 1 and h.lexical_score > 0
+    assert h.dense_rank is not None and h.score > 0
+    assert "劳资纠纷" in h.matched_terms
+    with pytest.raises(Exception):
+        h.score = 0  # type: ignore[misc]  # frozen
+
+
+def test_modes_and_filters(tiny_index: Index) -> None:
+    for mode in ("hybrid", "dense", "lexical"):
+        assert tiny_index.search("荔枝", mode=mode)
+    hits = tiny_index.search("工会", top_k=10, doc_ids=["c.md"])
+    assert hits and {h.doc_id for h in hits} == {"c.md"}
+    with pytest.raises(QueryError, match="unknown"):
+        tiny_index.search("工会", doc_ids=["nope.md"])
+    with pytest.raises(QueryError, match="mode"):
+        tiny_index.search("工会", mode="fuzzy")
+
+
+def test_top_k_edge_cases(tiny_index: Index) -> None:
+    n = len(tiny_index.chunks)
+    for bad in (0, -1):
+        with pytest.raises(QueryError):
+            tiny_index.search("工会", top_k=bad)
+    for bad in (2.5, "3", True):
+        with pytest.raises(QueryError):
+            tiny_index.search("工会", top_k=bad)  # type: ignore[arg-type]
+    hits = tiny_index.search("工会", top_k=10_000, mode="dense")
+    assert len(hits) == n  # never padded with FAISS -1 rows
+    assert len({h.chunk_id for h in hits}) == n
+    assert all(0 <= tiny_index.chunks.index(tiny_index.chunk(h.chunk_id)) < n for h in hits)
+
+
+def test_empty_and_punctuation_queries(tiny_index: Index) -> None:
+    with pytest.raises(QueryError, match="empty"):
+        tiny_index.search("   ")
+    assert tiny_index.search("？？！！，。") == []
+    assert tiny_index.search("的了吗") == []
+
+
+def test_traditional_query_equals_simplified(tiny_index: Index) -> None:
+    simp = tiny_index.search("调处劳资纠纷多少宗")
+    trad = tiny_index.search("調處勞資糾紛多少宗")
+    assert [h.chunk_id for h in trad] == [h.chunk_id for h in simp]
+
+
+def test_long_query_is_capped(tiny_index: Index) -> None:
+    hits = tiny_index.search("劳资纠纷" * 25_000, top_k=3)
+    assert hits and "7090宗" in hits[0].text
+
+
+def test_concurrent_searches_match_serial(tiny_index: Index) -> None:
+    queries = ["劳资纠纷", "荔枝", "工会林", "劳动模范", "疗休养"] * 8
+    serial = [tiny_index.search(q, top_k=3) for q in queries]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        parallel = list(pool.map(lambda q: tiny_index.search(q, top_k=3), queries))
+    assert parallel == serial
+
+
+def test_manifest_newer_format_refused(tiny_index: Index) -> None:
+    m = _gen(tiny_index) / "manifest.json"
+    data = json.loads(m.read_text(encoding="utf-8"))
+    data["format_version"] = 99
+    m.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(IndexFormatError, match="newer"):
+        Index.load(tiny_index.index_dir)
+
+
+def test_model_mismatch_refused(tiny_index: Index) -> None:
+    class Other(FakeEmbedder):
+        name = "other-model"
+
+    with pytest.raises(IndexFormatError, match="rebuild"):
+        Index.load(tiny_index.index_dir, embedder=Other())
+
+
+def test_tokenizer_mismatch_refused(tiny_index: Index) -> None:
+    gen = _gen(tiny_index)
+    data = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
+    data["tokenizer"]["dictionary_sha256"] = "0" * 64
+    (gen / "manifest.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(IndexFormatError, match="tokenizer"):
+        Index.load(tiny_index.index_dir)
+
+
+@pytest.mark.parametrize("name", ["chunks.jsonl", "documents.jsonl", "lexical.npz", "vocab.json", "vectors.faiss",
+                                  "vector_owners.npy"])
+@pytest.mark.parametrize("damage", ["delete", "truncate", "zero", "flip"])
+def test_corrupted_files_are_named(tiny_index: Index, name: str, damage: str) -> None:
+    f = _gen(tiny_index) / name
+    data = bytearray(f.read_bytes())
+    if damage == "delete":
+        f.unlink()
+    elif damage == "truncate":
+        f.write_bytes(bytes(data[: len(data) // 2]))
+    elif damage == "zero":
+        f.write_bytes(bytes(len(data)))
+    else:
+        data[len(data) // 2] ^= 0x01
+        f.write_bytes(bytes(data))
+    with pytest.raises(IndexFormatError, match=name.replace(".", r"\.")):
+        Index.load(tiny_index.index_dir)
+
+
+def test_no_pickle_in_index(tiny_index: Index) -> None:
+    for f in _gen(tiny_index).iterdir():
+        assert f.suffix != ".pkl"
+        if f.suffix == ".npy" or f.suffix == ".npz":
+            import numpy as np
+
+            np.load(f, allow_pickle=False)  # raises if any array needs pickle
+
+
+def test_missing_index_dir_is_clear(tmp_path: Path) -> None:
+    with pytest.raises(IndexFormatError, match="no such index"):
+        Index.load(tmp_path / "nothing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(IndexFormatError, match="build"):
+        Index.load(tmp_path / "empty")
+
+
+def test_failed_build_leaves_previous_index(tiny_index: Index, tiny_corpus: Path, fake_embedder: FakeEmbedder) -> None:
+    before = [asdict(c) for c in Index.load(tiny_index.index_dir).chunks]
+    (tiny_corpus / "bad.txt").write_bytes(bytes(range(0x80, 0x100)) * 4)
+    with pytest.raises(Exception, match="bad.txt"):
+        Index.build([tiny_corpus], tiny_index.index_dir, embedder=fake_embedder)
+
+    def boom(stage: str) -> None:
+        if stage == "wrote lexical":
+            raise OSError(28, "No space left on device")
+
+    (tiny_corpus / "bad.txt").unlink()
+    (tiny_corpus / "d.md").write_text("# 新文档\n\n新的内容。\n", encoding="utf-8")
+    with pytest.raises(OSError):
+        Index.build([tiny_corpus], tiny_index.index_dir, embedder=fake_embedder, _hook=boom)
+    assert [asdict(c) for c in Index.load(tiny_index.index_dir).chunks] == before
+
+
+def test_build_lock(tiny_index: Index, tiny_corpus: Path, fake_embedder: FakeEmbedder) -> None:
+    with build_lock(tiny_index.index_dir):
+        with pytest.raises(BuildLockedError, match="another build"):
+            Index.build([tiny_corpus], tiny_index.index_dir, embedder=fake_embedder)
+
+
+def test_empty_corpus_is_a_clear_error(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "empty.txt").write_bytes(b"")
+    (d / "blank.md").write_text("  \n\n \t\n", encoding="utf-8")
+    (d / "bom.txt").write_bytes(b"\xef\xbb\xbf")
+    with pytest.raises(EmptyCorpusError):
+        Index.build([d], tmp_path / "ix", embedder=fake_embedder)
+
+
+def test_duplicate_content_indexed_once(tiny_corpus: Path, tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    (tiny_corpus / "copy.md").write_text((tiny_corpus / "a.md").read_text(encoding="utf-8"), encoding="utf-8")
+    warnings: list[str] = []
+    ix = Index.build([tiny_corpus], tmp_path / "ix", embedder=fake_embedder, warn=warnings.append)
+    assert "copy.md" not in ix.documents and any("same content" in w for w in warnings)
+
+
+def test_incremental_rebuild_reembeds_only_changed(tiny_corpus: Path, tmp_path: Path) -> None:
+    emb = FakeEmbedder()
+    full = Index.build([tiny_corpus], tmp_path / "ix", embedder=emb)
+    first = emb.calls
+    (tiny_corpus / "b.txt").write_text((tiny_corpus / "b.txt").read_text(encoding="utf-8") + "\n新增一段话。\n",
+                                       encoding="utf-8")
+    emb.calls = 0
+    inc = Index.build([tiny_corpus], tmp_path / "ix", embedder=emb)
+    assert 0 < emb.calls < first
+    fresh = Index.build([tiny_corpus], tmp_path / "fresh", embedder=FakeEmbedder())
+    assert [asdict(c) for c in inc.chunks] == [asdict(c) for c in fresh.chunks]
+    import numpy as np
+
+    np.testing.assert_allclose(inc.vector.vectors(), fresh.vector.vectors(), atol=1e-6)
+    assert full.manifest["counts"]["chunks"] <= inc.manifest["counts"]["chunks"]
+
+
+def test_readers_see_whole_generations(tiny_index: Index, tiny_corpus: Path, fake_embedder: FakeEmbedder) -> None:
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def reader() -> None:
+        while not stop.is_set():
+            try:
+                Index.load(tiny_index.index_dir, embedder=fake_embedder).search("工会", top_k=2)
+            except BaseException as e:  # noqa: BLE001
+                errors.append(e)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    try:
+        for i in range(4):
+            (tiny_corpus / f"n{i}.md").write_text(f"# 文档{i}\n\n工会第{i}次更新。\n", encoding="utf-8")
+            Index.build([tiny_corpus], tiny_index.index_dir, embedder=fake_embedder)
+    finally:
+        stop.set()
+        t.join()
+    assert errors == []
