@@ -36,6 +36,8 @@ def write_corpus(data_path: Path, folder: Path) -> list[dict]:
         for p in art["paragraphs"]:
             body += [p["context"].strip(), ""]
             for qa in p["qas"]:
+                if not qa["question"].strip():
+                    continue  # the trial split has a few empty questions
                 questions.append({"doc": name, "question": qa["question"],
                                   "answers": sorted({a["text"] for a in qa["answers"]})})
         target = folder / name

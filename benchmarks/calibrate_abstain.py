@@ -16,20 +16,25 @@ import sys
 from pathlib import Path
 
 from unionqa import Index
-from unionqa.answer import AnswerConfig, gather_evidence
+from dataclasses import replace
+
+from unionqa.answer import AnswerConfig, gather_evidence, should_abstain
 from unionqa.retrieval import prepare_query
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_cmrc2018 import write_corpus  # noqa: E402
 
 
-def features(ix: Index, questions: list[str], cfg: AnswerConfig) -> list[tuple[float, float]]:
+def evidence(ix: Index, questions: list[str], cfg: AnswerConfig) -> list:
     out = []
     for q in questions:
         hits = ix.search(q, top_k=cfg.passages)
-        ev = gather_evidence(ix, prepare_query(q), hits, cfg)
-        out.append((ev.coverage, ev.unknown_share))
+        out.append(gather_evidence(ix, prepare_query(q), hits, cfg))
     return out
+
+
+def rate(evs: list, cfg: AnswerConfig) -> float:
+    return sum(1 for ev in evs if should_abstain(ev, cfg)) / len(evs)
 
 
 def main() -> int:
@@ -43,19 +48,16 @@ def main() -> int:
     random.Random(0).shuffle(qs)
     qs = [q["question"] for q in qs[:args.n]]
     cfg = AnswerConfig()
-    neg = features(Index.load(args.seed_index), qs, cfg)
-    pos = features(Index.load(Path(args.cmrc_work) / "index"), qs, cfg)
-    print(f"{len(qs)} questions; coverage threshold sweep (unknown-share rule at {cfg.max_unknown}):")
-    print("min_cov  negatives_abstain  positives_abstain")
-    for th in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7):
-        n_ab = sum(1 for c, u in neg if c < th or u > cfg.max_unknown) / len(neg)
-        p_ab = sum(1 for c, u in pos if c < th or u > cfg.max_unknown) / len(pos)
-        print(f"{th:5.2f}    {n_ab:6.3f}             {p_ab:6.3f}")
-    print("unknown-share threshold sweep (coverage rule at", cfg.min_coverage, ")")
-    for th in (0.2, 0.3, 0.4, 0.5, 0.6):
-        n_ab = sum(1 for c, u in neg if c < cfg.min_coverage or u > th) / len(neg)
-        p_ab = sum(1 for c, u in pos if c < cfg.min_coverage or u > th) / len(pos)
-        print(f"{th:5.2f}    {n_ab:6.3f}             {p_ab:6.3f}")
+    neg = evidence(Index.load(args.seed_index), qs, cfg)
+    pos = evidence(Index.load(Path(args.cmrc_work) / "index"), qs, cfg)
+    print(f"{len(qs)} questions. share that abstains: negatives (should be high) / positives (should be low)")
+    print("min_cov  typed-rule   negatives  positives")
+    for typed in (False, True):
+        for th in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6):
+            c = replace(cfg, min_coverage=th, require_typed_answer=typed)
+            print(f"{th:5.2f}    {str(typed):5s}        {rate(neg, c):6.3f}     {rate(pos, c):6.3f}")
+    print(f"defaults: {cfg}")
+    print(f"  negatives {rate(neg, cfg):.3f}  positives {rate(pos, cfg):.3f}")
     return 0
 
 

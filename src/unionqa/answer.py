@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .errors import QueryError
 from .retrieval import prepare_query
 from .text import cjk_ratio, map_offsets, normalize_for_match, split_sentences
@@ -38,14 +40,19 @@ class AnswerConfig:
     """Extractive answer settings.
 
     ``min_coverage``: the best sentence must hold at least this share of the question's IDF
-    mass (content words the corpus knows) or the answer abstains. ``max_unknown``: abstain when
-    more than this share of the question's content words never occur in the corpus.
+    mass or the answer abstains; words the corpus never contains count in that mass at the
+    largest IDF. ``max_unknown``: abstain when more than this share of the question's content
+    words never occur in the corpus. ``require_typed_answer``: a 多少/何时/哪里 question
+    abstains when none of the best three sentences holds a number/date/place of that kind.
+    Calibration (benchmarks/calibrate_abstain.py, 300 CMRC questions): see README.
     """
 
     passages: int = 5
-    min_coverage: float = 0.45
-    max_unknown: float = 0.5
-    max_quote_chars: int = 140
+    min_coverage: float = 0.5
+    max_unknown: float = 0.6
+    max_quote_chars: int = 120
+    require_typed_answer: bool = False
+    english_factor: float = 0.5
     second_sentence_ratio: float = 0.85
 
 
@@ -56,7 +63,7 @@ _PLACE_Q = re.compile(r"哪里|哪儿|在哪|何地|什么地方|哪个地方|�
 _PERSON_Q = re.compile(r"谁|哪位|什么人|\bwho\b")
 _UNIT_AFTER = re.compile(r"(?:多少|几)([万亿千百]*[\u4e00-\u9fff%]{1,2})")
 _YEAR_RE = re.compile(r"(?:19|20)\d{2}年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}月\d{1,2}日")
-_PLACE_RE = re.compile(r"[\u4e00-\u9fff]{2,12}?(?:省|市|县|区|镇|乡|村|街道|小镇|园区|基地|公园|中心)")
+_PLACE_RE = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:省|市|县|区|镇|街道|小镇|园区|公园)")
 _AT_PLACE_RE = re.compile(r"在([\u4e00-\u9fff·]{2,24}?)(?:举行|举办|召开|开展|启动|成立|进行)")
 _CITY_RE = re.compile(r"(广州|深圳|珠海|汕头|佛山|韶关|河源|梅州|惠州|汕尾|东莞|中山|江门|阳江|湛江|茂名|肇庆|清远|潮州|揭阳|云浮)")
 _MARKER_RE = re.compile(r"\[(\d+)\]")
@@ -126,17 +133,40 @@ def _candidates(q: str, qtype: str, sent: str, exclude: set[str]) -> list[tuple[
             return with_unit
         return out
     elif qtype == "date":
-        for m in _YEAR_RE.finditer(sent):
+        for m in _YEAR_RE.finditer(normalize_for_match(sent)):
             if m.group(0) not in exclude:
                 out.append((m.start(), m.group(0)))
     elif qtype == "place":
         for m in _AT_PLACE_RE.finditer(sent):
             out.append((m.start(1), m.group(1)))
+        if not out and re.search(r"哪个(?:地方|城市|市)|哪座城市|which city", q.lower()):
+            out = [(m.start(), m.group(0)) for m in _CITY_RE.finditer(sent) if m.group(0) not in q]
         if not out:
             for m in _PLACE_RE.finditer(sent):
                 if m.group(0) not in exclude and not any(m.group(0) in e or e in m.group(0) for e in exclude):
                     out.append((m.start(), m.group(0)))
     return out
+
+
+_WH_RE = re.compile(r"多少|几|哪一年|哪年|何时|什么时候|哪里|哪儿|在哪|哪个|哪些|哪位|谁|什么|怎样|怎么|如何")
+
+
+def _focus_terms(index: Index, q: str) -> list[str]:
+    """Question words right around the question word (…的访问量达到多少 → 访问量): the answer sits next to them."""
+    m = _WH_RE.search(q)
+    if not m:
+        return []
+    window = q[max(0, m.start() - 8):m.end() + 8]
+    return [t for t in index.tokenizer.tokenize(window) if len(t) >= 2 and not t[0].isdigit()]
+
+
+def _counted_noun(index: Index, q: str) -> str | None:
+    """The thing a 多少/几 question counts (多少名产业工人党员 → 党员): Chinese heads come last."""
+    m = re.search(r"(?:多少|几)([^，。？！,?!；;]*)", q)
+    if not m:
+        return None
+    words = [t for t in index.tokenizer.tokenize(m.group(1)) if len(t) >= 2 and not t[0].isdigit()]
+    return words[-1] if words else None
 
 
 def _nearest(cands: list[tuple[int, str]], anchors: list[int]) -> str | None:
@@ -197,10 +227,14 @@ class Evidence:
     unknown_share: float
     english: bool
     idf: dict[str, float]
+    passage_coverage: float = 0.0
+    typed: bool = False
 
     @property
     def coverage(self) -> float:
-        return self.candidates[0].coverage if self.candidates else 0.0
+        """Share of the question found: the best sentence, or 0.9 × the best passage with its headings."""
+        best = self.candidates[0].coverage if self.candidates else 0.0
+        return max(best, 0.9 * self.passage_coverage)
 
 
 def gather_evidence(index: Index, q: str, hits: list[Hit], cfg: AnswerConfig) -> Evidence:
@@ -208,56 +242,94 @@ def gather_evidence(index: Index, q: str, hits: list[Hit], cfg: AnswerConfig) ->
     retr = index.retriever
     tokens = index.tokenizer.tokenize(q)
     english = cjk_ratio(q) < 0.3
+    vocab = index.lexical.vocab
+    max_idf = float(index.lexical.idf.max()) if len(index.lexical.idf) else 1.0
+    groups: list[tuple[list[str], float]] = []  # alternatives that count as one question word, weight
     if english:
-        from .translate import expand_english
+        from .translate import english_phrases
 
-        tokens = tokens + expand_english(q, index.lexical.vocab, retr._stopwords)
-    content = [t for t in dict.fromkeys(tokens) if len(t) >= 2 or not t.isascii()]
-    known = [t for t in content if t in index.lexical.vocab]
-    unknown_share = 1 - len(known) / len(content) if content else 1.0
-    idf = {t: float(index.lexical.idf[index.lexical.vocab[t]]) for t in known}
-    total = sum(idf.values()) or 1.0
+        # an English word counts as found when any of its Chinese renderings is; a word with no
+        # rendering in the corpus (often just missing from the dictionary) weighs a median IDF
+        median_idf = float(np.median(index.lexical.idf)) if len(index.lexical.idf) else 1.0
+        for _en, zhs in english_phrases(q, vocab, retr._stopwords):
+            weight = max((float(index.lexical.idf[vocab[z]]) for z in zhs), default=median_idf)
+            groups.append((zhs, weight))
+        for t in tokens:
+            if t.isdigit() or (t[:1].isdigit() and t in vocab):
+                groups.append(([t], float(index.lexical.idf[vocab[t]]) if t in vocab else max_idf))
+        tokens = tokens + [z for zhs, _ in groups for z in zhs]
+    content = [t for t in dict.fromkeys(tokens) if len(t) >= 2]
+    known = [t for t in content if t in vocab]
+    unknown = [t for t in content if t not in vocab and not t.isdigit() and not english]
+    unknown_share = len(unknown) / len(content) if content else 1.0
+    idf = {t: float(index.lexical.idf[vocab[t]]) for t in known}
+    if not english:
+        # a word the corpus has never seen is rarer than any word it has: it weighs as the
+        # largest IDF, so a question about an absent name cannot be "mostly covered"
+        groups = [([t], w) for t, w in idf.items()] + [([t], max_idf) for t in unknown]
+    total = sum(w for _, w in groups) or 1.0
+
+    def found(text: str) -> float:
+        return sum(w for alts, w in groups if any(a in text for a in alts)) / total
+
     qtype = question_type(q)
     typed = qtype in ("number", "percent", "date", "place")
     exclude = {m.group(0) for m in NUMBER_RE.finditer(normalize_for_match(q))} | {
         m.group(0) for m in _PLACE_RE.finditer(q)}
+    focus = {t: idf[t] for t in _focus_terms(index, q) if t in idf}
+    focus_total = sum(focus.values())
+    head = _counted_noun(index, q)
     cands: list[_Candidate] = []
+    passage_cov = 0.0
     for hi, h in enumerate(hits[:cfg.passages]):
+        whole = normalize_for_match(" ".join(h.breadcrumb[1:]) + " " + h.text)
+        passage_cov = max(passage_cov, found(whole))
+        spans = []
         for a, b in split_sentences(h.text):
             raw = h.text[a:b]
-            lead = len(raw) - len(raw.lstrip())
-            sent = raw.strip()
-            a += lead
-            b = a + len(sent)
+            a += len(raw) - len(raw.lstrip())
+            b = a + len(raw.strip())
+            if b > a:
+                spans.append((a, b))
+        # single sentences, and adjacent pairs (a fact and its subject are often split by "……")
+        windows = [(a, b, 1.0) for a, b in spans] + [
+            (spans[i][0], spans[i + 1][1], 0.9) for i in range(len(spans) - 1) if spans[i + 1][1] - spans[i][0] <= 300]
+        for a, b, weight in windows:
+            sent = h.text[a:b]
             norm = normalize_for_match(sent)
             matched = [t for t in idf if t in norm]
-            cov = sum(idf[t] for t in matched) / total
-            anchors = [norm.find(t) for t in matched]
+            # substring tests: a word the index segmented differently (林某 in 林某于) still counts
+            cov = found(norm)
+            fcov = sum(v for t, v in focus.items() if t in norm) / focus_total if focus_total else 0.0
+            anchors = [norm.find(t) for t in matched if t in focus] or [norm.find(t) for t in matched]
             short = _nearest(_candidates(q, qtype, sent, exclude), anchors)
             if qtype == "place" and short is None:
                 crumb = " ".join(h.breadcrumb[1:])
-                m = _CITY_RE.search(crumb) or _CITY_RE.search(sent)
+                m = _CITY_RE.search(sent) or _CITY_RE.search(crumb)
                 if m and m.group(0) not in q:
                     short = m.group(0)
             bonus = (0.5 if short else 0.0) if typed else 0.0
-            if english:
-                score = 0.5 * cov + 0.3 / (hi + 1) + bonus
-            else:
-                score = cov + 0.15 / (hi + 1) + bonus
+            if head and head in norm:
+                bonus += 0.4
+            rank_prior = (0.3 if english else 0.15) / (hi + 1)
+            score = weight * (cov + 1.0 * fcov) + rank_prior + bonus
             cands.append(_Candidate(hi, a, b, sent, score, cov, short))
     cands.sort(key=lambda c: -c.score)
-    return Evidence(qtype, cands, unknown_share, english, idf)
+    return Evidence(qtype, cands, unknown_share, english, idf, passage_cov, typed)
 
 
 def should_abstain(ev: Evidence, cfg: AnswerConfig) -> str | None:
     """Reason to abstain, or None. Rules and thresholds are documented on AnswerConfig."""
     if not ev.candidates:
         return "no sentences in the retrieved passages"
-    min_cov = cfg.min_coverage * (0.5 if ev.english else 1.0)
+    min_cov = cfg.min_coverage * (cfg.english_factor if ev.english else 1.0)
     if not ev.english and ev.unknown_share > cfg.max_unknown:
         return f"{ev.unknown_share:.0%} of the question's words never occur in the documents"
     if ev.coverage < min_cov:
         return f"the best sentence covers only {ev.coverage:.0%} of the question"
+    if cfg.require_typed_answer and ev.typed and not ev.english and not any(
+            c.short for c in ev.candidates[:3]):
+        return f"no {ev.qtype} of the kind asked appears near the question's words"
     return None
 
 
@@ -270,7 +342,7 @@ def _extract(index: Index, question: str, q: str, hits: list[Hit], cfg: AnswerCo
         return Answer(question, ABSTAIN_TEXT + " 以下是最接近的段落，供参考。", None, (), (), True, tuple(hits[:3]),
                       notes=(why,))
     best = ev.candidates[0]
-    min_cov = cfg.min_coverage * (0.5 if ev.english else 1.0)
+    min_cov = cfg.min_coverage * (cfg.english_factor if ev.english else 1.0)
     chosen = [best]
     for c in ev.candidates[1:]:
         if c.hit_index != best.hit_index and c.score >= cfg.second_sentence_ratio * best.score and c.coverage >= min_cov:

@@ -93,7 +93,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         print(f"warning: {msg}", file=sys.stderr)
 
     t = time.perf_counter()
-    chunking = ChunkingConfig(max_chars=args.max_chars) if args.max_chars else None
+    chunking = ChunkingConfig(max_chars=args.max_chars, hard_max_chars=2 * args.max_chars) if args.max_chars else None
     ix = Index.build(args.sources, args.index, model=args.model, chunking=chunking, progress=progress,
                      skip_bad=args.skip_bad, wait_for_lock=args.wait, warn=warn)
     for bar in bars.values():

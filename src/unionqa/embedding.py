@@ -94,7 +94,8 @@ class SentenceTransformerEmbedder:
                 f"model {name_or_path!r} is not available offline (not a local folder and not in the Hugging Face cache): {first}"
             ) from None
         self.name = f"st:{local.resolve() if local.exists() else name_or_path}"
-        dim = self._model.get_sentence_embedding_dimension()
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dim = get_dim()
         if not dim:
             dim = int(self._model.encode(["x"]).shape[1])
         self.dim = int(dim)

@@ -103,7 +103,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans if text[a:b].strip()]
 
 
-_EMPHASIS_RE = re.compile(r"\*\*|__")
+_EMPHASIS_RE = re.compile(r"\*\*")
 
 
 def _ignorable(c: str) -> bool:

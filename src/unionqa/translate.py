@@ -82,11 +82,17 @@ def _variants(word: str) -> list[str]:
 
 def expand_english(query: str, vocabulary: Container[str], stopwords: Container[str], per_phrase: int = 4) -> list[str]:
     """Chinese index terms for the English words of ``query`` (empty when nothing matches)."""
+    return [zh for _, zhs in english_phrases(query, vocabulary, stopwords, per_phrase) for zh in zhs]
+
+
+def english_phrases(query: str, vocabulary: Container[str], stopwords: Container[str],
+                    per_phrase: int = 4) -> list[tuple[str, list[str]]]:
+    """Each English content phrase of ``query`` with its Chinese index terms (possibly none)."""
     table = _load()
     if not table:
         return []
     words = _WORD.findall(query.lower())
-    out: list[str] = []
+    out: list[tuple[str, list[str]]] = []
     i = 0
     while i < len(words):
         for n in (3, 2, 1):
@@ -108,7 +114,7 @@ def expand_english(query: str, vocabulary: Container[str], stopwords: Container[
                     break
             if cands or n == 1:
                 best = sorted(cands, key=lambda z: (cands[z], -len(z)))[:per_phrase]
-                out.extend(best)
+                out.append((" ".join(phrase), best))
                 i += n
                 break
     return out

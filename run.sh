@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# UnionQA set-up and entry points (a fresh machine needs only Python 3.10+ and, for the
+# browser tests, Debian's apt):
+#   ./run.sh ui [ui.py options]      install, then serve the web UI on the seed index (http://127.0.0.1:7860)
+#   ./run.sh test [pytest options]   install (incl. Debian chromium), then run the whole test suite
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=${PYTHON:-python3}
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False
+
+install() {  # $1: pip extra ("" or "[test]")
+  [ -x .venv/bin/python ] || "$PY" -m venv .venv
+  local stamp=".venv/.unionqa-installed$1-$(sha256sum pyproject.toml | cut -c1-12)"
+  if [ ! -f "$stamp" ]; then
+    .venv/bin/python -m pip install -q --upgrade pip
+    # torch pinned: this resolves to the machine's CPU build; an unpinned torch pulls CUDA wheels
+    .venv/bin/python -m pip install -q "torch==2.13.0"
+    .venv/bin/python -m pip install -q -e ".$1"
+    touch "$stamp"
+  fi
+}
+
+case "${1:-}" in
+  ui)
+    shift
+    install ""
+    exec .venv/bin/python ui.py "$@"
+    ;;
+  test)
+    shift
+    install "[test]"
+    if [ ! -x /usr/bin/chromium ]; then
+      if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+      else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi
+    fi
+    exec .venv/bin/python -m pytest -q "$@"
+    ;;
+  *)
+    echo "usage: ./run.sh ui|test [options]" >&2
+    exit 2
+    ;;
+esac

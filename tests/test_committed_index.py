@@ -1,0 +1,27 @@
+"""The committed index/ is the index of the committed seeds/ with the default model."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict
+
+from conftest import SEEDS
+
+from unionqa.chunking import chunk_document
+from unionqa.config import DEFAULT_MODEL, ChunkingConfig
+from unionqa.documents import read_document
+from unionqa.index import embedding_units
+
+
+def test_index_matches_seeds(seed_index) -> None:  # type: ignore[no-untyped-def]
+    docs = [read_document(p) for p in sorted(SEEDS.iterdir())]
+    corpus = hashlib.sha256("".join(sorted(d.sha256 for d in docs)).encode()).hexdigest()
+    m = seed_index.manifest
+    assert m["corpus_sha256"] == corpus, "seeds/ changed: rebuild with `unionqa build seeds/ --index index/`"
+    assert m["model"]["name"] == DEFAULT_MODEL and m["model"]["dim"] == 384
+    cfg = ChunkingConfig(**m["chunking"])
+    fresh = [c for d in docs for c in chunk_document(d, cfg)]
+    assert [asdict(c) for c in fresh] == [asdict(c) for c in seed_index.chunks], "chunker changed: rebuild index/"
+    units = [u for c in fresh for u in embedding_units(c)]
+    assert len(units) == seed_index.vector.n_units, "embedding units changed: rebuild index/"
+    assert sorted(seed_index.documents) == sorted(p.name for p in SEEDS.iterdir())

@@ -1,0 +1,185 @@
+"""The web UI for real: ui.py in a subprocess, gradio_client calls, and headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+pytestmark = [pytest.mark.model, pytest.mark.slow]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(index_dir: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", **(extra_env or {})}
+    proc = subprocess.Popen([sys.executable, str(ROOT / "ui.py"), "--index", str(index_dir), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"ui.py exited: {proc.stdout.read() if proc.stdout else ''}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if r.status in (200, 401):
+                    return proc, url
+        except Exception:  # noqa: BLE001 - not up yet
+            time.sleep(1)
+    proc.kill()
+    raise RuntimeError("ui.py did not start within 180 s")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    proc, url = _start(ROOT / "index")
+    yield url
+    _stop(proc)
+
+
+@pytest.fixture(scope="module")
+def client(server: str):  # type: ignore[no-untyped-def]
+    from gradio_client import Client
+
+    return Client(server, verbose=False)
+
+
+def test_ask_endpoint_known_answer(client) -> None:  # type: ignore[no-untyped-def]
+    r = client.predict("惠州市总工会五年来调处了多少宗劳资纠纷？", 5, "hybrid", api_name="/ask")
+    assert not r["abstained"] and r["text"].startswith("7090宗")
+    assert any("7090宗" in c["text"] for c in r["citations"])
+    assert r["sentences"] and r["sentences"][0]["text"] in r["citations"][0]["text"]
+
+
+def test_ask_endpoint_empty_and_unanswerable(client) -> None:  # type: ignore[no-untyped-def]
+    r = client.predict("   ", 5, "hybrid", api_name="/ask")
+    assert "empty" in r["error"]
+    r = client.predict("火星上的工会有多少名会员？", 5, "hybrid", api_name="/ask")
+    assert r["abstained"] and not any(ch.isdigit() for ch in r["text"])
+
+
+def test_search_endpoint_and_odd_input(client) -> None:  # type: ignore[no-untyped-def]
+    hits = client.predict("东莞荔枝", 3, "lexical", api_name="/search")
+    assert hits and "doc_id" in hits[0] and hits[0]["lexical_rank"] == 1
+    r = client.predict("\x00\x01工会\u200b 驿站", 3, "hybrid", api_name="/search")
+    assert isinstance(r, list)
+    r = client.predict("工会", 0, "hybrid", api_name="/search")
+    assert "top_k" in r["error"]
+
+
+def test_raw_http_with_nul_and_lone_surrogate(server: str) -> None:
+    """gradio_client cannot even encode a lone surrogate; send one as raw JSON over HTTP."""
+    import json
+
+    body = b'{"data": ["\\u0000\\ud800\\u5de5\\u4f1a", 3, "hybrid"]}'
+    req = urllib.request.Request(server + "gradio_api/call/search", data=body, method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        event = json.loads(r.read())["event_id"]
+    with urllib.request.urlopen(server + f"gradio_api/call/search/{event}", timeout=60) as r:
+        stream = r.read().decode("utf-8")
+    assert "event: complete" in stream, stream[:300]
+
+
+def test_twenty_concurrent_clients(server: str) -> None:
+    from gradio_client import Client
+
+    questions = ["汕尾市总工会建设了多少家工会驿站？", "东莞免费送出了多少斤荔枝", "工会二次医保", "河源市工会林"] * 5
+
+    def one(q: str):  # type: ignore[no-untyped-def]
+        return Client(server, verbose=False).predict(q, 3, "hybrid", api_name="/search")
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(one, questions))
+    assert len(results) == 20 and all(isinstance(r, list) and r for r in results)
+
+
+def _browser():  # type: ignore[no-untyped-def]
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"])
+    return pw, browser
+
+
+def test_browser_ask_highlight_and_citation_click(server: str) -> None:
+    pw, browser = _browser()
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        page.goto(server, wait_until="networkidle")
+        box = page.locator("#uq-question textarea")
+        box.fill("")
+        page.locator("#uq-submit").click()
+        page.wait_for_selector("text=请输入一个关于文档的问题", timeout=60_000)
+        box.fill("惠州市总工会五年来调处了多少宗劳资纠纷？")
+        box.press("Enter")
+        page.wait_for_selector(".uq-short", timeout=120_000)
+        assert "7090宗" in page.locator(".uq-short").inner_text()
+        assert page.locator("mark.uq-support").first.is_visible()
+        assert page.locator("#src-1").is_visible()
+        assert "关键词排名" in page.locator("#src-1 .uq-why").inner_text()
+        page.locator("a.uq-marker").first.click()
+        page.wait_for_function("location.hash === '#src-1'")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "ui-answer.png"), full_page=True)
+        assert "篇文档" in page.locator(".uq-footer").inner_text()
+    finally:
+        browser.close()
+        pw.stop()
+
+
+def test_document_html_renders_as_text(tmp_path: Path) -> None:
+    from unionqa import Index
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "evil.md").write_text(
+        "# 恶意文档\n\n## 工会驿站\n\n"
+        "某市总工会建设工会驿站<script>window.__pwned=1</script>共88家<img src=x onerror=\"window.__pwned=2\">。\n",
+        encoding="utf-8")
+    (docs / "ok.md").write_text("# 普通文档\n\n## 荔枝\n\n东莞送出荔枝。\n", encoding="utf-8")
+    Index.build([docs], tmp_path / "index")
+    proc, url = _start(tmp_path / "index")
+    pw, browser = _browser()
+    try:
+        page = browser.new_page()
+        page.goto(url, wait_until="networkidle")
+        page.locator("#uq-question textarea").fill("某市总工会建设了多少家工会驿站？")
+        page.locator("#uq-submit").click()
+        page.wait_for_selector("#uq-sources .uq-passage", timeout=120_000)
+        shown = page.locator("#uq-sources .uq-passage").first.inner_text()
+        assert "<script>window.__pwned=1</script>" in shown and "<img src=x" in shown
+        assert page.evaluate("window.__pwned === undefined")
+        assert page.locator("#uq-sources img").count() == 0 and page.locator("#uq-sources script").count() == 0
+    finally:
+        browser.close()
+        pw.stop()
+        _stop(proc)

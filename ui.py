@@ -1,0 +1,266 @@
+"""UnionQA web UI (Gradio): ask, read the short answer, check every cited source in context.
+
+    python ui.py [--index index] [--host 127.0.0.1] [--port 7860] [--share]
+
+Binds to loopback unless --host says otherwise; set UNIONQA_AUTH=user:password to require a
+login. Named API endpoints /ask and /search return the same fields as Index.ask / Index.search.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import os
+import re
+import sys
+import threading
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "src"))
+
+import gradio as gr  # noqa: E402
+
+from unionqa import Answer, Hit, Index, QueryError, UnionQAError  # noqa: E402
+
+MODES = {"混合检索（推荐）": "hybrid", "语义检索": "dense", "关键词检索": "lexical"}
+EXAMPLES = [
+    "惠州市总工会五年来调处了多少宗劳资纠纷？",
+    "东莞市总工会免费送出了多少斤荔枝？",
+    "河源市建成了多少家工会爱心驿站？",
+    "What is the trade union's second medical insurance?",
+    "佛岡縣總工會如何宣傳工會二次醫保？",
+]
+MAX_QUESTION_CHARS = 2000
+
+CSS = """
+.uq-answer {font-size: 1.05rem; line-height: 1.8;}
+.uq-short {font-size: 1.4rem; font-weight: 700; color: #b45309; margin-bottom: .4rem;}
+.uq-abstain {color: #92400e; font-weight: 600;}
+.uq-hint {color: #6b7280;}
+.uq-card {border: 1px solid #e5e7eb; border-radius: 10px; padding: .8rem 1rem; margin: .6rem 0; background: #fff;}
+.uq-card:target {border-color: #f59e0b; box-shadow: 0 0 0 3px #fde68a;}
+.uq-crumb {color: #6b7280; font-size: .85rem;}
+.uq-title {font-weight: 700;}
+.uq-passage {white-space: pre-wrap; line-height: 1.75; margin: .4rem 0;}
+.uq-passage mark.uq-support {background: #fef08a; padding: 0 1px;}
+.uq-passage b.uq-term {color: #b91c1c;}
+.uq-why {color: #4b5563; font-size: .8rem;}
+.uq-marker {font-weight: 700; text-decoration: none; color: #2563eb;}
+.uq-context {white-space: pre-wrap; color: #374151; font-size: .9rem; background: #f9fafb; padding: .5rem;}
+.uq-footer {color: #6b7280; font-size: .8rem;}
+"""
+
+
+class App:
+    """Holds the live index; reload() swaps in a rebuilt one without a restart."""
+
+    def __init__(self, index_dir: str) -> None:
+        self.index_dir = index_dir
+        self._lock = threading.Lock()
+        self.index = Index.load(index_dir)
+
+    def warm(self) -> None:
+        """Load the embedding model in the background so the first question is not slow."""
+        threading.Thread(target=lambda: self.index.embedder, daemon=True).start()
+
+    def reload(self) -> str:
+        try:
+            fresh = Index.load(self.index_dir)
+        except UnionQAError as e:
+            return f"重新加载失败，仍在使用原索引：{e}"
+        with self._lock:
+            self.index = fresh
+        return f"已加载索引 {fresh.generation.name}"
+
+    def footer(self) -> str:
+        i = self.index.info()
+        return (f'<div class="uq-footer">已索引：{i["documents"]} 篇文档 · {i["articles"]} 篇文章 · {i["chunks"]} 个段落 · '
+                f'模型 {html.escape(str(i["model"]))} · 建立于 {html.escape(str(i["created_at"]))}</div>')
+
+
+# ---- rendering --------------------------------------------------------------------------
+
+def _esc(s: str) -> str:
+    return html.escape(s, quote=True)
+
+
+def _highlight(text: str, support: list[tuple[int, int]], terms: tuple[str, ...]) -> str:
+    """Escape ``text``; wrap supporting sentences in <mark> and query terms in <b>."""
+    n = len(text)
+    mark = [False] * n
+    term = [False] * n
+    for a, b in support:
+        for i in range(max(0, a), min(n, b)):
+            mark[i] = True
+    lowered = text.lower()
+    for t in sorted({t for t in terms if t.strip() and (len(t) > 1 or not t.isascii())}, key=len, reverse=True):
+        for m in re.finditer(re.escape(t.lower()), lowered):
+            for i in range(m.start(), m.end()):
+                term[i] = True
+    out: list[str] = []
+    i = 0
+    while i < n:
+        j = i
+        while j < n and mark[j] == mark[i] and term[j] == term[i]:
+            j += 1
+        seg = _esc(text[i:j])
+        if term[i]:
+            seg = f'<b class="uq-term">{seg}</b>'
+        if mark[i]:
+            seg = f'<mark class="uq-support">{seg}</mark>'
+        out.append(seg)
+        i = j
+    return "".join(out)
+
+
+def _card(ix: Index, n: int | None, hit: Hit, support: list[tuple[int, int]]) -> str:
+    title = ix.documents.get(hit.doc_id, {}).get("title") or hit.doc_id
+    anchor = f' id="src-{n}"' if n else ""
+    label = f"[{n}] " if n else ""
+    before, _, after = ix.context(hit.chunk_id, margin=300)
+    why = (f"为什么是这个结果：关键词排名 {hit.lexical_rank or '—'} · 语义排名 {hit.dense_rank or '—'} · "
+           f"融合分数 {hit.score:.4f}")
+    return (
+        f'<div class="uq-card"{anchor}>'
+        f'<div class="uq-title">{label}{_esc(title)}</div>'
+        f'<div class="uq-crumb">{_esc(" › ".join(hit.breadcrumb))} · {_esc(hit.doc_id)} 第 {hit.span[0]}–{hit.span[1]} 字</div>'
+        f'<div class="uq-passage">{_highlight(hit.text, support, hit.matched_terms)}</div>'
+        f'<details><summary>查看上下文</summary><div class="uq-context">…{_esc(before)}'
+        f'<mark class="uq-support">{_esc(hit.text)}</mark>{_esc(after)}…</div></details>'
+        f'<div class="uq-why">{why}</div></div>'
+    )
+
+
+def render_answer(ans: Answer) -> str:
+    if ans.abstained:
+        return f'<div class="uq-answer"><div class="uq-abstain">{_esc(ans.text)}</div></div>'
+    body = _esc(ans.text)
+    body = re.sub(r"\[(\d+)\]", lambda m: f'<a class="uq-marker" href="#src-{m.group(1)}">[{m.group(1)}]</a>', body)
+    lines = body.split("\n")
+    if ans.short_answer and lines:
+        lines[0] = f'<div class="uq-short">{lines[0]}</div>'
+    notes = "".join(f'<div class="uq-why">（{_esc(n)}）</div>' for n in ans.notes if ans.mode == "llm" or "LLM" in n)
+    return f'<div class="uq-answer">{"<br>".join(lines)}{notes}</div>'
+
+
+def render_sources(ix: Index, ans: Answer) -> str:
+    if ans.abstained:
+        if not ans.closest:
+            return ""
+        cards = "".join(_card(ix, None, h, []) for h in ans.closest)
+        return f"<h4>最接近的段落（仅供参考，未找到答案）</h4>{cards}"
+    cards = []
+    for n, hit in enumerate(ans.citations, 1):
+        support = [s.offset for s in ans.sentences if s.marker == n]
+        cards.append(_card(ix, n, hit, support))
+    return "<h4>来源</h4>" + "".join(cards)
+
+
+def hint(text: str) -> str:
+    return f'<div class="uq-hint">{_esc(text)}</div>'
+
+
+# ---- handlers ---------------------------------------------------------------------------
+
+def build_app(app: App) -> gr.Blocks:
+    docs = sorted(app.index.documents)
+
+    def on_ask(question: str, mode_label: str, top_k: float, doc_filter: list[str] | None,
+               progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
+        question = (question or "").strip()
+        if not question:
+            return hint("请输入一个关于文档的问题，例如：" + EXAMPLES[0]), ""
+        if len(question) > MAX_QUESTION_CHARS:
+            question = question[:MAX_QUESTION_CHARS]
+        progress(0.2, desc="正在检索…")
+        ix = app.index
+        try:
+            ans = ix.ask(question, top_k=int(top_k), mode=MODES.get(mode_label, "hybrid"),
+                         doc_ids=doc_filter or None)
+        except QueryError as e:
+            return hint(f"无法处理这个问题：{e}"), ""
+        except UnionQAError as e:
+            return hint(f"出错了：{e}"), ""
+        except Exception:  # noqa: BLE001 - never show a traceback to users
+            return hint("出错了，请换个问法再试。"), ""
+        progress(1.0, desc="完成")
+        return render_answer(ans), render_sources(ix, ans)
+
+    with gr.Blocks(title="UnionQA 工会文档问答") as demo:
+        gr.HTML('<h2 style="margin:0">UnionQA 工会文档问答</h2>'
+                '<div class="uq-hint">用中文（简体或繁体）或英文提问，答案都附有原文出处。</div>')
+        with gr.Row():
+            question = gr.Textbox(label="问题", placeholder="例如：惠州市总工会五年来调处了多少宗劳资纠纷？", lines=1,
+                                  max_lines=3, scale=5, elem_id="uq-question", max_length=MAX_QUESTION_CHARS)
+            submit = gr.Button("提问", variant="primary", scale=1, elem_id="uq-submit")
+        gr.Examples(EXAMPLES, inputs=question, label="示例问题")
+        with gr.Accordion("高级选项", open=False):
+            mode = gr.Radio(list(MODES), value="混合检索（推荐）", label="检索方式")
+            top_k = gr.Slider(1, 20, value=5, step=1, label="参考段落数")
+            doc_filter = gr.Dropdown(docs, multiselect=True, label="只在这些文档中查找（留空为全部）")
+            reload_btn = gr.Button("重新加载索引", size="sm")
+            reload_msg = gr.Markdown()
+        answer = gr.HTML(hint("答案会显示在这里。"), elem_id="uq-answer")
+        sources = gr.HTML("", elem_id="uq-sources")
+        footer = gr.HTML(app.footer())
+
+        inputs = [question, mode, top_k, doc_filter]
+        submit.click(on_ask, inputs, [answer, sources], api_visibility="private")
+        question.submit(on_ask, inputs, [answer, sources], api_visibility="private")
+        reload_btn.click(lambda: (app.reload(), app.footer()), None, [reload_msg, footer], api_visibility="private")
+
+        def ask(question: str, top_k: int = 5, mode: str = "hybrid") -> dict[str, Any]:
+            """Answer a question from the documents (same fields as Index.ask)."""
+            try:
+                return asdict(app.index.ask(question, top_k=int(top_k), mode=mode))
+            except UnionQAError as e:
+                return {"error": str(e)}
+
+        def search(query: str, top_k: int = 5, mode: str = "hybrid") -> list[dict[str, Any]] | dict[str, str]:
+            """Search passages (same fields as Index.search)."""
+            try:
+                return [asdict(h) for h in app.index.search(query, top_k=int(top_k), mode=mode)]
+            except UnionQAError as e:
+                return {"error": str(e)}
+
+        gr.api(ask, api_name="ask")
+        gr.api(search, api_name="search")
+    return demo
+
+
+def parse_auth(value: str | None) -> list[tuple[str, str]] | None:
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise SystemExit("UNIONQA_AUTH must look like user:password")
+    return [(user, password)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="UnionQA web UI")
+    ap.add_argument("--index", default=os.environ.get("UNIONQA_INDEX", str(ROOT / "index")))
+    ap.add_argument("--host", default=os.environ.get("UNIONQA_HOST", "127.0.0.1"))
+    ap.add_argument("--port", type=int, default=int(os.environ.get("UNIONQA_PORT", "7860")))
+    ap.add_argument("--share", action="store_true", help="create a public Gradio share link (off by default)")
+    ap.add_argument("--queue-size", type=int, default=64, help="waiting requests before 'busy, try again'")
+    ap.add_argument("--workers", type=int, default=4, help="questions answered at the same time")
+    args = ap.parse_args(argv)
+    try:
+        app = App(args.index)
+    except UnionQAError as e:
+        print(f"unionqa: error: {e}", file=sys.stderr)
+        return 1
+    app.warm()
+    demo = build_app(app)
+    demo.queue(max_size=args.queue_size, default_concurrency_limit=args.workers)
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=parse_auth(os.environ.get("UNIONQA_AUTH")),
+                show_error=False, css=CSS, footer_links=["api"], max_file_size="1mb", ssr_mode=False, quiet=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
