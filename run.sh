@@ -29,9 +29,12 @@ case "${1:-}" in
   test)
     shift
     install "[test]"
-    if [ ! -x /usr/bin/chromium ]; then
-      if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-      else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi
+    # Debian's Chromium for the browser tests (Playwright never downloads a browser here),
+    # and a CJK font so screenshots show Chinese text
+    if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi"; then
+      SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+      $SUDO apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
     fi
     exec .venv/bin/python -m pytest -q "$@"
     ;;

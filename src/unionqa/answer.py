@@ -345,7 +345,9 @@ def _extract(index: Index, question: str, q: str, hits: list[Hit], cfg: AnswerCo
     min_cov = cfg.min_coverage * (cfg.english_factor if ev.english else 1.0)
     chosen = [best]
     for c in ev.candidates[1:]:
-        if c.hit_index != best.hit_index and c.score >= cfg.second_sentence_ratio * best.score and c.coverage >= min_cov:
+        # a second passage is quoted only when it covers the question at least as fully
+        if (c.hit_index != best.hit_index and c.score >= cfg.second_sentence_ratio * best.score
+                and c.coverage >= max(min_cov, best.coverage)):
             chosen.append(c)
             break
     return _compose(index, question, hits, chosen, best.short, cfg, ev.idf)
