@@ -28,7 +28,7 @@ class RetrievalConfig:
     """Hybrid retrieval knobs: over-fetch depth, RRF constant and channel weights."""
 
     fetch_k: int = 50
-    rrf_k: float = 60.0
+    rrf_k: float = 20.0
     lexical_weight: float = 1.0
     dense_weight: float = 1.0
     # English / non-CJK queries: BM25 over Chinese text only sees numbers and
