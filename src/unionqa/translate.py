@@ -50,6 +50,8 @@ def _parse() -> dict[str, dict[str, int]]:
                 table[key].setdefault(simp, 1)
         for gloss in rest.strip(" /").split("/"):
             gloss = _PAREN.sub("", gloss).strip().lower()
+            if gloss.startswith("to "):
+                gloss = gloss[3:]  # verbs: "to recuperate" also answers "recuperate"
             if gloss.startswith(("see ", "variant of", "cl:", "old variant", "surname", "abbr.", "also written")):
                 continue
             words = _WORD.findall(gloss)
@@ -77,6 +79,14 @@ def _variants(word: str) -> list[str]:
         out += [word[:-2], word[:-1]]
     if word.endswith("ing"):
         out += [word[:-3], word[:-3] + "e"]
+    if word.endswith("ation"):
+        out += [word[:-5] + "ate", word[:-5] + "e"]
+    elif word.endswith("ion"):
+        out += [word[:-3], word[:-3] + "e"]
+    if word.endswith("ial"):
+        out.append(word[:-3] + "e")  # provincial → province
+    elif word.endswith("al"):
+        out.append(word[:-2])
     return out
 
 
@@ -105,7 +115,11 @@ def english_phrases(query: str, vocabulary: Container[str], stopwords: Container
                 i += 1
                 break
             cands: dict[str, int] = {}
-            keys = [" ".join(phrase)] if n > 1 else _variants(phrase[0])
+            if n > 1:
+                keys = [" ".join(phrase)] + [" ".join([v] + phrase[1:]) for v in _variants(phrase[0])[1:]] + [
+                    " ".join(phrase[:-1] + [v]) for v in _variants(phrase[-1])[1:]]
+            else:
+                keys = _variants(phrase[0])
             for key in keys:
                 for zh, rank in table.get(key, {}).items():
                     if zh in vocabulary and len(zh) >= 2:

@@ -23,11 +23,19 @@ class VectorIndex:
         self._units_of: dict[int, np.ndarray] | None = None
 
     @classmethod
-    def build(cls, vectors: np.ndarray, owners: np.ndarray | None = None) -> VectorIndex:
+    def build(cls, vectors: np.ndarray, owners: np.ndarray | None = None, ann_threshold: int | None = None) -> VectorIndex:
+        """Exact search up to ``ann_threshold`` vectors (default config.ANN_THRESHOLD), HNSW beyond."""
         import faiss
 
+        from .config import ANN_THRESHOLD, HNSW_EF_CONSTRUCTION, HNSW_M
+
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        index = faiss.IndexFlatIP(vectors.shape[1])
+        threshold = ANN_THRESHOLD if ann_threshold is None else ann_threshold
+        if len(vectors) > threshold:
+            index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        else:
+            index = faiss.IndexFlatIP(vectors.shape[1])
         if len(vectors):
             index.add(vectors)
         if owners is None:
@@ -56,13 +64,18 @@ class VectorIndex:
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
         units_per_chunk = max(1, n // max(1, self.n_chunks))
         fetch = min(n, k * (units_per_chunk + 2))
-        params = None
+        from .config import HNSW_EF_SEARCH
+
+        hnsw = hasattr(self.index, "hnsw")
+        params = faiss.SearchParametersHNSW(efSearch=max(HNSW_EF_SEARCH, fetch)) if hnsw else None
         if rows is not None:
             if len(rows) == 0:
                 return []
             unit_ids = np.flatnonzero(np.isin(self.owners, rows))
             fetch = min(fetch, len(unit_ids))
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.ascontiguousarray(unit_ids, dtype=np.int64)))
+            sel = faiss.IDSelectorBatch(np.ascontiguousarray(unit_ids, dtype=np.int64))
+            params = (faiss.SearchParametersHNSW(sel=sel, efSearch=max(HNSW_EF_SEARCH, fetch)) if hnsw
+                      else faiss.SearchParameters(sel=sel))
         scores, ids = self.index.search(q, fetch, params=params) if params else self.index.search(q, fetch)
         best: dict[int, float] = {}
         for i, s in zip(ids[0], scores[0]):

@@ -1,0 +1,62 @@
+"""Search and ask latency p50/p95 by mode on an index (default: the seed index).
+
+    python benchmarks/bench_query.py [--index index] [--gold ../shared/eval/dev.jsonl] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from unionqa import Index
+from unionqa.evaluation import load_gold, percentile
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--index", default="index")
+    ap.add_argument("--gold", default="../shared/eval/dev.jsonl")
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    t = time.perf_counter()
+    ix = Index.load(args.index)
+    load_s = time.perf_counter() - t
+    t = time.perf_counter()
+    ix.embedder.embed_query("预热")
+    model_s = time.perf_counter() - t
+    qs = [g["question"] for g in load_gold(args.gold)]
+    print(f"index load {load_s * 1000:.0f} ms, model load {model_s * 1000:.0f} ms, {len(qs)} questions × {args.repeat}")
+    emb = []
+    for q in qs * args.repeat:
+        t = time.perf_counter()
+        ix.embedder.embed_query(q)
+        emb.append((time.perf_counter() - t) * 1000)
+    print(f"query embedding         p50 {percentile(emb, 50):6.1f} ms  p95 {percentile(emb, 95):6.1f} ms")
+    # overhead without the model: precompute query vectors
+    cache = {q: ix.embedder.embed_query(q) for q in qs}
+    real = ix.retriever.embed_query
+    for label, fn in (("search", ix.search), ("ask", ix.ask)):
+        for mode in ("hybrid", "dense", "lexical"):
+            for cached in (False, True):
+                ix.retriever.embed_query = (lambda q: cache.get(q)) if cached else real
+                if cached:
+                    # cached vectors are keyed by the raw question; the retriever sees the prepared one
+                    from unionqa.retrieval import prepare_query
+
+                    prepared = {prepare_query(q): v for q, v in cache.items()}
+                    ix.retriever.embed_query = prepared.__getitem__
+                times = []
+                for q in qs * args.repeat:
+                    t = time.perf_counter()
+                    fn(q, mode=mode)
+                    times.append((time.perf_counter() - t) * 1000)
+                what = "excl. query embedding" if cached else "end to end"
+                print(f"{label:6s} {mode:8s} {what:22s} p50 {percentile(times, 50):6.1f} ms  "
+                      f"p95 {percentile(times, 95):6.1f} ms")
+        ix.retriever.embed_query = real
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
