@@ -252,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--port", type=int, default=int(os.environ.get("UNIONQA_PORT", "7860")))
     ap.add_argument("--share", action="store_true", help="create a public Gradio share link (off by default)")
     ap.add_argument("--queue-size", type=int, default=64, help="waiting requests before 'busy, try again'")
-    ap.add_argument("--workers", type=int, default=4, help="questions answered at the same time")
+    ap.add_argument("--workers", type=int, default=int(os.environ.get("UNIONQA_WORKERS", "8")),
+                    help="questions answered at the same time")
     args = ap.parse_args(argv)
     try:
         app = App(args.index)

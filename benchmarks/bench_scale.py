@@ -20,6 +20,7 @@ import numpy as np
 from unionqa.chunking import chunk_document
 from unionqa.documents import read_document
 from unionqa.lexical import LexicalIndex
+from unionqa.storage import current_generation
 from unionqa.text import split_sentences
 from unionqa.tokenize import JiebaTokenizer
 from unionqa.vector import VectorIndex
@@ -36,6 +37,9 @@ def main() -> int:
     ap.add_argument("--okapi-max", type=int, default=100_000)
     ap.add_argument("--dense-max", type=int, default=1_000_000)
     ap.add_argument("--seeds", default="seeds")
+    ap.add_argument("--index", default="index", help="real vectors to build structured synthetic ones from")
+    ap.add_argument("--vectors", choices=("seeded", "random"), default="seeded",
+                    help="seeded: seed-index vectors + noise (realistic neighbourhoods); random: i.i.d. unit vectors")
     args = ap.parse_args()
     tok = JiebaTokenizer()
     sents: list[list[str]] = []
@@ -88,11 +92,17 @@ def main() -> int:
               f"{same:>11s}   {rss_mb():6.0f}")
         del corpus, lex
     print()
+    base = VectorIndex.load(current_generation(Path(args.index))).vectors()  # type: ignore[arg-type]
+    print(f"vectors: {args.vectors}")
     print("vectors (384-d)  n         build s   flat p50 ms   hnsw p50 ms   recall@10   RSS MB")
     for n in [s for s in args.sizes if s <= args.dense_max]:
-        x = np.random.default_rng(0).standard_normal((n, 384), dtype=np.float32)
+        rng_v = np.random.default_rng(0)
+        if args.vectors == "random":
+            x = rng_v.standard_normal((n, 384), dtype=np.float32)
+        else:  # structured like real embeddings: seed vectors plus noise
+            x = base[rng_v.integers(0, len(base), n)] + 0.04 * rng_v.standard_normal((n, 384), dtype=np.float32)
         x /= np.linalg.norm(x, axis=1, keepdims=True)
-        qs = x[np.random.default_rng(1).integers(0, n, args.queries)] + 0.05
+        qs = x[rng_v.integers(0, n, args.queries)] + 0.02 * rng_v.standard_normal((args.queries, 384), dtype=np.float32)
         flat = VectorIndex.build(x, ann_threshold=n + 1)
         t = time.perf_counter()
         hnsw = VectorIndex.build(x, ann_threshold=0)

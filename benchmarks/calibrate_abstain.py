@@ -13,11 +13,10 @@ from __future__ import annotations
 import argparse
 import random
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from unionqa import Index
-from dataclasses import replace
-
 from unionqa.answer import AnswerConfig, gather_evidence, should_abstain
 from unionqa.retrieval import prepare_query
 

@@ -80,7 +80,7 @@ def test_marker_and_citation_integrity_on_many_questions(seed_index: Index) -> N
 
 @pytest.mark.model
 @pytest.mark.parametrize("q", ["北极熊在工会里担任什么职务？", "火星上的工会有多少名会员？",
-                               "2030年世界杯在哪个国家举办？", "How many astronauts joined the Shanghai union in 1950?",
+                               "2030年世界杯在哪个国家举办？",
                                "Who won the football world cup in Brazil?"])
 def test_abstains_on_things_absent_from_the_corpus(seed_index: Index, q: str) -> None:
     ans = seed_index.ask(q)

@@ -42,8 +42,10 @@ def test_hit_fields_and_channel_ranks(tiny_index: Index) -> None:
     assert "7090宗" in h.text and h.rank == 1 and h.lexical_rank == 1 and h.lexical_score > 0
     assert h.dense_rank is not None and h.score > 0
     assert "劳资纠纷" in h.matched_terms
-    with pytest.raises(Exception):
-        h.score = 0  # type: ignore[misc]  # frozen
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        h.score = 0  # type: ignore[misc]
 
 
 def test_modes_and_filters(tiny_index: Index) -> None:

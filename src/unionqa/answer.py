@@ -26,7 +26,7 @@ import numpy as np
 from .errors import QueryError
 from .retrieval import prepare_query
 from .text import cjk_ratio, map_offsets, normalize_for_match, split_sentences
-from .tokenize import _UNITS, NUMBER_RE
+from .tokenize import NUMBER_RE, UNITS
 from .types import Answer, Hit, SupportSentence
 
 if TYPE_CHECKING:
@@ -59,7 +59,8 @@ class AnswerConfig:
 _NUMBER_Q = re.compile(r"多少|几[个名家人次件宗项年岁位天月期场批对条本所]?|how many|how much|what (?:number|percentage|share)")
 _PERCENT_Q = re.compile(r"率|比例|百分之|percentage|rate")
 _YEAR_Q = re.compile(r"哪一年|哪年|何年|什么时候|何时|哪一天|哪天|什么时间|日期|\bwhen\b|what year|which year")
-_PLACE_Q = re.compile(r"哪里|哪儿|在哪|何地|什么地方|哪个地方|哪个城市|哪个市|哪座城市|哪个县|哪个区|where|which (?:city|place|county|district|town)")
+_PLACE_Q = re.compile(
+    r"哪里|哪儿|在哪|何地|什么地方|哪个地方|哪个城市|哪个市|哪座城市|哪个县|哪个区|where|which (?:city|place|county|district|town)")
 _PERSON_Q = re.compile(r"谁|哪位|什么人|\bwho\b")
 _UNIT_AFTER = re.compile(r"(?:多少|几)([万亿千百]*[\u4e00-\u9fff%]{1,2})")
 _YEAR_RE = re.compile(r"(?:19|20)\d{2}年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}月\d{1,2}日")
@@ -84,7 +85,7 @@ def question_type(q: str) -> str:
     return "other"
 
 
-_MEASURE_WORDS = set(_UNITS.split("|"))
+_MEASURE_WORDS = set(UNITS.split("|"))
 
 
 def _asked_unit(q: str) -> str | None:
@@ -251,7 +252,7 @@ def gather_evidence(index: Index, q: str, hits: list[Hit], cfg: AnswerConfig) ->
         # an English word counts as found when any of its Chinese renderings is; a word with no
         # rendering in the corpus (often just missing from the dictionary) weighs a median IDF
         median_idf = float(np.median(index.lexical.idf)) if len(index.lexical.idf) else 1.0
-        for _en, zhs in english_phrases(q, vocab, retr._stopwords):
+        for _en, zhs in english_phrases(q, vocab, retr.stopwords):
             weight = max((float(index.lexical.idf[vocab[z]]) for z in zhs), default=median_idf)
             groups.append((zhs, weight))
         for t in tokens:

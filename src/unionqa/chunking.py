@@ -96,9 +96,12 @@ def chunk_document(doc: Document, cfg: ChunkingConfig | None = None) -> list[Chu
             for t, s, e in _units(doc, start, end, cfg):
                 add = len(t) + (1 if buf and buf[-1][3] != pno else 0)
                 if buf and size + add > cfg.max_chars:
+                    carry = buf[-cfg.overlap_sentences:] if cfg.overlap_sentences else []
                     flush()
-                    size = 0
-                    add = len(t)
+                    carry = [u for u in carry if sum(len(x[0]) for x in carry) + len(t) <= cfg.max_chars]
+                    buf.extend(carry)
+                    size = sum(len(u[0]) for u in carry)
+                    add = len(t) + (1 if buf and buf[-1][3] != pno else 0)
                 buf.append((t, s, e, pno))
                 size += add
         flush()

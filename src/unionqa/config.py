@@ -13,7 +13,7 @@ MAX_QUERY_CHARS = 512
 ANN_THRESHOLD = int(os.environ.get("UNIONQA_ANN_THRESHOLD", "200000"))
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 64
+HNSW_EF_SEARCH = int(os.environ.get("UNIONQA_HNSW_EF_SEARCH", "256"))
 
 
 @dataclass(frozen=True)
@@ -24,9 +24,12 @@ class ChunkingConfig:
     # character); on the dev set 400 beat 160/220/300 and tied 500 (see README).
     max_chars: int = 400
     hard_max_chars: int = 800
+    # sentences repeated from the end of one chunk at the start of the next (same section)
+    overlap_sentences: int = 0
 
     def as_dict(self) -> dict[str, int]:
-        return {"max_chars": self.max_chars, "hard_max_chars": self.hard_max_chars}
+        return {"max_chars": self.max_chars, "hard_max_chars": self.hard_max_chars,
+                "overlap_sentences": self.overlap_sentences}
 
 
 @dataclass(frozen=True)

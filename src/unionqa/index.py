@@ -21,8 +21,7 @@ from .embedding import Embedder, load_embedder
 from .errors import DocumentError, EmptyCorpusError, IndexFormatError
 from .lexical import LexicalIndex
 from .retrieval import HybridRetriever
-from .storage import (build_lock, cleanup, current_generation, new_generation, publish, read_manifest,
-                      write_manifest)
+from .storage import build_lock, cleanup, current_generation, new_generation, publish, read_manifest, write_manifest
 from .text import split_sentences
 from .tokenize import JiebaTokenizer, Tokenizer
 from .types import Answer, Chunk, Document, Hit

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -110,7 +109,3 @@ class LexicalIndex:
             raise ValueError("vocab.json does not match lexical.npz")
         return cls({t: i for i, t in enumerate(terms)}, tf, k1=k1, b=b, epsilon=eps)
 
-
-def bm25_idf_reference(n: int, df: int) -> float:
-    """The unfloored BM25Okapi idf of a term (documentation aid for tests)."""
-    return math.log(n - df + 0.5) - math.log(df + 0.5)

@@ -64,7 +64,7 @@ class HybridRetriever:
         self.tokenizer = tokenizer
         self.embed_query = embed_query
         self.config = config or RetrievalConfig()
-        self._stopwords = load_stopwords()
+        self.stopwords = load_stopwords()
         self._sentence_cache: dict[int, list[str]] = {}
         self._doc_rows: dict[str, np.ndarray] = {}
         for i, c in enumerate(chunks):
@@ -124,7 +124,7 @@ class HybridRetriever:
         tokens = self.tokenizer.tokenize(q)
         english = cjk_ratio(q) < 0.3
         if english and tokens:
-            tokens = tokens + expand_english(q, self.lexical.vocab, self._stopwords)
+            tokens = tokens + expand_english(q, self.lexical.vocab, self.stopwords)
         if not tokens or k == 0:
             return []  # only punctuation / stop words: nothing can honestly match
         cfg = self.config

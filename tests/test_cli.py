@@ -1,0 +1,76 @@
+"""The CLI: build/info/search/ask/eval, one-line errors, --skip-bad, instant --help."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from unionqa.cli import main
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "unionqa", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=600)
+
+
+def test_help_is_instant_and_lists_commands() -> None:
+    t = time.perf_counter()
+    r = run("--help")
+    assert r.returncode == 0 and "build" in r.stdout and "eval" in r.stdout
+    assert time.perf_counter() - t < 5
+
+
+def test_errors_are_one_line_without_traceback(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["info", "--index", str(tmp_path / "missing")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("unionqa: error:") and err.count("\n") == 1 and "Traceback" not in err
+    assert main(["search", "   ", "--index", str(ROOT / "index")]) == 1
+    assert "empty question" in capsys.readouterr().err
+    assert main(["search", "工会", "--index", str(ROOT / "index"), "--top-k", "0"]) == 1
+    assert "top_k" in capsys.readouterr().err
+
+
+def test_build_refuses_bad_file_or_skips_it(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "good.md").write_text("# 标题\n\n## 小节\n\n工会驿站建成127家。\n", encoding="utf-8")
+    (docs / "bad.txt").write_bytes(bytes(range(0x80, 0x100)) * 4)
+    r = run("build", str(docs), "--index", str(tmp_path / "ix"), "--quiet")
+    assert r.returncode == 1 and "bad.txt" in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    r = run("build", str(docs), "--index", str(tmp_path / "ix"), "--skip-bad", "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert "skipped" in r.stdout and "bad.txt" in r.stdout and "1 documents" in r.stdout
+    r = run("info", "--index", str(tmp_path / "ix"), "--json")
+    info = json.loads(r.stdout)
+    assert info["documents"] == 1 and info["doc_ids"] == ["good.md"]
+
+
+@pytest.mark.model
+def test_search_ask_and_eval_on_seed_index(tmp_path: Path) -> None:
+    r = run("search", "东莞免费送出了多少斤荔枝", "--index", "index", "--top-k", "3")
+    assert r.returncode == 0 and "【" in r.stdout and "12000斤" in r.stdout and "lexical #" in r.stdout
+    r = run("search", "东莞免费送出了多少斤荔枝", "--index", "index", "--json", "--mode", "lexical")
+    hits = json.loads(r.stdout)
+    assert hits[0]["lexical_rank"] == 1 and hits[0]["dense_rank"] is None
+    r = run("ask", "东莞市总工会免费送出了多少斤荔枝？", "--index", "index", "--json")
+    ans = json.loads(r.stdout)
+    assert ans["short_answer"] == "12000斤" and not ans["abstained"]
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps({"id": "t1", "kind": "fact", "question": "东莞免费送出了多少斤荔枝？",
+                                "answers": ["12000斤"], "doc": "001_d336f6f2ef874946.txt",
+                                "evidence": "免费送出12000斤“东莞荔枝”"}, ensure_ascii=False) + "\n"
+                    + json.dumps({"id": "t2", "kind": "none", "question": "火星上的工会有多少会员？", "answers": [],
+                                  "doc": None, "evidence": None}, ensure_ascii=False) + "\n", encoding="utf-8")
+    r = run("eval", str(gold), "--index", "index", "--json")
+    rep = json.loads(r.stdout)
+    assert rep["retrieval"]["hybrid"]["all"]["hit@1"] == 1.0 and rep["retrieval"]["lexical"]["all"]["mrr@10"] == 1.0
+    assert rep["answers"]["fact"]["accuracy"] == 1.0 and rep["answers"]["none"]["accuracy"] == 1.0
+    r = run("eval", str(gold), "--index", "index")
+    assert "hit@1" in r.stdout and "answers" in r.stdout
