@@ -94,9 +94,11 @@ class HybridRetriever:
             self._sentence_cache[row] = cached
         return cached
 
-    def proximity(self, row: int, tokens: Sequence[str]) -> float:
-        """Largest share of the query's IDF mass that one sentence of the chunk contains."""
-        idf = {t: float(self.lexical.idf[self.lexical.vocab[t]]) for t in set(tokens) if t in self.lexical.vocab}
+    def _idf(self, tokens: Sequence[str]) -> dict[str, float]:
+        return {t: float(self.lexical.idf[self.lexical.vocab[t]]) for t in set(tokens) if t in self.lexical.vocab}
+
+    def proximity(self, row: int, idf: dict[str, float]) -> float:
+        """Largest share of the query's IDF mass (``idf``: term → IDF) that one sentence of the chunk contains."""
         total = sum(idf.values())
         if total <= 0:
             return 0.0
@@ -108,7 +110,8 @@ class HybridRetriever:
     def _rerank(self, fused: list[tuple[int, float]], tokens: Sequence[str], cfg: RetrievalConfig) -> list[tuple[int, float]]:
         head, tail = fused[:cfg.rerank_depth], fused[cfg.rerank_depth:]
         top = head[0][1] or 1.0
-        rescored = [(row, s / top + cfg.proximity_weight * self.proximity(row, tokens)) for row, s in head]
+        idf = self._idf(tokens)
+        rescored = [(row, s / top + cfg.proximity_weight * self.proximity(row, idf)) for row, s in head]
         rescored.sort(key=lambda x: (-x[1], x[0]))
         floor = rescored[-1][1] if rescored else 0.0
         # anything beyond the re-ranked head keeps its order, below the head
