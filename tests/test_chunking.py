@@ -36,10 +36,10 @@ def test_chunks_respect_cap_and_end_at_sentence_boundaries(seed_chunks) -> None:
     _, chunks = seed_chunks
     cfg = ChunkingConfig()
     for c in chunks:
-        # only a single sentence longer than the cap may exceed it, and never the hard cap by much
+        # over the cap only as one whole paragraph (kept whole up to the hard cap) or one long sentence
         assert len(c.text) <= cfg.hard_max_chars + 5
         if c.kind == "body" and len(c.text) > cfg.max_chars:
-            assert c.text.count("。") <= 1
+            assert "\n" not in c.text
     enders = tuple("。！？；!?;…”’）)") + ("\n",)
     body = [c for c in chunks if c.kind == "body"]
     ended = sum(1 for c in body if c.text.rstrip().endswith(enders))
@@ -67,6 +67,17 @@ def test_breadcrumb_is_document_article_section(seed_chunks) -> None:  # type: i
     assert c.breadcrumb[1].startswith("深化产改") and c.breadcrumb[-1] == "竭诚服务 以需求为导向提升职工生活品质"
     cap = next(c for c in chunks if c.kind == "caption" and "单位供图" in c.text)
     assert cap.breadcrumb[-1] == "图片说明"
+
+
+def test_paragraphs_that_fit_the_hard_cap_stay_whole() -> None:
+    from unionqa.documents import parse_document
+
+    para = "".join(f"第{i}句话讲的是工会的工作。" for i in range(12))  # ~150 chars
+    doc = parse_document("t.md", "# 标题\n\n" + para + "\n\n短的一段。\n")
+    whole = chunk_document(doc, ChunkingConfig(max_chars=100, hard_max_chars=200))
+    assert [c.text for c in whole] == [para, "短的一段。"]
+    split = chunk_document(doc, ChunkingConfig(max_chars=100, hard_max_chars=200, keep_paragraphs=False))
+    assert len(split) >= 2 and all(len(c.text) <= 100 for c in split) and split[0].text != para
 
 
 def test_never_cuts_inside_a_sentence() -> None:

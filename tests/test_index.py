@@ -12,7 +12,7 @@ import pytest
 from conftest import FakeEmbedder
 
 from unionqa import Index
-from unionqa.errors import BuildLockedError, EmptyCorpusError, IndexFormatError, QueryError
+from unionqa.errors import BuildLockedError, DocumentError, EmptyCorpusError, IndexFormatError, QueryError
 from unionqa.storage import build_lock, current_generation
 
 
@@ -239,3 +239,24 @@ def test_readers_see_whole_generations(tiny_index: Index, tiny_corpus: Path, fak
         stop.set()
         t.join()
     assert errors == []
+
+
+def test_one_line_megabyte_file_is_indexed(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "big.txt").write_text("职工疗休养活动在河源举行，工会送出大礼包。" * 50_000, encoding="utf-8")  # ~1 MB, no newline
+    ix = Index.build([d], tmp_path / "ix", embedder=fake_embedder)
+    assert len(ix.chunks) > 2000 and all(len(c.text) <= 400 for c in ix.chunks)
+    assert ix.search("河源大礼包", top_k=3)
+
+
+def test_file_over_the_size_limit_is_refused_with_the_limit(tmp_path: Path, fake_embedder: FakeEmbedder,
+                                                            monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from unionqa import documents
+
+    monkeypatch.setattr(documents, "MAX_FILE_BYTES", 1024 * 1024)
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "huge.txt").write_bytes("工会".encode() * 400_000)
+    with pytest.raises(DocumentError, match=r"huge\.txt.*1 MiB limit"):
+        Index.build([d], tmp_path / "ix", embedder=fake_embedder)

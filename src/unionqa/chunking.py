@@ -6,7 +6,7 @@ import hashlib
 import re
 
 from .config import ChunkingConfig
-from .text import join_lines, map_offsets, split_sentences
+from .text import OffsetMap, join_lines, split_sentences
 from .types import Chunk, Document
 
 KIND_LABELS = {"caption": "图片说明", "byline": "署名与来源", "masthead": "刊物信息与目录"}
@@ -18,12 +18,13 @@ def _units(doc: Document, start: int, end: int, cfg: ChunkingConfig) -> list[tup
     raw = doc.text[start:end]
     para = join_lines(raw.split("\n"))
     out: list[tuple[str, int, int]] = []
+    offsets = OffsetMap(doc.text, start, end, para)
     for a, b in split_sentences(para):
         pieces = [(a, b)]
         if b - a > cfg.hard_max_chars:
             pieces = _split_long(para, a, b, cfg.max_chars)
         for pa, pb in pieces:
-            s, e = map_offsets(doc.text, start, end, para, pa, pb)
+            s, e = offsets.span(pa, pb)
             out.append((para[pa:pb].strip(), s, e))
     return [u for u in out if u[0]]
 
@@ -93,7 +94,16 @@ def chunk_document(doc: Document, cfg: ChunkingConfig | None = None) -> list[Chu
 
         size = 0
         for pno, (start, end) in enumerate(sec.pieces):
-            for t, s, e in _units(doc, start, end, cfg):
+            units = _units(doc, start, end, cfg)
+            para_len = sum(len(u[0]) for u in units)
+            if cfg.keep_paragraphs and cfg.max_chars < para_len <= cfg.hard_max_chars:
+                # a whole paragraph that fits the hard cap: its own chunk, never split
+                flush()
+                buf.extend((t, s, e, pno) for t, s, e in units)
+                flush()
+                size = 0
+                continue
+            for t, s, e in units:
                 add = len(t) + (1 if buf and buf[-1][3] != pno else 0)
                 if buf and size + add > cfg.max_chars:
                     carry = buf[-cfg.overlap_sentences:] if cfg.overlap_sentences else []

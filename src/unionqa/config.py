@@ -26,10 +26,12 @@ class ChunkingConfig:
     hard_max_chars: int = 800
     # sentences repeated from the end of one chunk at the start of the next (same section)
     overlap_sentences: int = 0
+    # a paragraph up to hard_max_chars stays whole (its own chunk when it exceeds max_chars)
+    keep_paragraphs: bool = True
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, int | bool]:
         return {"max_chars": self.max_chars, "hard_max_chars": self.hard_max_chars,
-                "overlap_sentences": self.overlap_sentences}
+                "overlap_sentences": self.overlap_sentences, "keep_paragraphs": self.keep_paragraphs}
 
 
 @dataclass(frozen=True)

@@ -128,20 +128,33 @@ def join_lines(parts: list[str]) -> str:
     return out
 
 
+class OffsetMap:
+    """Maps slices of ``text`` (derived from ``source[start:end]`` by dropping/inserting whitespace
+    and emphasis marks) back to source offsets by aligning the other characters. Built once per
+    paragraph in O(n), then each lookup is O(1)."""
+
+    def __init__(self, source: str, start: int, end: int, text: str) -> None:
+        self.pos = [i for i in range(start, end) if not _ignorable(source[i])]
+        self.start = start
+        counts = [0] * (len(text) + 1)
+        k = 0
+        for i, c in enumerate(text):
+            counts[i] = k
+            if not _ignorable(c):
+                k += 1
+        counts[len(text)] = k
+        self.counts = counts
+
+    def span(self, a: int, b: int) -> tuple[int, int]:
+        if not self.pos:
+            return self.start, self.start
+        k_a = min(self.counts[a], len(self.pos) - 1)
+        k_b = min(self.counts[b], len(self.pos))
+        if k_b <= k_a:
+            return self.pos[k_a], self.pos[k_a]
+        return self.pos[k_a], self.pos[k_b - 1] + 1
+
+
 def map_offsets(source: str, start: int, end: int, text: str, a: int, b: int) -> tuple[int, int]:
-    """Map a [a, b) slice of ``text`` (derived from ``source[start:end]`` by dropping/inserting
-    whitespace) back to source offsets, aligning the non-whitespace characters."""
-    # index of first non-ws char of text[a:b] among text's non-ws chars
-    k_a = sum(1 for c in text[:a] if not _ignorable(c))
-    k_b = sum(1 for c in text[:b] if not _ignorable(c))
-    pos = []
-    for i in range(start, end):
-        if not _ignorable(source[i]):
-            pos.append(i)
-    if not pos:
-        return start, start
-    k_a = min(k_a, len(pos) - 1)
-    if k_b <= k_a:
-        return pos[k_a], pos[k_a]
-    k_b = min(k_b, len(pos))
-    return pos[k_a], pos[k_b - 1] + 1
+    """One-off form of OffsetMap(source, start, end, text).span(a, b)."""
+    return OffsetMap(source, start, end, text).span(a, b)
