@@ -68,6 +68,7 @@ _PLACE_RE = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:省|市|县|区|镇|街道|小�
 _AT_PLACE_RE = re.compile(r"在([\u4e00-\u9fff·]{2,24}?)(?:举行|举办|召开|开展|启动|成立|进行)")
 _CITY_RE = re.compile(r"(广州|深圳|珠海|汕头|佛山|韶关|河源|梅州|惠州|汕尾|东莞|中山|江门|阳江|湛江|茂名|肇庆|清远|潮州|揭阳|云浮)")
 _MARKER_RE = re.compile(r"\[(\d+)\]")
+_CITY_Q = re.compile(r"哪个(?:地方|城市|市)|哪座城市|哪个地区|which city|what city")
 
 
 def question_type(q: str) -> str:
@@ -140,7 +141,7 @@ def _candidates(q: str, qtype: str, sent: str, exclude: set[str]) -> list[tuple[
     elif qtype == "place":
         for m in _AT_PLACE_RE.finditer(sent):
             out.append((m.start(1), m.group(1)))
-        if not out and re.search(r"哪个(?:地方|城市|市)|哪座城市|which city", q.lower()):
+        if not out and _CITY_Q.search(q.lower()):
             out = [(m.start(), m.group(0)) for m in _CITY_RE.finditer(sent) if m.group(0) not in q]
         if not out:
             for m in _PLACE_RE.finditer(sent):
@@ -304,7 +305,7 @@ def gather_evidence(index: Index, q: str, hits: list[Hit], cfg: AnswerConfig) ->
             fcov = sum(v for t, v in focus.items() if t in norm) / focus_total if focus_total else 0.0
             anchors = [norm.find(t) for t in matched if t in focus] or [norm.find(t) for t in matched]
             short = _nearest(_candidates(q, qtype, sent, exclude), anchors)
-            if qtype == "place" and short is None:
+            if qtype == "place" and short is None and _CITY_Q.search(q.lower()):
                 crumb = " ".join(h.breadcrumb[1:])
                 m = _CITY_RE.search(sent) or _CITY_RE.search(crumb)
                 if m and m.group(0) not in q:
