@@ -27,10 +27,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start(index_dir: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+def _start(index_dir: Path, extra_env: dict[str, str] | None = None,
+           extra_args: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", **(extra_env or {})}
-    proc = subprocess.Popen([sys.executable, str(ROOT / "ui.py"), "--index", str(index_dir), "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, str(ROOT / "ui.py"), "--index", str(index_dir), "--port", str(port),
+                             *extra_args],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 180
@@ -141,6 +143,28 @@ def test_twenty_concurrent_clients(server: str) -> None:
     with ThreadPoolExecutor(max_workers=20) as pool:
         results = list(pool.map(one, questions))
     assert len(results) == 20 and all(isinstance(r, list) and r for r in results)
+
+
+def test_full_queue_says_busy_and_recovers() -> None:
+    from gradio_client import Client
+
+    proc, url = _start(ROOT / "index", extra_args=("--queue-size", "1", "--workers", "1"))
+    try:
+        def one(_: int) -> str:
+            try:
+                Client(url, verbose=False).predict("惠州市总工会五年来调处了多少宗劳资纠纷？", 20, "hybrid", api_name="/ask")
+                return "ok"
+            except Exception as e:  # noqa: BLE001
+                return str(e)
+
+        with ThreadPoolExecutor(max_workers=30) as pool:
+            results = list(pool.map(one, range(30)))
+        busy = [r for r in results if r != "ok"]
+        assert "ok" in results and busy and all("try again" in r for r in busy)
+        r = Client(url, verbose=False).predict("东莞荔枝", 3, "lexical", api_name="/search")
+        assert isinstance(r, list) and r
+    finally:
+        _stop(proc)
 
 
 def _browser():  # type: ignore[no-untyped-def]
