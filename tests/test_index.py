@@ -260,3 +260,12 @@ def test_file_over_the_size_limit_is_refused_with_the_limit(tmp_path: Path, fake
     (d / "huge.txt").write_bytes("工会".encode() * 400_000)
     with pytest.raises(DocumentError, match=r"huge\.txt.*1 MiB limit"):
         Index.build([d], tmp_path / "ix", embedder=fake_embedder)
+
+
+def test_weighted_fusion_option(tiny_corpus: Path, tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    from unionqa.config import RetrievalConfig
+
+    Index.build([tiny_corpus], tmp_path / "ix", embedder=fake_embedder)
+    ix = Index.load(tmp_path / "ix", embedder=fake_embedder, retrieval=RetrievalConfig(fusion="weighted"))
+    hits = ix.search("调处了多少宗劳资纠纷", top_k=3)
+    assert "7090宗" in hits[0].text and len({h.chunk_id for h in hits}) == len(hits)

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import QueryError
 from .retrieval import prepare_query
 from .text import cjk_ratio, map_offsets, normalize_for_match, split_sentences
 from .tokenize import NUMBER_RE, UNITS
@@ -474,4 +473,4 @@ def llm_answer(index: Index, question: str, hits: Sequence[Hit], fallback: Answe
     return ans
 
 
-__all__ = ["ABSTAIN_TEXT", "AnswerConfig", "QueryError", "answer_question", "question_type", "verify_answer"]
+__all__ = ["ABSTAIN_TEXT", "AnswerConfig", "answer_question", "question_type", "verify_answer"]

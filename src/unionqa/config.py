@@ -49,11 +49,6 @@ class RetrievalConfig:
     # plus proximity_weight × the share of the query's IDF mass found inside one sentence.
     rerank_depth: int = 30
     proximity_weight: float = 1.0
+    # "rrf" (default) or "weighted": min-max normalized channel scores, weighted (see README)
+    fusion: str = "rrf"
 
-
-def env_int(name: str, default: int) -> int:
-    """Read an integer environment variable, falling back on bad values."""
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        return default

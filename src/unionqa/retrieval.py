@@ -9,7 +9,7 @@ import numpy as np
 
 from .config import MAX_QUERY_CHARS, RetrievalConfig
 from .errors import QueryError
-from .fusion import rrf
+from .fusion import rrf, weighted_scores
 from .lexical import LexicalIndex
 from .text import cjk_ratio, clean_text, normalize_for_match, split_sentences
 from .tokenize import Tokenizer, load_stopwords
@@ -148,7 +148,10 @@ class HybridRetriever:
             fused = dense
         else:
             wl = cfg.non_cjk_lexical_weight if english else cfg.lexical_weight
-            fused = rrf([lex, dense], [wl, cfg.dense_weight], cfg.rrf_k)
+            if cfg.fusion == "weighted":
+                fused = weighted_scores([lex, dense], [wl, cfg.dense_weight])
+            else:
+                fused = rrf([lex, dense], [wl, cfg.dense_weight], cfg.rrf_k)
             if cfg.proximity_weight and fused:
                 fused = self._rerank(fused, tokens, cfg)
         lex_rank = {r: (i, s) for i, (r, s) in enumerate(lex, start=1)}
