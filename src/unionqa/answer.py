@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .retrieval import prepare_query
-from .text import cjk_ratio, map_offsets, normalize_for_match, split_sentences
+from .retrieval import is_english, prepare_query
+from .text import map_offsets, normalize_for_match, split_sentences
 from .tokenize import NUMBER_RE, UNITS
 from .types import Answer, Hit, SupportSentence
 
@@ -242,7 +242,7 @@ def gather_evidence(index: Index, q: str, hits: list[Hit], cfg: AnswerConfig) ->
     """Score every sentence of the top passages for question ``q`` (already prepared)."""
     retr = index.retriever
     tokens = index.tokenizer.tokenize(q)
-    english = cjk_ratio(q) < 0.3
+    english = is_english(q)
     vocab = index.lexical.vocab
     max_idf = float(index.lexical.idf.max()) if len(index.lexical.idf) else 1.0
     groups: list[tuple[list[str], float]] = []  # alternatives that count as one question word, weight

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import __version__
 from .chunking import chunk_document
-from .config import DEFAULT_MODEL, FORMAT_VERSION, ChunkingConfig, RetrievalConfig
+from .config import FORMAT_VERSION, ChunkingConfig, RetrievalConfig
 from .documents import iter_source_files, read_document
 from .embedding import Embedder, load_embedder
 from .errors import DocumentError, EmptyCorpusError, IndexFormatError
@@ -365,4 +365,4 @@ def _read_chunks(path: Path) -> list[Chunk]:
     return out
 
 
-__all__ = ["DEFAULT_MODEL", "Index"]
+__all__ = ["Index"]

@@ -44,6 +44,11 @@ def prepare_query(query: object) -> str:
     return to_simplified(q[:MAX_QUERY_CHARS])
 
 
+def is_english(query: str) -> bool:
+    """A question with under 30 % CJK characters is treated as English (translated for BM25)."""
+    return cjk_ratio(query) < 0.3
+
+
 def check_top_k(top_k: object, limit: int) -> int:
     """top_k must be a positive integer; values above the index size are clamped to it."""
     if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)):
@@ -66,11 +71,10 @@ class HybridRetriever:
         self.config = config or RetrievalConfig()
         self.stopwords = load_stopwords()
         self._sentence_cache: dict[int, list[str]] = {}
-        self._doc_rows: dict[str, np.ndarray] = {}
+        rows_by_doc: dict[str, list[int]] = {}
         for i, c in enumerate(chunks):
-            self._doc_rows.setdefault(c.doc_id, [])  # type: ignore[arg-type]
-            self._doc_rows[c.doc_id].append(i)  # type: ignore[attr-defined]
-        self._doc_rows = {d: np.asarray(r, dtype=np.int64) for d, r in self._doc_rows.items()}
+            rows_by_doc.setdefault(c.doc_id, []).append(i)
+        self._doc_rows = {d: np.asarray(r, dtype=np.int64) for d, r in rows_by_doc.items()}
 
     def _rows_for(self, doc_ids: Sequence[str] | None) -> np.ndarray | None:
         if doc_ids is None:
@@ -125,7 +129,7 @@ class HybridRetriever:
         k = check_top_k(top_k, len(self.chunks))
         rows = self._rows_for(doc_ids)
         tokens = self.tokenizer.tokenize(q)
-        english = cjk_ratio(q) < 0.3
+        english = is_english(q)
         if english and tokens:
             tokens = tokens + expand_english(q, self.lexical.vocab, self.stopwords)
         if not tokens or k == 0:

@@ -77,16 +77,22 @@ def new_generation(index_dir: Path) -> Path:
 
 
 def write_manifest(gen: Path, manifest: dict[str, Any], files: list[str]) -> None:
+    """Checksum and fsync every data file (one pass each), then write and fsync the manifest."""
     manifest = dict(manifest)
-    manifest["files"] = {f: {"sha256": sha256_file(gen / f), "bytes": (gen / f).stat().st_size} for f in sorted(files)}
+    entries = {}
+    for name in sorted(files):
+        h = hashlib.sha256()
+        with open(gen / name, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+            os.fsync(fh.fileno())
+        entries[name] = {"sha256": h.hexdigest(), "bytes": (gen / name).stat().st_size}
+    manifest["files"] = entries
     data = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
     with open(gen / MANIFEST, "wb") as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
-    for name in files:
-        with open(gen / name, "rb") as fh:
-            os.fsync(fh.fileno())
     _fsync_dir(gen)
 
 
