@@ -1,17 +1,19 @@
 """Load test of the web UI's API on loopback: N concurrent clients, a fixed number of requests.
 
     python benchmarks/bench_load.py [--clients 20] [--requests 200] [--endpoint /search]
-        [--index index] [--rebuild]
+        [--index index] [--rebuild] [--client http|gradio_client]
 
-Starts ui.py on a free loopback port (or uses --url), drives it with gradio_client from N
-threads and prints throughput, p50/p95/p99 latency and errors. With --rebuild, a full
-rebuild of the same index directory runs during the load and the UI is told to reload
-when it finishes: there should still be 0 errors.
+Starts ui.py on a free loopback port (or uses --url), drives it from N threads with plain
+HTTP through Gradio's REST call API (or --client gradio_client) and prints throughput,
+p50/p95/p99 latency and errors. With --rebuild, a full rebuild of the same index directory
+runs during the load and the UI is told to reload when it finishes: there should still be
+0 errors.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import socket
@@ -53,6 +55,26 @@ def start_ui(index: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("ui.py did not start")
 
 
+def http_call(url: str, endpoint: str, data: list) -> object:
+    """One call through Gradio's REST API: POST /gradio_api/call/<name>, then read its event stream."""
+    name = endpoint.strip("/")
+    req = urllib.request.Request(f"{url}gradio_api/call/{name}", data=json.dumps({"data": data}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        event_id = json.loads(r.read())["event_id"]
+    event = None
+    with urllib.request.urlopen(f"{url}gradio_api/call/{name}/{event_id}", timeout=60) as r:
+        for raw in r:
+            line = raw.decode("utf-8").rstrip("\n")
+            if line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:") and event in ("complete", "error"):
+                if event == "error":
+                    raise RuntimeError(f"server error: {line[5:].strip()[:100]}")
+                return json.loads(line[5:])[0]
+    raise RuntimeError("event stream ended without a result")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--clients", type=int, default=20)
@@ -61,6 +83,9 @@ def main() -> int:
     ap.add_argument("--index", default=str(ROOT / "index"))
     ap.add_argument("--url", default=None)
     ap.add_argument("--rebuild", action="store_true", help="rebuild the index (a copy) during the load")
+    ap.add_argument("--client", choices=("http", "gradio_client"), default="http",
+                    help="http: Gradio's REST call API with plain HTTP (POST, then read the event stream); "
+                         "gradio_client: the Python client (heavier: its own threads and websockets/SSE per call)")
     args = ap.parse_args()
     from gradio_client import Client
 
@@ -74,13 +99,15 @@ def main() -> int:
     lat: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
-    clients = [Client(url, verbose=False) for _ in range(args.clients)]
+    clients = [Client(url, verbose=False) for _ in range(args.clients)] if args.client == "gradio_client" else []
 
     def one(i: int) -> None:
-        c = clients[i % len(clients)]
         t = time.perf_counter()
         try:
-            r = c.predict(QUESTIONS[i % len(QUESTIONS)], 5, "hybrid", api_name=args.endpoint)
+            if clients:
+                r = clients[i % len(clients)].predict(QUESTIONS[i % len(QUESTIONS)], 5, "hybrid", api_name=args.endpoint)
+            else:
+                r = http_call(url, args.endpoint, [QUESTIONS[i % len(QUESTIONS)], 5, "hybrid"])
             ok = isinstance(r, list) or (isinstance(r, dict) and "error" not in r)
             if not ok:
                 raise RuntimeError(str(r)[:100])
@@ -111,7 +138,8 @@ def main() -> int:
         proc.terminate()
     if tmp:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"endpoint {args.endpoint}  clients {args.clients}  requests {args.requests}  rebuild {args.rebuild}")
+    print(f"endpoint {args.endpoint}  client {args.client}  clients {args.clients}  requests {args.requests}  "
+          f"rebuild {args.rebuild}")
     print(f"throughput {args.requests / wall:.1f} req/s   p50 {pct(lat, 50) * 1000:.0f} ms   p95 {pct(lat, 95) * 1000:.0f} ms   "
           f"p99 {pct(lat, 99) * 1000:.0f} ms   errors {len(errors)}")
     for e in errors[:5]:

@@ -73,7 +73,7 @@ def test_marker_and_citation_integrity_on_many_questions(seed_index: Index) -> N
         if not ans.abstained:
             assert ans.citations and ans.sentences
             for s in ans.sentences:
-                src = seed_index.documents[s.doc_id]["text"][s.span[0]:s.span[1]]
+                src = seed_index.document_text(s.doc_id)[s.span[0]:s.span[1]]
                 assert "".join(src.split()).replace("*", "") == "".join(s.text.split())
             assert len(ans.text) <= 400
 

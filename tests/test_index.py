@@ -32,7 +32,7 @@ def test_save_load_round_trip(tiny_index: Index, fake_embedder: FakeEmbedder) ->
 def test_chunks_public_records(tiny_index: Index) -> None:
     c = next(c for c in tiny_index.chunks if "7090宗" in c.text)
     assert c.doc_id == "a.md" and c.breadcrumb == ("惠州市总工会工作报告", "维权服务")
-    src = tiny_index.documents["a.md"]["text"]
+    src = tiny_index.document_text("a.md")
     assert src[c.span[0]:c.span[1]].startswith("五年来")
 
 
@@ -125,7 +125,8 @@ def test_tokenizer_mismatch_refused(tiny_index: Index) -> None:
         Index.load(tiny_index.index_dir)
 
 
-@pytest.mark.parametrize("name", ["chunks.jsonl", "documents.jsonl", "lexical.npz", "vocab.json", "vectors.faiss",
+@pytest.mark.parametrize("name", ["chunks.jsonl", "documents.jsonl", "lexical.json", "lexical_weights.npy",
+                                  "lexical_rows.npy", "lexical_colptr.npy", "lexical_doc_len.npy", "vectors.faiss",
                                   "vector_owners.npy"])
 @pytest.mark.parametrize("damage", ["delete", "truncate", "zero", "flip"])
 def test_corrupted_files_are_named(tiny_index: Index, name: str, damage: str) -> None:

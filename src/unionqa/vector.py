@@ -1,4 +1,4 @@
-"""Dense vectors in FAISS: exact inner product (normalized embeddings → cosine)."""
+"""Dense vectors in FAISS: exact inner product (normalized embeddings → cosine), HNSW at scale; memory-mapped on load."""
 
 from __future__ import annotations
 
@@ -100,10 +100,12 @@ class VectorIndex:
         return ["vectors.faiss", "vector_owners.npy"]
 
     @classmethod
-    def load(cls, directory: Path) -> VectorIndex:
+    def load(cls, directory: Path, mmap: bool = True) -> VectorIndex:
+        """Open saved vectors; the vector data is memory-mapped (read-only) unless ``mmap`` is false."""
         import faiss
 
-        index = faiss.read_index(str(directory / "vectors.faiss"))
+        flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if mmap else 0
+        index = faiss.read_index(str(directory / "vectors.faiss"), flags)
         owners = np.load(directory / "vector_owners.npy", allow_pickle=False)
         if len(owners) != index.ntotal:
             raise ValueError("vector_owners.npy does not match vectors.faiss")
