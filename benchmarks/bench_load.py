@@ -1,7 +1,7 @@
 """Load test of the web UI's API on loopback: N concurrent clients, a fixed number of requests.
 
     python benchmarks/bench_load.py [--clients 20] [--requests 200] [--endpoint /search]
-        [--index index] [--rebuild] [--client http|gradio_client]
+        [--index index] [--rebuild] [--client http|gradio_client] [--warmup 20]
 
 Starts ui.py on a free loopback port (or uses --url), drives it from N threads with plain
 HTTP through Gradio's REST call API (or --client gradio_client) and prints throughput,
@@ -83,6 +83,7 @@ def main() -> int:
     ap.add_argument("--index", default=str(ROOT / "index"))
     ap.add_argument("--url", default=None)
     ap.add_argument("--rebuild", action="store_true", help="rebuild the index (a copy) during the load")
+    ap.add_argument("--warmup", type=int, default=20, help="untimed requests before the measured ones")
     ap.add_argument("--client", choices=("http", "gradio_client"), default="http",
                     help="http: Gradio's REST call API with plain HTTP (POST, then read the event stream); "
                          "gradio_client: the Python client (heavier: its own threads and websockets/SSE per call)")
@@ -126,10 +127,15 @@ def main() -> int:
             Client(url, verbose=False).predict(api_name="/reload")
 
         rebuild_thread = threading.Thread(target=rebuild)
-    t0 = time.perf_counter()
-    if rebuild_thread:
-        rebuild_thread.start()
     with ThreadPoolExecutor(max_workers=args.clients) as pool:
+        if args.warmup:  # one wave of untimed requests: connections, threads and first-call costs
+            list(pool.map(one, range(args.warmup)))
+            lat.clear()
+            if errors:
+                raise SystemExit(f"warm-up failed: {errors[0]}")
+        t0 = time.perf_counter()
+        if rebuild_thread:
+            rebuild_thread.start()
         list(pool.map(one, range(args.requests)))
     wall = time.perf_counter() - t0
     if rebuild_thread:
