@@ -270,3 +270,21 @@ def test_weighted_fusion_option(tiny_corpus: Path, tmp_path: Path, fake_embedder
     ix = Index.load(tmp_path / "ix", embedder=fake_embedder, retrieval=RetrievalConfig(fusion="weighted"))
     hits = ix.search("调处了多少宗劳资纠纷", top_k=3)
     assert "7090宗" in hits[0].text and len({h.chunk_id for h in hits}) == len(hits)
+
+
+def test_loaded_index_keeps_answering_after_its_generation_is_removed(
+        tiny_index: Index, tiny_corpus: Path, fake_embedder: FakeEmbedder) -> None:
+    # a long-running UI holds an old generation; builds may delete it (vectors, BM25 and the
+    # document text are memory-mapped or read lazily from files that are then unlinked)
+    old = Index.load(tiny_index.index_dir, embedder=fake_embedder)
+    gen = old.generation
+    expected = [(h.chunk_id, round(h.score, 9)) for h in old.search("荔枝 12000斤", top_k=5)]
+    cid = expected[0][0]
+    context = old.context(cid)
+    for i in range(3):
+        (tiny_corpus / f"extra{i}.md").write_text(f"# 新文档{i}\n\n新的内容{i}。\n", encoding="utf-8")
+        Index.build([tiny_corpus], tiny_index.index_dir, embedder=fake_embedder)
+    assert not gen.exists()
+    assert [(h.chunk_id, round(h.score, 9)) for h in old.search("荔枝 12000斤", top_k=5)] == expected
+    assert old.context(cid) == context
+    assert old.ask("荔枝送了多少斤？").citations
