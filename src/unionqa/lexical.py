@@ -22,6 +22,8 @@ class LexicalIndex:
     Saved as plain ``.npy`` arrays that :meth:`load` memory-maps: a query reads only its terms.
     """
 
+    FILES = ("lexical.json", "lexical_weights.npy", "lexical_rows.npy", "lexical_colptr.npy", "lexical_doc_len.npy")
+
     def __init__(self, vocab: dict[str, int], weights: np.ndarray, rows: np.ndarray, colptr: np.ndarray,
                  doc_len: np.ndarray, k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25) -> None:
         self.vocab = vocab
@@ -103,8 +105,6 @@ class LexicalIndex:
             if i < len(run) and run[i] == row:
                 out.append(t)
         return out
-
-    FILES = ("lexical.json", "lexical_weights.npy", "lexical_rows.npy", "lexical_colptr.npy", "lexical_doc_len.npy")
 
     def save(self, directory: Path) -> list[str]:
         terms = sorted(self.vocab, key=self.vocab.__getitem__)

@@ -33,11 +33,14 @@ CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 
 
-def sha256_file(path: Path) -> str:
+def sha256_file(path: Path, fsync: bool = False) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks; with ``fsync`` the file is also flushed to disk."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
+        if fsync:
+            os.fsync(f.fileno())
     return h.hexdigest()
 
 
@@ -79,15 +82,8 @@ def new_generation(index_dir: Path) -> Path:
 def write_manifest(gen: Path, manifest: dict[str, Any], files: list[str]) -> None:
     """Checksum and fsync every data file (one pass each), then write and fsync the manifest."""
     manifest = dict(manifest)
-    entries = {}
-    for name in sorted(files):
-        h = hashlib.sha256()
-        with open(gen / name, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-            os.fsync(fh.fileno())
-        entries[name] = {"sha256": h.hexdigest(), "bytes": (gen / name).stat().st_size}
-    manifest["files"] = entries
+    manifest["files"] = {name: {"sha256": sha256_file(gen / name, fsync=True), "bytes": (gen / name).stat().st_size}
+                         for name in sorted(files)}
     data = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
     with open(gen / MANIFEST, "wb") as f:
         f.write(data)

@@ -66,16 +66,17 @@ class VectorIndex:
         fetch = min(n, k * (units_per_chunk + 2))
         from .config import HNSW_EF_SEARCH
 
-        hnsw = hasattr(self.index, "hnsw")
-        params = faiss.SearchParametersHNSW(efSearch=max(HNSW_EF_SEARCH, fetch)) if hnsw else None
+        selector: dict[str, object] = {}
         if rows is not None:
             if len(rows) == 0:
                 return []
             unit_ids = np.flatnonzero(np.isin(self.owners, rows))
             fetch = min(fetch, len(unit_ids))
-            sel = faiss.IDSelectorBatch(np.ascontiguousarray(unit_ids, dtype=np.int64))
-            params = (faiss.SearchParametersHNSW(sel=sel, efSearch=max(HNSW_EF_SEARCH, fetch)) if hnsw
-                      else faiss.SearchParameters(sel=sel))
+            selector["sel"] = faiss.IDSelectorBatch(np.ascontiguousarray(unit_ids, dtype=np.int64))
+        if hasattr(self.index, "hnsw"):
+            params = faiss.SearchParametersHNSW(efSearch=max(HNSW_EF_SEARCH, fetch), **selector)
+        else:
+            params = faiss.SearchParameters(**selector) if selector else None
         scores, ids = self.index.search(q, fetch, params=params) if params else self.index.search(q, fetch)
         best: dict[int, float] = {}
         for i, s in zip(ids[0], scores[0]):
