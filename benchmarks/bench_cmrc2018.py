@@ -5,7 +5,7 @@ Cui et al., A Span-Extraction Dataset for Chinese Machine Reading Comprehension,
 sections); every question searches the whole index. A passage is relevant when it comes
 from the question's article and contains a gold answer span (NFKC, whitespace removed).
 
-    python benchmarks/bench_cmrc2018.py [--data ../shared/bench/cmrc2018/cmrc2018_trial.json]
+    python benchmarks/bench_cmrc2018.py [--data eval/cmrc2018/cmrc2018_trial.json]
         [--workdir .cache/cmrc2018] [--limit N] [--model NAME] [--json]
 """
 
@@ -56,7 +56,7 @@ def relevant(hit, q: dict) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default="../shared/bench/cmrc2018/cmrc2018_trial.json")
+    ap.add_argument("--data", default="eval/cmrc2018/cmrc2018_trial.json")
     ap.add_argument("--workdir", default=".cache/cmrc2018")
     ap.add_argument("--limit", type=int, default=0, help="only the first N questions")
     ap.add_argument("--no-answers", action="store_true")

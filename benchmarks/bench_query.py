@@ -1,6 +1,6 @@
 """Search and ask latency p50/p95 by mode on an index (default: the seed index).
 
-    python benchmarks/bench_query.py [--index index] [--gold ../shared/eval/dev.jsonl] [--repeat 3]
+    python benchmarks/bench_query.py [--index index] [--gold eval/dev.jsonl] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from unionqa.evaluation import load_gold, percentile
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--index", default="index")
-    ap.add_argument("--gold", default="../shared/eval/dev.jsonl")
+    ap.add_argument("--gold", default="eval/dev.jsonl")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     t = time.perf_counter()

@@ -40,7 +40,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed-index", default="index")
     ap.add_argument("--cmrc-work", default=".cache/cmrc2018")
-    ap.add_argument("--data", default="../shared/bench/cmrc2018/cmrc2018_trial.json")
+    ap.add_argument("--data", default="eval/cmrc2018/cmrc2018_trial.json")
     ap.add_argument("--n", type=int, default=300)
     args = ap.parse_args()
     qs = write_corpus(Path(args.data), Path(args.cmrc_work) / "docs")

@@ -15,8 +15,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
-SHARED = ROOT.parent / "shared"
-DEV = SHARED / "eval" / "dev.jsonl"
+DEV = ROOT / "eval" / "dev.jsonl"  # copied from the project's shared eval set; a clone has no ../shared
 
 
 class FakeEmbedder:
