@@ -13,7 +13,7 @@ from pathlib import Path
 
 from unionqa import Index
 from unionqa.embedding import load_embedder
-from unionqa.index import embedding_units
+from unionqa.chunking import embedding_units
 
 
 def main() -> int:

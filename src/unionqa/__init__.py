@@ -13,13 +13,16 @@ from .errors import (
     QueryError,
     UnionQAError,
 )
+from .config import AnswerConfig, ChunkingConfig, RetrievalConfig
 from .index import Index
 from .types import Answer, Chunk, Document, Hit, SupportSentence
 
 __all__ = [
     "Answer",
+    "AnswerConfig",
     "BuildLockedError",
     "Chunk",
+    "ChunkingConfig",
     "Document",
     "DocumentError",
     "EmptyCorpusError",
@@ -28,6 +31,7 @@ __all__ = [
     "IndexFormatError",
     "ModelUnavailableError",
     "QueryError",
+    "RetrievalConfig",
     "SupportSentence",
     "UnionQAError",
     "__version__",

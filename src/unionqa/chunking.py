@@ -1,4 +1,4 @@
-"""Sections → chunks: sentence-aligned, size-capped, carrying breadcrumb and source span."""
+"""Sections → chunks: sentence-aligned, size-capped, carrying breadcrumb and source span; what each chunk indexes."""
 
 from __future__ import annotations
 
@@ -116,3 +116,40 @@ def chunk_document(doc: Document, cfg: ChunkingConfig | None = None) -> list[Chu
                 size += add
         flush()
     return chunks
+
+
+def index_text(chunk: Chunk) -> str:
+    """What gets tokenized and embedded: the headings below the document title, then the text."""
+    if chunk.kind != "body":
+        # captions, bylines and mastheads are indexed on their own words: inheriting the
+        # article's headings would let these short chunks outrank the article's paragraphs
+        return chunk.text
+    head = chunk.heading
+    return f"{head}\n{chunk.text}" if head else chunk.text
+
+
+def embedding_units(chunk: Chunk) -> list[str]:
+    """Texts embedded for a chunk: the whole chunk, plus two-sentence windows when it has more
+    than two sentences (each prefixed with the section title so it keeps its context)."""
+    units = [index_text(chunk)]
+    if chunk.kind != "body":
+        return units
+    sents = [chunk.text[a:b].strip() for a, b in split_sentences(chunk.text)]
+    if len(sents) <= 2:
+        return units
+    section = chunk.breadcrumb[-1] if len(chunk.breadcrumb) > 1 else ""
+    for j in range(len(sents) - 1):
+        window = "".join(sents[j:j + 2])
+        units.append(f"{section}：{window}" if section else window)
+    return units
+
+
+def sentence_units(chunk: Chunk | str, n_sentences: int) -> list[list[int]]:
+    """For each of a chunk's ``n_sentences`` sentences (``split_sentences`` of its text), the indices of
+    the embedding units that contain it: unit 0 is the whole chunk, unit j+1 the window of sentences
+    j and j+1 (``chunk`` may be given as its kind)."""
+    kind = chunk if isinstance(chunk, str) else chunk.kind
+    if kind != "body" or n_sentences <= 2:
+        return [[0] for _ in range(n_sentences)]
+    return [[j + 1 for j in (i - 1, i) if 0 <= j < n_sentences - 1] for i in range(n_sentences)]
+

@@ -55,3 +55,46 @@ class RetrievalConfig:
     # "rrf" (default) or "weighted": min-max normalized channel scores, weighted (see README)
     fusion: str = "rrf"
 
+
+
+@dataclass(frozen=True)
+class AnswerConfig:
+    """Extractive answer settings (calibration: benchmarks/calibrate_abstain.py; README "Answers").
+
+    Sentence choice: a sentence (or adjacent pair) of the top ``passages`` hits scores
+    ``weight × (coverage + focus coverage) + semantic_weight × similarity + rank prior + typed bonus``.
+    """
+
+    # how many retrieved passages the answer reads
+    passages: int = 5
+    # abstain when the chosen sentence holds less of the question's IDF mass than this (the
+    # lexical-only rule; the calibrated answerability model below replaces it when enabled)
+    min_coverage: float = 0.5
+    # abstain when more than this share of the question's content words never occur in the corpus
+    max_unknown: float = 0.6
+    # longest quoted sentence, in characters
+    max_quote_chars: int = 120
+    # a 多少/何时/哪里 question abstains when none of the best three sentences holds a value of that kind
+    require_typed_answer: bool = False
+    # English questions: coverage threshold factor (their words are matched through translations)
+    english_factor: float = 0.5
+    # a second passage is quoted when its sentence scores at least this share of the best one
+    second_sentence_ratio: float = 0.85
+    # weight of a sentence pair relative to a single sentence
+    pair_weight: float = 0.9
+    # score bonus for a sentence that holds a value of the asked type
+    typed_bonus: float = 0.5
+    # score bonus for a sentence that holds the noun a 多少 question counts (多少名党员 → 党员)
+    counted_noun_bonus: float = 0.4
+    # passage-rank prior: prior / (rank), larger for English questions (their lexical signal is weak)
+    rank_prior: float = 0.15
+    english_rank_prior: float = 0.3
+    # weight of the question–sentence embedding similarity (cosine above ``semantic_floor``, scaled) in sentence choice
+    semantic_weight: float = 1.0
+    semantic_floor: float = 0.75
+    # refuse when the question names a place, year, period or issue that the answer's evidence contradicts
+    check_constraints: bool = True
+    # answerability: logistic model over (coverage, semantic similarity, unknown share, English) —
+    # abstain when P(answerable) < answerable_threshold; None uses the lexical-only min_coverage rule
+    answerable_weights: tuple[float, ...] | None = None
+    answerable_threshold: float = 0.5

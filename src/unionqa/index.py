@@ -10,51 +10,28 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import __version__
-from .chunking import chunk_document
-from .config import FORMAT_VERSION, ChunkingConfig, RetrievalConfig
+from .chunking import chunk_document, embedding_units, index_text
+from .config import FORMAT_VERSION, AnswerConfig, ChunkingConfig, RetrievalConfig
 from .documents import iter_source_files, read_document
 from .embedding import Embedder, load_embedder
 from .errors import DocumentError, EmptyCorpusError, IndexFormatError
 from .lexical import LexicalIndex
+from .query import prepare_query
 from .retrieval import HybridRetriever
 from .storage import build_lock, cleanup, current_generation, new_generation, publish, read_manifest, write_manifest
-from .text import split_sentences
 from .tokenize import JiebaTokenizer, Tokenizer
 from .types import Answer, Chunk, Document, Hit
 from .vector import VectorIndex
 
+if TYPE_CHECKING:
+    from .answer import AnswerContext
+
 Progress = Callable[[str, int, int], None]
-
-
-def index_text(chunk: Chunk) -> str:
-    """What gets tokenized and embedded: the headings below the document title, then the text."""
-    if chunk.kind != "body":
-        # captions, bylines and mastheads are indexed on their own words: inheriting the
-        # article's headings would let these short chunks outrank the article's paragraphs
-        return chunk.text
-    head = chunk.heading
-    return f"{head}\n{chunk.text}" if head else chunk.text
-
-
-def embedding_units(chunk: Chunk) -> list[str]:
-    """Texts embedded for a chunk: the whole chunk, plus two-sentence windows when it has more
-    than two sentences (each prefixed with the section title so it keeps its context)."""
-    units = [index_text(chunk)]
-    if chunk.kind != "body":
-        return units
-    sents = [chunk.text[a:b].strip() for a, b in split_sentences(chunk.text)]
-    if len(sents) <= 2:
-        return units
-    section = chunk.breadcrumb[-1] if len(chunk.breadcrumb) > 1 else ""
-    for j in range(len(sents) - 1):
-        window = "".join(sents[j:j + 2])
-        units.append(f"{section}：{window}" if section else window)
-    return units
 
 
 def _text_key(text: str) -> str:
@@ -85,6 +62,7 @@ class Index:
         self._embedder_lock = threading.Lock()
         self.retriever = HybridRetriever(chunks, lexical, vector, tokenizer, self._embed_query, retrieval)
         self._by_id = {c.chunk_id: i for i, c in enumerate(chunks)}
+        self._answer_context: AnswerContext | None = None
 
     # ---- model -------------------------------------------------------------------------
     @property
@@ -326,11 +304,34 @@ class Index:
         return self.retriever.search(query, top_k=top_k, mode=mode, doc_ids=doc_ids)
 
     def ask(self, question: str, top_k: int = 5, mode: str = "hybrid", doc_ids: Sequence[str] | None = None,
-            use_llm: bool | None = None) -> Answer:
-        """Answer ``question`` from the documents with cited sentences, or abstain."""
-        from .answer import answer_question
+            use_llm: bool | None = None, config: AnswerConfig | None = None) -> Answer:
+        """Answer ``question`` from the documents with cited sentences, or abstain.
 
-        return answer_question(self, question, top_k=top_k, mode=mode, doc_ids=doc_ids, use_llm=use_llm)
+        ``use_llm``: None uses the LLM configured by ``UNIONQA_LLM_*`` if any; ``config`` overrides
+        the answer settings (``AnswerConfig``).
+        """
+        from .answer import OpenAICompatibleGenerator, answer
+
+        cfg = config or AnswerConfig()
+        q = prepare_query(question)
+        qvec = self._embed_query(q)
+        hits = self.retriever.search(q, top_k=max(top_k, cfg.passages), mode=mode, doc_ids=doc_ids, query_vector=qvec)
+        generator = OpenAICompatibleGenerator.from_env() if use_llm is not False else None
+        return answer(question, hits, self.answer_context, cfg, query_vector=qvec, generator=generator)
+
+    @property
+    def answer_context(self) -> AnswerContext:
+        """What answering reads from this index (built once)."""
+        if self._answer_context is None:
+            from .answer import AnswerContext
+
+            rows = self._by_id
+            self._answer_context = AnswerContext(
+                tokenize=self.tokenizer.tokenize, vocab=self.lexical.vocab, idf=self.lexical.idf,
+                stopwords=self.retriever.stopwords, document_text=self.document_text,
+                document_title=lambda doc_id: str(self.documents.get(doc_id, {}).get("title") or doc_id),
+                unit_vectors=lambda chunk_id: self.vector.unit_vectors(rows[chunk_id]))
+        return self._answer_context
 
     def chunk(self, chunk_id: str) -> Chunk:
         return self.chunks[self._by_id[chunk_id]]

@@ -2,60 +2,22 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .config import MAX_QUERY_CHARS, RetrievalConfig
+from .config import RetrievalConfig
 from .errors import QueryError
 from .fusion import rrf, weighted_scores
 from .lexical import LexicalIndex
-from .text import cjk_ratio, clean_text, normalize_for_match, split_sentences
+from .query import check_top_k, is_english, prepare_query
+from .text import normalize_for_match, split_sentences
 from .tokenize import Tokenizer, load_stopwords
 from .translate import expand_english
 from .types import Chunk, Hit
 from .vector import VectorIndex
 
 MODES = ("hybrid", "dense", "lexical")
-_t2s = None
-_t2s_lock = threading.Lock()
-
-
-def to_simplified(text: str) -> str:
-    """Traditional → Simplified Chinese with OpenCC (t2s); Simplified text passes unchanged."""
-    global _t2s
-    if _t2s is None:
-        with _t2s_lock:
-            if _t2s is None:
-                import opencc
-
-                _t2s = opencc.OpenCC("t2s")
-    return _t2s.convert(text)
-
-
-def prepare_query(query: object) -> str:
-    """Clean, cap (MAX_QUERY_CHARS) and convert a query to Simplified; empty → QueryError."""
-    if not isinstance(query, str):
-        raise QueryError("the question must be text")
-    q = " ".join(clean_text(query).split())
-    if not q:
-        raise QueryError("empty question: type a question about the documents")
-    return to_simplified(q[:MAX_QUERY_CHARS])
-
-
-def is_english(query: str) -> bool:
-    """A question with under 30 % CJK characters is treated as English (translated for BM25)."""
-    return cjk_ratio(query) < 0.3
-
-
-def check_top_k(top_k: object, limit: int) -> int:
-    """top_k must be a positive integer; values above the index size are clamped to it."""
-    if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)):
-        raise QueryError(f"top_k must be a positive integer, not {top_k!r}")
-    if top_k < 1:
-        raise QueryError(f"top_k must be at least 1, not {top_k}")
-    return int(min(top_k, max(limit, 0)))
 
 
 class HybridRetriever:
@@ -122,7 +84,8 @@ class HybridRetriever:
         return rescored + [(row, min(floor, s / top) - 1.0) for row, s in tail]
 
     def search(self, query: str, top_k: int = 5, mode: str = "hybrid", doc_ids: Sequence[str] | None = None,
-               fetch_k: int | None = None) -> list[Hit]:
+               fetch_k: int | None = None, query_vector: np.ndarray | None = None) -> list[Hit]:
+        """Hits for ``query``; ``query_vector`` is its embedding when the caller already has it."""
         if mode not in MODES:
             raise QueryError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         q = prepare_query(query)
@@ -145,7 +108,7 @@ class HybridRetriever:
                 mask[rows] = True
             lex = self.lexical.top(tokens, depth, mask)
         if mode in ("hybrid", "dense"):
-            dense = self.vector.top(self.embed_query(q), depth, rows)
+            dense = self.vector.top(self.embed_query(q) if query_vector is None else query_vector, depth, rows)
         if mode == "lexical":
             fused = lex
         elif mode == "dense":

@@ -132,3 +132,21 @@ def english_phrases(query: str, vocabulary: Container[str], stopwords: Container
                 i += n
                 break
     return out
+
+
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?\b")
+
+
+def english_names(query: str) -> list[str]:
+    """Chinese headwords whose toneless pinyin spells a capitalised name in ``query`` (Chaozhou → 潮州),
+    whether or not the index contains them; a name such as "Guangdong Province" also tries its first word."""
+    table = _load()
+    out: list[str] = []
+    for m in _NAME.finditer(query):
+        words = re.split(r"[ -]", m.group(0).lower())
+        for key in ("".join(words), words[0]):
+            zhs = [z for z, rank in table.get(key, {}).items() if rank == 1]
+            if zhs:
+                out.extend(zhs)
+                break
+    return out

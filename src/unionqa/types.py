@@ -101,3 +101,6 @@ class Answer:
     closest: tuple[Hit, ...] = ()
     mode: str = "extractive"
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # when the documents hold a near miss for another place/year/period/issue than the one asked:
+    # (what was asked, what the closest passage names instead), e.g. ("潮州", "惠州")
+    mismatch: tuple[str, str] | None = None

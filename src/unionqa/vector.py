@@ -20,7 +20,7 @@ class VectorIndex:
         self.index = index
         self.owners = np.asarray(owners, dtype=np.int64)
         self.n_chunks = int(self.owners.max()) + 1 if len(self.owners) else 0
-        self._units_of: dict[int, np.ndarray] | None = None
+        self._unit_starts: np.ndarray | None = None  # owners are in row order: row r owns units [starts[r], starts[r+1])
 
     @classmethod
     def build(cls, vectors: np.ndarray, owners: np.ndarray | None = None, ann_threshold: int | None = None) -> VectorIndex:
@@ -87,6 +87,13 @@ class VectorIndex:
                 best[row] = float(s)
         ranked = sorted(best.items(), key=lambda x: (-x[1], x[0]))
         return ranked[:k]
+
+    def unit_vectors(self, row: int) -> np.ndarray:
+        """The vectors of one chunk's units, in the order they were embedded (``chunking.embedding_units``)."""
+        if self._unit_starts is None:
+            self._unit_starts = np.searchsorted(self.owners, np.arange(self.n_chunks + 1))
+        a, b = int(self._unit_starts[row]), int(self._unit_starts[row + 1])
+        return self.index.reconstruct_n(a, b - a) if b > a else np.zeros((0, self.dim), np.float32)
 
     def vectors(self) -> np.ndarray:
         """All unit vectors in unit order."""

@@ -1,0 +1,99 @@
+"""Answers from retrieved passages: pick supporting sentences, check the question's constraints, cite, or refuse.
+
+``answer`` is a function of its inputs: the question, the hits the caller retrieved, an
+``AnswerContext`` (vocabulary, texts, stored vectors), the question's embedding and the
+settings. It never calls back into the index. Steps, one module each:
+
+- ``question``: what is asked (type, measure word, focus words);
+- ``evidence``: every sentence of the top passages scored (lexical coverage, semantic similarity,
+  typed value present), with ``candidates`` giving the typed short answer;
+- ``anchors``: the places, years, periods and issue numbers the question names must hold in the
+  evidence (sentence → passage → headings → document title);
+- ``answerability``: whether the chosen evidence answers the question (calibrated);
+- ``compose``: the answer text, refusals, the citation integrity check;
+- ``llm``: an optional generator that phrases an answer the evidence supports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..config import AnswerConfig
+from ..query import prepare_query
+from ..translate import english_names
+from ..types import Answer, Hit
+from .anchors import Anchor, Mismatch, check, question_anchors
+from .answerability import abstain_reason
+from .candidates import candidates
+from .compose import ABSTAIN_TEXT, abstain, compose, refuse_mismatch, verify_answer
+from .context import AnswerContext
+from .evidence import Candidate, Evidence, evidence_layers, gather_evidence
+from .llm import Generator, OpenAICompatibleGenerator, llm_answer
+from .question import question_type
+
+# how many of the best-scoring sentences may stand in for the best one when it fails the constraint check
+_CONSTRAINT_DEPTH = 8
+
+
+def anchors_for(question: str) -> list[Anchor]:
+    """The constraint anchors of a question (prepared or raw), English place names included."""
+    q = prepare_query(question)
+    return question_anchors(q, english_names(q))
+
+
+def choose(ev: Evidence, anchors: list[Anchor], cfg: AnswerConfig) -> tuple[Candidate | None, Mismatch | None]:
+    """The best candidate that satisfies the question's anchors, and the mismatch of the best one if it does not."""
+    if not ev.candidates:
+        return None, None
+    best = ev.candidates[0]
+    if not cfg.check_constraints or not anchors:
+        return best, None
+    first_miss = check(anchors, evidence_layers(ev, best))
+    if first_miss is None:
+        return best, None
+    for c in ev.candidates[1:_CONSTRAINT_DEPTH]:
+        if check(anchors, evidence_layers(ev, c)) is None and abstain_reason(ev, c, cfg) is None:
+            return c, first_miss
+    return None, first_miss
+
+
+def answer(question: str, hits: Sequence[Hit], ctx: AnswerContext, config: AnswerConfig | None = None,
+           query_vector: np.ndarray | None = None, generator: Generator | None = None) -> Answer:
+    """Answer ``question`` from ``hits`` (best first), or refuse; see the module docstring."""
+    cfg = config or AnswerConfig()
+    hits = list(hits)
+    if not hits:
+        return Answer(question, ABSTAIN_TEXT, None, (), (), True, (), notes=("no passage matches the question",))
+    q = prepare_query(question)
+    ev = gather_evidence(ctx, q, hits, cfg, query_vector)
+    anchors = question_anchors(q, english_names(q) if ev.english else None)
+    chosen, miss = choose(ev, anchors, cfg)
+    if chosen is None:
+        best = ev.candidates[0] if ev.candidates else None
+        if miss is not None and best is not None and abstain_reason(ev, best, cfg) is None:
+            return refuse_mismatch(question, hits, best, miss, cfg, ev.idf)
+        return abstain(question, hits, abstain_reason(ev, best, cfg) or "no evidence satisfies the question")
+    why = abstain_reason(ev, chosen, cfg)
+    if why:
+        return abstain(question, hits, why)
+    picked = [chosen]
+    min_cov = cfg.min_coverage * (cfg.english_factor if ev.english else 1.0)
+    for c in ev.candidates:
+        # a second passage is quoted only when it covers the question at least as fully (and fits its anchors)
+        if (c.hit_index != chosen.hit_index and c.score >= cfg.second_sentence_ratio * chosen.score
+                and c.coverage >= max(min_cov, chosen.coverage)
+                and (not cfg.check_constraints or check(anchors, evidence_layers(ev, c)) is None)):
+            picked.append(c)
+            break
+    extractive = compose(question, hits, picked, chosen.short, cfg, ev.idf, ctx.document_text)
+    if generator is not None:
+        # the refusal decision stays with the checks above: the LLM only phrases a supported answer
+        return llm_answer(generator, question, hits[:cfg.passages], extractive)
+    return extractive
+
+
+__all__ = ["ABSTAIN_TEXT", "Anchor", "AnswerConfig", "AnswerContext", "Candidate", "Evidence", "Generator",
+           "Mismatch", "OpenAICompatibleGenerator", "anchors_for", "answer", "candidates", "gather_evidence",
+           "question_type", "verify_answer"]

@@ -1,0 +1,151 @@
+"""Constraint check: the places, years, periods and issue numbers a question names must hold in the answer's evidence.
+
+A question's anchors are the things that pin down *which* fact it asks for — 潮州 in
+"潮州市总工会五年来调处了多少宗劳资纠纷", 2023年, 五年来, 第8期. The evidence for an answer
+is read in layers, nearest first: the quoted sentence(s), the passage, its headings, the
+document title. For each anchor the nearest layer that names anything of the anchor's kind
+decides: it must name the asked value (or, for places, a place inside the asked one). When
+it names another value instead (惠州 where 潮州 is asked), the answer is refused and the
+near miss is shown as what the documents do cover. Years, periods and issues that no layer
+mentions pass (reports rarely restate their year); a place that no layer mentions fails.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..places import PlaceMention, gazetteer
+
+_YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.%])")
+_YEAR_RANGE = re.compile(r"((?:19|20)\d{2})\s*年?\s*(?:-|—|–|~|～|至|到)\s*((?:19|20)\d{2})")
+_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_PERIOD = re.compile(r"(?:近|过去)([一二两三四五六七八九十\d]{1,3})年|([一二两三四五六七八九十\d]{1,3})年(?:来|以来|间)")
+_ISSUE = re.compile(r"第\s*([一二三四五六七八九十\d]{1,3})\s*期")
+
+
+def _cn_int(s: str) -> int | None:
+    if s.isdigit():
+        return int(s)
+    if len(s) == 1:
+        return _CN_DIGITS.get(s)
+    if s.startswith("十"):
+        return 10 + (_CN_DIGITS.get(s[1:], 0) if s[1:] else 0)
+    if s.endswith("十") and len(s) == 2:
+        return 10 * _CN_DIGITS.get(s[0], 0) or None
+    if len(s) == 3 and s[1] == "十":
+        return 10 * _CN_DIGITS.get(s[0], 0) + _CN_DIGITS.get(s[2], 0) or None
+    return None
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """One constraint a question names: ``kind`` place | year | period | issue, ``value`` canonical, ``surface`` as asked."""
+
+    kind: str
+    value: str
+    surface: str
+    mention: PlaceMention | None = None
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """An anchor the evidence does not satisfy, and what the evidence names in its place (may be empty)."""
+
+    anchor: Anchor
+    found: tuple[str, ...]
+
+    def describe(self) -> str:
+        """Chinese wording for a refusal: 文档中没有{describe()}的这项数据."""
+        a = self.anchor
+        if a.kind == "year":
+            return f"{a.value}年"
+        if a.kind == "period":
+            return f"{a.surface}"
+        if a.kind == "issue":
+            return f"第{a.value}期"
+        return a.surface
+
+
+def years_in(text: str) -> tuple[set[int], list[tuple[int, int]]]:
+    """Years named in ``text`` and year ranges (2021—2025年)."""
+    years = {int(m.group(1)) for m in _YEAR.finditer(text)}
+    ranges = [(int(m.group(1)), int(m.group(2))) for m in _YEAR_RANGE.finditer(text)]
+    return years, ranges
+
+
+def periods_in(text: str) -> set[int]:
+    out = set()
+    for m in _PERIOD.finditer(text):
+        n = _cn_int(m.group(1) or m.group(2))
+        if n:
+            out.add(n)
+    return out
+
+
+def issues_in(text: str) -> set[int]:
+    return {n for m in _ISSUE.finditer(text) if (n := _cn_int(m.group(1)))}
+
+
+def question_anchors(q: str, english_places: list[str] | None = None) -> list[Anchor]:
+    """The anchors of a (Simplified) question; ``english_places``: Chinese names of places an English question names."""
+    anchors: list[Anchor] = []
+    g = gazetteer()
+    seen: set[str] = set()
+    for m in g.find(q):
+        if m.key not in seen:
+            seen.add(m.key)
+            anchors.append(Anchor("place", m.key, m.surface, m))
+    for name in english_places or []:
+        for m in g.find(name):
+            if m.key not in seen:
+                seen.add(m.key)
+                anchors.append(Anchor("place", m.key, m.surface, m))
+    years, _ = years_in(q)
+    anchors += [Anchor("year", str(y), str(y)) for y in sorted(years)]
+    for m in _PERIOD.finditer(q):
+        n = _cn_int(m.group(1) or m.group(2))
+        if n:
+            anchors.append(Anchor("period", str(n), m.group(0)))
+    anchors += [Anchor("issue", str(n), f"第{n}期") for n in sorted(issues_in(q))]
+    return anchors
+
+
+def _check_one(anchor: Anchor, layers: list[str]) -> Mismatch | None:
+    g = gazetteer()
+    for text in layers:
+        if anchor.kind == "place":
+            assert anchor.mention is not None
+            mentions = g.find(text)
+            if not mentions:
+                continue
+            if any(g.covers(anchor.mention, m) for m in mentions):
+                return None
+            return Mismatch(anchor, tuple(dict.fromkeys(m.surface for m in mentions)))
+        if anchor.kind == "year":
+            years, ranges = years_in(text)
+            if not years:
+                continue
+            y = int(anchor.value)
+            if y in years or any(a <= y <= b for a, b in ranges):
+                return None
+            return Mismatch(anchor, tuple(f"{v}年" for v in sorted(years)))
+        found = periods_in(text) if anchor.kind == "period" else issues_in(text)
+        if not found:
+            continue
+        if int(anchor.value) in found:
+            return None
+        unit = "年" if anchor.kind == "period" else "期"
+        return Mismatch(anchor, tuple(f"{v}{unit}" for v in sorted(found)))
+    if anchor.kind == "place":
+        return Mismatch(anchor, ())  # no layer names any place: nothing ties the figure to the asked one
+    return None
+
+
+def check(anchors: list[Anchor], layers: list[str]) -> Mismatch | None:
+    """The first anchor the evidence ``layers`` (nearest first, Simplified text) contradict, or None."""
+    for a in anchors:
+        miss = _check_one(a, layers)
+        if miss is not None:
+            return miss
+    return None

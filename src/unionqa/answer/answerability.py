@@ -1,0 +1,48 @@
+"""Answerability: does the chosen evidence answer the question? Lexical coverage, semantic similarity, unknown words.
+
+Two rules, chosen by ``AnswerConfig.answerable_weights``: the lexical-only rule (abstain when
+the best sentence covers less than ``min_coverage`` of the question's IDF mass), or a logistic
+model over the features below, fitted and thresholded by benchmarks/calibrate_abstain.py on
+questions that are not the gold questions (see README "Answers and abstention").
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..config import AnswerConfig
+from .evidence import Candidate, Evidence
+
+FEATURES = ("coverage", "semantic", "unknown_share", "english", "typed_found", "bias")
+
+
+def features(ev: Evidence, c: Candidate | None) -> list[float]:
+    """The answerability features of a question and its chosen sentence."""
+    cov = max(c.coverage if c else 0.0, 0.9 * ev.passage_coverage)
+    return [cov, c.semantic if c else 0.0, ev.unknown_share, float(ev.english),
+            float(bool(c and c.short)) if ev.typed else 1.0, 1.0]
+
+
+def probability(weights: tuple[float, ...], x: list[float]) -> float:
+    z = sum(w * v for w, v in zip(weights, x))
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+def abstain_reason(ev: Evidence, c: Candidate | None, cfg: AnswerConfig) -> str | None:
+    """Why the answer abstains, or None when ``c`` answers the question."""
+    if c is None:
+        return "no sentences in the retrieved passages"
+    if not ev.english and ev.unknown_share > cfg.max_unknown:
+        return f"{ev.unknown_share:.0%} of the question's words never occur in the documents"
+    if cfg.answerable_weights is not None:
+        p = probability(cfg.answerable_weights, features(ev, c))
+        if p < cfg.answerable_threshold:
+            return f"the evidence does not answer the question (P(answerable) {p:.2f})"
+        return None
+    min_cov = cfg.min_coverage * (cfg.english_factor if ev.english else 1.0)
+    cov = max(c.coverage, 0.9 * ev.passage_coverage)
+    if cov < min_cov:
+        return f"the best sentence covers only {cov:.0%} of the question"
+    if cfg.require_typed_answer and ev.typed and not ev.english and not any(x.short for x in ev.candidates[:3]):
+        return f"no {ev.qtype} of the kind asked appears near the question's words"
+    return None

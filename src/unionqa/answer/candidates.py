@@ -1,0 +1,71 @@
+"""Short-answer candidates: the values of the asked type (number with the asked measure word, date, place) in a sentence."""
+
+from __future__ import annotations
+
+import re
+
+from ..places import gazetteer
+from ..text import normalize_for_match
+from ..tokenize import NUMBER_RE
+from .question import CITY_Q, asked_unit
+
+YEAR_RE = re.compile(r"(?:19|20)\d{2}年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}月\d{1,2}日")
+PLACE_RE = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:省|市|县|区|镇|街道|小镇|园区|公园)")
+_AT_PLACE_RE = re.compile(r"在([\u4e00-\u9fff·]{2,24}?)(?:举行|举办|召开|开展|启动|成立|进行)")
+
+
+def candidates(q: str, qtype: str, sent: str, exclude: set[str]) -> list[tuple[int, str]]:
+    """(position, answer text) of things of the asked type in a sentence; ``exclude``: values the question itself names."""
+    out: list[tuple[int, str]] = []
+    if qtype in ("number", "percent"):
+        unit = asked_unit(q)
+        norm = normalize_for_match(sent)
+        with_unit: list[tuple[int, str]] = []
+        for m in NUMBER_RE.finditer(norm):
+            val = m.group(0)
+            if val in exclude or YEAR_RE.fullmatch(val) or re.fullmatch(r"\d{1,2}[月日号期]", val):
+                continue
+            if qtype == "percent" and not val.endswith("%"):
+                continue
+            prefix = norm[max(0, m.start() - 1):m.start()]
+            shown = prefix + val if prefix and prefix in "近约超逾" else val
+            bare = re.fullmatch(r"\d+(?:[.,]\d+)*", val) is not None
+            if unit and bare and norm[m.end():m.end() + len(unit)] == unit:
+                with_unit.append((m.start(), shown + unit))  # a measure word the tokenizer does not keep (2000只)
+            elif unit and val.endswith(unit):
+                with_unit.append((m.start(), shown))
+            elif not bare or qtype == "percent":
+                out.append((m.start(), shown))
+        # a question that names its measure word (多少只) is answered only by a number in it
+        return with_unit if unit else out
+    if qtype == "date":
+        for m in YEAR_RE.finditer(normalize_for_match(sent)):
+            if m.group(0) not in exclude:
+                out.append((m.start(), m.group(0)))
+    elif qtype == "place":
+        for m in _AT_PLACE_RE.finditer(sent):
+            out.append((m.start(1), m.group(1)))
+        if not out and CITY_Q.search(q.lower()):
+            out = city_mentions(sent, q)
+        if not out:
+            for m in PLACE_RE.finditer(sent):
+                if m.group(0) not in exclude and not any(m.group(0) in e or e in m.group(0) for e in exclude):
+                    out.append((m.start(), m.group(0)))
+    return out
+
+
+def city_mentions(text: str, q: str) -> list[tuple[int, str]]:
+    """Prefecture-level place names (provinces when the question asks 哪个省) in ``text`` that the question
+    does not name itself."""
+    level = "province" if re.search(r"哪个省|哪一个省|which province", q.lower()) else "city"
+    return [(m.start, m.surface) for m in gazetteer().find(text)
+            if any(p.level == level for p in m.places) and m.surface not in q]
+
+
+def nearest(cands: list[tuple[int, str]], anchors: list[int]) -> str | None:
+    """The candidate closest to the matched question words (the first one when there are none)."""
+    if not cands:
+        return None
+    if not anchors:
+        return cands[0][1]
+    return min(cands, key=lambda c: min(abs(c[0] - a) for a in anchors))[1]

@@ -1,0 +1,37 @@
+"""What answering needs from an index, handed in by the caller (``Index.ask``): answering never calls back into it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class AnswerContext:
+    """Read-only access to one index's vocabulary, texts and stored vectors.
+
+    ``tokenize``: the index's tokenizer; ``vocab``/``idf``: BM25 vocabulary (term → column) and
+    IDF per column; ``document_text``: doc_id → decoded source text (spans index into it);
+    ``document_title``: doc_id → title; ``unit_vectors``: chunk_id → the stored embedding units of
+    that chunk (``chunking.embedding_units`` order), or None when vectors are not available.
+    """
+
+    tokenize: Callable[[str], list[str]]
+    vocab: Mapping[str, int]
+    idf: np.ndarray
+    stopwords: frozenset[str]
+    document_text: Callable[[str], str]
+    document_title: Callable[[str], str]
+    unit_vectors: Callable[[str], np.ndarray] | None = None
+    max_idf: float = field(init=False)
+    median_idf: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "max_idf", float(self.idf.max()) if len(self.idf) else 1.0)
+        object.__setattr__(self, "median_idf", float(np.median(self.idf)) if len(self.idf) else 1.0)
+
+    def term_idf(self, term: str) -> float | None:
+        col = self.vocab.get(term)
+        return None if col is None else float(self.idf[col])

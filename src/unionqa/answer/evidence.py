@@ -1,0 +1,161 @@
+"""Evidence: every sentence (and adjacent pair) of the top passages, scored for the question.
+
+A sentence's score combines the share of the question's IDF mass it contains (coverage), the
+coverage of the words around the question word (focus), the similarity of the question to the
+sentence's stored embedding windows (semantic), the passage's rank, and whether it holds a value
+of the asked type. Each candidate also carries the evidence layers the constraint check reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..chunking import sentence_units
+from ..config import AnswerConfig
+from ..query import is_english, to_simplified
+from ..text import normalize_for_match, split_sentences
+from ..tokenize import NUMBER_RE
+from ..translate import english_phrases
+from ..types import Hit
+from .candidates import PLACE_RE, candidates, city_mentions, nearest
+from .context import AnswerContext
+from .question import CITY_Q, counted_noun, focus_terms, question_type
+
+
+@dataclass
+class Candidate:
+    """A sentence or adjacent pair of one hit, with its score and features."""
+
+    hit_index: int
+    start: int
+    end: int
+    text: str
+    score: float
+    coverage: float
+    short: str | None
+    semantic: float = 0.0
+
+
+@dataclass
+class Evidence:
+    """What the extractive answerer found for a question (also the calibration features)."""
+
+    qtype: str
+    candidates: list[Candidate]
+    unknown_share: float
+    english: bool
+    idf: dict[str, float]
+    passage_coverage: float = 0.0
+    typed: bool = False
+    layers: dict[int, list[str]] = field(default_factory=dict)  # hit index → [passage, headings, document title]
+
+    @property
+    def coverage(self) -> float:
+        """Share of the question found: the best sentence, or 0.9 × the best passage with its headings."""
+        best = self.candidates[0].coverage if self.candidates else 0.0
+        return max(best, 0.9 * self.passage_coverage)
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for a, b in split_sentences(text):
+        raw = text[a:b]
+        a += len(raw) - len(raw.lstrip())
+        b = a + len(raw.strip())
+        spans.append((a, b))
+    return spans
+
+
+def _semantic(ctx: AnswerContext, hit: Hit, n_sents: int, qvec: np.ndarray | None) -> tuple[list[float], float]:
+    """Cosine of the question to each sentence (its best stored window) and to the whole passage."""
+    if qvec is None or ctx.unit_vectors is None:
+        return [0.0] * n_sents, 0.0
+    units = ctx.unit_vectors(hit.chunk_id)
+    if len(units) == 0:
+        return [0.0] * n_sents, 0.0
+    sims = units @ np.asarray(qvec, dtype=np.float32).reshape(-1)
+    per = [max(float(sims[u]) for u in us if u < len(sims)) for us in sentence_units(hit.kind, n_sents)]
+    return per, float(sims[0])
+
+
+def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConfig,
+                    qvec: np.ndarray | None = None) -> Evidence:
+    """Score every sentence of the top passages for question ``q`` (already prepared)."""
+    tokens = ctx.tokenize(q)
+    english = is_english(q)
+    groups: list[tuple[list[str], float]] = []  # alternatives that count as one question word, weight
+    if english:
+        # an English word counts as found when any of its Chinese renderings is; a word with no
+        # rendering in the corpus (often just missing from the dictionary) weighs a median IDF
+        for _en, zhs in english_phrases(q, ctx.vocab, ctx.stopwords):
+            weight = max((ctx.term_idf(z) or 0.0 for z in zhs), default=ctx.median_idf) if zhs else ctx.median_idf
+            groups.append((zhs, weight))
+        for t in tokens:
+            if t.isdigit() or (t[:1].isdigit() and t in ctx.vocab):
+                groups.append(([t], ctx.term_idf(t) or ctx.max_idf))
+        tokens = tokens + [z for zhs, _ in groups for z in zhs]
+    content = [t for t in dict.fromkeys(tokens) if len(t) >= 2]
+    known = [t for t in content if t in ctx.vocab]
+    unknown = [t for t in content if t not in ctx.vocab and not t.isdigit() and not english]
+    unknown_share = len(unknown) / len(content) if content else 1.0
+    idf = {t: float(ctx.idf[ctx.vocab[t]]) for t in known}
+    if not english:
+        # a word the corpus has never seen is rarer than any word it has: it weighs as the
+        # largest IDF, so a question about an absent name cannot be "mostly covered"
+        groups = [([t], w) for t, w in idf.items()] + [([t], ctx.max_idf) for t in unknown]
+    total = sum(w for _, w in groups) or 1.0
+
+    def found(text: str) -> float:
+        return sum(w for alts, w in groups if any(a in text for a in alts)) / total
+
+    qtype = question_type(q)
+    typed = qtype in ("number", "percent", "date", "place")
+    exclude = {m.group(0) for m in NUMBER_RE.finditer(normalize_for_match(q))} | {
+        m.group(0) for m in PLACE_RE.finditer(q)}
+    focus = {t: idf[t] for t in focus_terms(ctx.tokenize, q) if t in idf}
+    focus_total = sum(focus.values())
+    head = counted_noun(ctx.tokenize, q) if cfg.counted_noun_bonus else None
+    cands: list[Candidate] = []
+    layers: dict[int, list[str]] = {}
+    passage_cov = 0.0
+    prior = cfg.english_rank_prior if english else cfg.rank_prior
+    for hi, h in enumerate(hits[:cfg.passages]):
+        crumb = " ".join(h.breadcrumb[1:])
+        whole = normalize_for_match(crumb + " " + h.text)
+        passage_cov = max(passage_cov, found(whole))
+        layers[hi] = [to_simplified(h.text), to_simplified(crumb), to_simplified(ctx.document_title(h.doc_id))]
+        spans = _sentence_spans(h.text)
+        sem, _ = _semantic(ctx, h, len(spans), qvec)
+        # single sentences, and adjacent pairs (a fact and its subject are often split by "……")
+        windows = [(a, b, 1.0, sem[i]) for i, (a, b) in enumerate(spans)] + [
+            (spans[i][0], spans[i + 1][1], cfg.pair_weight, max(sem[i], sem[i + 1]))
+            for i in range(len(spans) - 1) if spans[i + 1][1] - spans[i][0] <= 300]
+        for a, b, weight, s in windows:
+            if b <= a:
+                continue
+            sent = h.text[a:b]
+            norm = normalize_for_match(sent)
+            matched = [t for t in idf if t in norm]
+            # substring tests: a word the index segmented differently (林某 in 林某于) still counts
+            cov = found(norm)
+            fcov = sum(v for t, v in focus.items() if t in norm) / focus_total if focus_total else 0.0
+            anchors = [norm.find(t) for t in matched if t in focus] or [norm.find(t) for t in matched]
+            short = nearest(candidates(q, qtype, sent, exclude), anchors)
+            if qtype == "place" and short is None and CITY_Q.search(q.lower()):
+                cities = city_mentions(sent, q) or city_mentions(crumb, q)
+                short = cities[0][1] if cities else None
+            bonus = (cfg.typed_bonus if short else 0.0) if typed else 0.0
+            if head and head in norm:
+                bonus += cfg.counted_noun_bonus
+            sem_score = cfg.semantic_weight * max(0.0, s - cfg.semantic_floor) / (1.0 - cfg.semantic_floor)
+            score = weight * (cov + fcov) + sem_score + prior / (hi + 1) + bonus
+            cands.append(Candidate(hi, a, b, sent, score, cov, short, s))
+    cands.sort(key=lambda c: -c.score)
+    return Evidence(qtype, cands, unknown_share, english, idf, passage_cov, typed, layers)
+
+
+def evidence_layers(ev: Evidence, c: Candidate) -> list[str]:
+    """Nearest first: the candidate's own text, its passage, headings, document title (Simplified)."""
+    return [to_simplified(c.text)] + ev.layers.get(c.hit_index, [])

@@ -1,0 +1,66 @@
+"""What a question asks for: its type (number, date, place, percent, person, other), measure word, focus words."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from ..tokenize import UNITS
+
+_NUMBER_Q = re.compile(r"多少|几[个名家人次件宗项年岁位天月期场批对条本所只头张]?|how many|how much|what (?:number|percentage|share)")
+_PERCENT_Q = re.compile(r"率|比例|百分之|percentage|rate")
+_YEAR_Q = re.compile(r"哪一年|哪年|何年|什么时候|何时|哪一天|哪天|什么时间|日期|\bwhen\b|what year|which year")
+_PLACE_Q = re.compile(
+    r"哪里|哪儿|在哪|何地|什么地方|哪个地方|哪个城市|哪个市|哪座城市|哪个县|哪个区|where|which (?:city|place|county|district|town)")
+_PERSON_Q = re.compile(r"谁|哪位|什么人|\bwho\b")
+_UNIT_AFTER = re.compile(r"(?:多少|几)([万亿千百]*[\u4e00-\u9fff%]{1,2})")
+CITY_Q = re.compile(r"哪个(?:地方|城市|市)|哪座城市|哪个地区|which city|what city")
+WH_RE = re.compile(r"多少|几|哪一年|哪年|何时|什么时候|哪里|哪儿|在哪|哪个|哪些|哪位|谁|什么|怎样|怎么|如何")
+MEASURE_WORDS = set(UNITS.split("|"))
+# measure words that are not units of the tokenizer's numbers but still say what is counted (多少只烧鹅)
+_LOOSE_MEASURES = set("只头张块把双包盒瓶箱颗枚盏床辆架艘匹口")
+
+
+def question_type(q: str) -> str:
+    ql = q.lower()
+    if _YEAR_Q.search(ql):
+        return "date"
+    if _PLACE_Q.search(ql):
+        return "place"
+    if _NUMBER_Q.search(ql):
+        return "percent" if _PERCENT_Q.search(ql) and "多少" in ql and not _UNIT_AFTER.search(ql) else "number"
+    if _PERCENT_Q.search(ql) and ("多少" in ql or "是" in ql):
+        return "percent"
+    if _PERSON_Q.search(ql):
+        return "person"
+    return "other"
+
+
+def asked_unit(q: str) -> str | None:
+    """The measure word right after 多少/几 (多少名产业工人 → 名, 多少万元 → 万元, 多少只 → 只), if it is one."""
+    m = _UNIT_AFTER.search(q)
+    if not m:
+        return None
+    unit = m.group(1)
+    for u in ("万人次", "人次", "万元", "亿元", "批次", "小时", "平方米", "公里"):
+        if unit.startswith(u):
+            return u
+    return unit[0] if unit[0] in MEASURE_WORDS or unit[0] in _LOOSE_MEASURES else None
+
+
+def focus_terms(tokenize: Callable[[str], list[str]], q: str) -> list[str]:
+    """Question words right around the question word (…的访问量达到多少 → 访问量): the answer sits next to them."""
+    m = WH_RE.search(q)
+    if not m:
+        return []
+    window = q[max(0, m.start() - 8):m.end() + 8]
+    return [t for t in tokenize(window) if len(t) >= 2 and not t[0].isdigit()]
+
+
+def counted_noun(tokenize: Callable[[str], list[str]], q: str) -> str | None:
+    """The thing a 多少/几 question counts (多少名产业工人党员 → 党员): Chinese heads come last."""
+    m = re.search(r"(?:多少|几)([^，。？！,?!；;]*)", q)
+    if not m:
+        return None
+    words = [t for t in tokenize(m.group(1)) if len(t) >= 2 and not t[0].isdigit()]
+    return words[-1] if words else None

@@ -1,0 +1,50 @@
+"""Questions as the index sees them: validated, cleaned, capped and converted to Simplified Chinese."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from .config import MAX_QUERY_CHARS
+from .errors import QueryError
+from .text import cjk_ratio, clean_text
+
+_t2s = None
+_t2s_lock = threading.Lock()
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → Simplified Chinese with OpenCC (t2s); Simplified text passes unchanged."""
+    global _t2s
+    if _t2s is None:
+        with _t2s_lock:
+            if _t2s is None:
+                import opencc
+
+                _t2s = opencc.OpenCC("t2s")
+    return _t2s.convert(text)
+
+
+def prepare_query(query: object) -> str:
+    """Clean, cap (MAX_QUERY_CHARS) and convert a query to Simplified; empty → QueryError."""
+    if not isinstance(query, str):
+        raise QueryError("the question must be text")
+    q = " ".join(clean_text(query).split())
+    if not q:
+        raise QueryError("empty question: type a question about the documents")
+    return to_simplified(q[:MAX_QUERY_CHARS])
+
+
+def is_english(query: str) -> bool:
+    """A question with under 30 % CJK characters is treated as English (translated for BM25)."""
+    return cjk_ratio(query) < 0.3
+
+
+def check_top_k(top_k: object, limit: int) -> int:
+    """top_k must be a positive integer; values above the index size are clamped to it."""
+    if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)):
+        raise QueryError(f"top_k must be a positive integer, not {top_k!r}")
+    if top_k < 1:
+        raise QueryError(f"top_k must be at least 1, not {top_k}")
+    return int(min(top_k, max(limit, 0)))
