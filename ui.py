@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import gradio as gr  # noqa: E402
 
-from unionqa import Answer, Hit, Index, QueryError, UnionQAError  # noqa: E402
+from unionqa import Answer, Hit, Index, QueryError, UnionQAError, place_spans  # noqa: E402
 
 MODES = {"混合检索（推荐）": "hybrid", "语义检索": "dense", "关键词检索": "lexical"}
 EXAMPLES = [
@@ -39,6 +39,9 @@ CSS = """
 .uq-answer {font-size: 1.05rem; line-height: 1.8;}
 .uq-short {font-size: 1.4rem; font-weight: 700; color: #b45309; margin-bottom: .4rem;}
 .uq-abstain {color: #92400e; font-weight: 600;}
+.uq-mismatch {margin-top: .5rem; padding: .4rem .6rem; border-left: 4px solid #dc2626; background: #fef2f2; color: #991b1b;}
+.uq-nearmiss {margin-top: .3rem; padding: .4rem .6rem; background: #f3f4f6; color: #4b5563; font-size: .95rem;}
+.uq-caveat {margin-top: .3rem; color: #b45309; font-size: .9rem;}
 .uq-hint {color: #6b7280;}
 .uq-card {border: 1px solid #e5e7eb; border-radius: 10px; padding: .8rem 1rem; margin: .6rem 0; background: #fff;}
 .uq-card:target {border-color: #f59e0b; box-shadow: 0 0 0 3px #fde68a;}
@@ -96,8 +99,12 @@ def _highlight(text: str, support: list[tuple[int, int]], terms: tuple[str, ...]
         for i in range(max(0, a), min(n, b)):
             mark[i] = True
     lowered = text.lower()
+    names = place_spans(text)
     for t in sorted({t for t in terms if t.strip() and (len(t) > 1 or not t.isascii())}, key=len, reverse=True):
         for m in re.finditer(re.escape(t.lower()), lowered):
+            # whole names only: 州市 must not light up inside 惠州市 when 广州市 was asked
+            if any(a < m.start() < b or (m.start() < a < m.end() < b) for a, b in names):
+                continue
             for i in range(m.start(), m.end()):
                 term[i] = True
     out: list[str] = []
@@ -136,6 +143,14 @@ def _card(ix: Index, n: int | None, hit: Hit, support: list[tuple[int, int]]) ->
 
 def render_answer(ans: Answer) -> str:
     if ans.abstained:
+        if ans.mismatch:
+            # a near miss for another place/year: never shown like an answer
+            asked, other = ans.mismatch
+            first, _, rest = ans.text.partition("\n")
+            said = f"文档中的相近内容说的是{_esc(other)}" if other else "文档中的相近内容没有提到它"
+            return (f'<div class="uq-answer"><div class="uq-abstain">{_esc(first)}</div>'
+                    f'<div class="uq-mismatch">⚠ 您问的是{_esc(asked)}，{said}——下面的内容不是答案。</div>'
+                    f'<div class="uq-nearmiss">{_esc(rest)}</div></div>')
         return f'<div class="uq-answer"><div class="uq-abstain">{_esc(ans.text)}</div></div>'
     body = _esc(ans.text)
     body = re.sub(r"\[(\d+)\]", lambda m: f'<a class="uq-marker" href="#src-{m.group(1)}">[{m.group(1)}]</a>', body)
@@ -143,7 +158,8 @@ def render_answer(ans: Answer) -> str:
     if ans.short_answer and lines:
         lines[0] = f'<div class="uq-short">{lines[0]}</div>'
     notes = "".join(f'<div class="uq-why">（{_esc(n)}）</div>' for n in ans.notes if ans.mode == "llm" or "LLM" in n)
-    return f'<div class="uq-answer">{"<br>".join(lines)}{notes}</div>'
+    caveats = "".join(f'<div class="uq-caveat">⚠ {_esc(c)}</div>' for c in ans.caveats)
+    return f'<div class="uq-answer">{"<br>".join(lines)}{caveats}{notes}</div>'
 
 
 def render_sources(ix: Index, ans: Answer) -> str:

@@ -1,11 +1,23 @@
-"""Calibrate the abstention rule without the gold questions.
+"""Calibrate answerability without the gold answers: fit the model, print the trade-off table, pick the operating point.
 
-Negatives: CMRC 2018 questions (Wikipedia topics) asked of the seed index, which cannot
-answer them. Positives: the same questions asked of the CMRC index built by
-bench_cmrc2018.py. Prints the feature distributions and, for each threshold, the share
-of negatives that would abstain and of positives that would wrongly abstain.
+Positives (the documents answer them):
+  - CMRC 2018 questions of the *calibration half* of the articles, asked of the CMRC index;
+  - the dev questions and eval/own.jsonl (our own everyday-words and English questions) asked of the seed index.
+Negatives (they do not):
+  (a) the same CMRC questions asked of the seed index;
+  (b) constraint-swapped forms of every positive (benchmarks/negatives.py: another prefecture, year,
+      issue, period) asked of the index that answers the original;
+  (c) English forms: swapped English positives, and eval/own.jsonl's English "none" questions.
+The other half of the CMRC articles is kept for reporting (bench_cmrc2018.py --half report).
 
-    python benchmarks/calibrate_abstain.py [--seed-index index] [--cmrc-work .cache/cmrc2018] [--n 300]
+A logistic model over answerability.FEATURES is fitted on positives vs (a), (c) and the swapped
+negatives (b) that the constraint check lets through (their swapped value occurs in some other
+passage); each of the five groups — CMRC positives, seed positives, CMRC negatives, English
+negatives, swaps that passed the check — weighs the same in total. The operating point is the
+largest threshold at which at most 5 % of the positives are refused, counting refusals by the
+constraint check too.
+
+    python benchmarks/calibrate_abstain.py [--seed-index index] [--cmrc-work .cache/cmrc2018]
 """
 
 from __future__ import annotations
@@ -16,47 +28,134 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from unionqa import Index
-from unionqa.answer import AnswerConfig, gather_evidence, should_abstain
-from unionqa.retrieval import prepare_query
+import numpy as np
+
+from unionqa import AnswerConfig, Index
+from unionqa.answer import anchors_for, choose, gather_evidence
+from unionqa.answer.answerability import FEATURES, abstain_reason, features, probability
+from unionqa.evaluation import load_gold
+from unionqa.query import prepare_query
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_cmrc2018 import write_corpus  # noqa: E402
+from bench_cmrc2018 import cmrc_half, write_corpus  # noqa: E402
+from negatives import swaps  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def evidence(ix: Index, questions: list[str], cfg: AnswerConfig) -> list:
-    out = []
-    for q in questions:
-        hits = ix.search(q, top_k=cfg.passages)
-        out.append(gather_evidence(ix, prepare_query(q), hits, cfg))
-    return out
+class Item:
+    """One question asked of one index: its evidence, chosen sentence and constraint verdict."""
+
+    def __init__(self, ix: Index, question: str, group: str, cfg: AnswerConfig) -> None:
+        q = prepare_query(question)
+        qvec = ix._embed_query(q)
+        hits = ix.retriever.search(q, top_k=cfg.passages, query_vector=qvec)
+        self.group, self.question = group, question
+        self.ev = gather_evidence(ix.answer_context, q, hits, cfg, qvec) if hits else None
+        chosen, miss = choose(self.ev, anchors_for(q), cfg) if self.ev else (None, None)
+        self.constraint_refused = chosen is None and miss is not None
+        self.cand = chosen if chosen is not None else (self.ev.candidates[0] if self.ev and self.ev.candidates else None)
+        self.x = features(self.ev, self.cand) if self.ev else None
+
+    def refused(self, cfg: AnswerConfig) -> bool:
+        if self.ev is None or self.cand is None or self.constraint_refused:
+            return True
+        return abstain_reason(self.ev, self.cand, cfg) is not None
 
 
-def rate(evs: list, cfg: AnswerConfig) -> float:
-    return sum(1 for ev in evs if should_abstain(ev, cfg)) / len(evs)
+def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1e-2, iters: int = 50) -> np.ndarray:
+    """Weighted L2-regularised logistic regression by Newton's method (the bias column is not penalised)."""
+    beta = np.zeros(x.shape[1])
+    pen = np.full(x.shape[1], l2)
+    pen[-1] = 0.0
+    for _ in range(iters):
+        p = 1 / (1 + np.exp(-np.clip(x @ beta, -50, 50)))
+        grad = x.T @ (w * (p - y)) + pen * beta
+        hess = (x * (w * p * (1 - p))[:, None]).T @ x + np.diag(pen) + 1e-9 * np.eye(x.shape[1])
+        step = np.linalg.solve(hess, grad)
+        beta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return beta
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--seed-index", default="index")
-    ap.add_argument("--cmrc-work", default=".cache/cmrc2018")
-    ap.add_argument("--data", default="eval/cmrc2018/cmrc2018_trial.json")
-    ap.add_argument("--n", type=int, default=300)
+    ap.add_argument("--seed-index", default=str(ROOT / "index"))
+    ap.add_argument("--cmrc-work", default=str(ROOT / ".cache" / "cmrc2018"))
+    ap.add_argument("--data", default=str(ROOT / "eval" / "cmrc2018" / "cmrc2018_trial.json"))
+    ap.add_argument("--max-refused", type=float, default=0.05, help="largest share of positives refused at the operating point")
     args = ap.parse_args()
-    qs = write_corpus(Path(args.data), Path(args.cmrc_work) / "docs")
-    random.Random(0).shuffle(qs)
-    qs = [q["question"] for q in qs[:args.n]]
-    cfg = AnswerConfig()
-    neg = evidence(Index.load(args.seed_index), qs, cfg)
-    pos = evidence(Index.load(Path(args.cmrc_work) / "index"), qs, cfg)
-    print(f"{len(qs)} questions. share that abstains: negatives (should be high) / positives (should be low)")
-    print("min_cov  typed-rule   negatives  positives")
-    for typed in (False, True):
-        for th in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6):
-            c = replace(cfg, min_coverage=th, require_typed_answer=typed)
-            print(f"{th:5.2f}    {str(typed):5s}        {rate(neg, c):6.3f}     {rate(pos, c):6.3f}")
-    print(f"defaults: {cfg}")
-    print(f"  negatives {rate(neg, cfg):.3f}  positives {rate(pos, cfg):.3f}")
+    rng = random.Random(0)
+    base = AnswerConfig()
+    work = Path(args.cmrc_work)
+    cmrc = [q for q in write_corpus(Path(args.data), work / "docs") if cmrc_half(q["doc"]) == "calibration"]
+    seed_ix = Index.load(args.seed_index)
+    cmrc_ix = Index.build([work / "docs"], work / "index")  # reuses every vector when nothing changed
+    seed_docs = {d: seed_ix.document_text(d) for d in seed_ix.documents}
+    gold = [g for g in load_gold(ROOT / "eval" / "dev.jsonl") + load_gold(ROOT / "eval" / "own.jsonl")]
+
+    items: list[Item] = []
+    for q in cmrc:
+        items.append(Item(cmrc_ix, q["question"], "pos_cmrc", base))
+        items.append(Item(seed_ix, q["question"], "neg_cmrc_on_seed", base))
+        doc = (work / "docs" / q["doc"]).read_text(encoding="utf-8")
+        for kind, s in swaps(q["question"], doc, rng):
+            items.append(Item(cmrc_ix, s, f"swap_cmrc_{kind}", base))
+    for g in gold:
+        if not g.get("doc"):
+            items.append(Item(seed_ix, g["question"], "neg_english" if g["kind"] == "english" or
+                              g["question"].isascii() else "neg_seed_none", base))
+            continue
+        items.append(Item(seed_ix, g["question"], "pos_seed", base))
+        for kind, s in swaps(g["question"], seed_docs[g["doc"]], rng):
+            items.append(Item(seed_ix, s, "neg_english" if kind == "english" else f"swap_seed_{kind}", base))
+
+    groups = sorted({it.group for it in items})
+    counts = {gname: sum(1 for it in items if it.group == gname) for gname in groups}
+    print("questions per group:", ", ".join(f"{k} {v}" for k, v in counts.items()))
+    def fit_group(it: Item) -> str | None:
+        if it.group in ("pos_cmrc", "pos_seed", "neg_cmrc_on_seed", "neg_english"):
+            return it.group
+        # swapped questions the constraint check lets through (their swapped value occurs elsewhere)
+        return "swap_passed" if it.group.startswith("swap") and not it.constraint_refused else None
+
+    fit = [it for it in items if fit_group(it) and it.x is not None]
+    fit_n = {k: sum(1 for it in fit if fit_group(it) == k) for k in {fit_group(it) for it in fit}}
+    print("fitted:", ", ".join(f"{k} {v}" for k, v in sorted(fit_n.items())))
+    x = np.asarray([it.x for it in fit], dtype=np.float64)
+    y = np.asarray([1.0 if it.group.startswith("pos") else 0.0 for it in fit], dtype=np.float64)
+    w = np.asarray([1.0 / fit_n[fit_group(it) or ""] for it in fit])
+    beta = fit_logistic(x, y, w * len(fit) / len(fit_n))
+    print("weights:", ", ".join(f"{n} {b:+.3f}" for n, b in zip(FEATURES, beta)))
+
+    def table(cfg: AnswerConfig) -> dict[str, float]:
+        return {gname: sum(it.refused(cfg) for it in items if it.group == gname) / counts[gname] for gname in groups}
+
+    positives = [it for it in items if it.group.startswith("pos")]
+    print("\nshare refused per group (positives should be low, negatives high)")
+    print("rule                " + "".join(f"{gname[:18]:>19s}" for gname in groups))
+    lexical = table(replace(base, answerable_weights=None))
+    print(f"{'coverage>=0.50':20s}" + "".join(f"{lexical[gname]:19.3f}" for gname in groups))
+    weights = tuple(round(float(b), 3) for b in beta)
+    chosen = None
+    for th in np.arange(0.05, 0.81, 0.05):
+        cfg = replace(base, answerable_weights=weights, answerable_threshold=round(float(th), 2))
+        row = table(cfg)
+        pos_refused = sum(it.refused(cfg) for it in positives) / len(positives)
+        if pos_refused <= args.max_refused:
+            chosen = cfg
+        print(f"{'P>=' + format(th, '.2f'):20s}" + "".join(f"{row[gname]:19.3f}" for gname in groups)
+              + f"   positives refused {pos_refused:.3f}")
+    if chosen is None:
+        print("no threshold keeps positives refused under the limit")
+        return 1
+    print(f"\noperating point (largest threshold with positives refused <= {args.max_refused:.0%}):")
+    print(f"  answerable_weights={chosen.answerable_weights}, answerable_threshold={chosen.answerable_threshold}")
+    for it in items:
+        if it.group == "pos_seed" and it.refused(chosen):
+            p = probability(chosen.answerable_weights or (), it.x or [])
+            print(f"  refused positive: {it.question} (P {p:.2f}{', constraint' if it.constraint_refused else ''})")
     return 0
 
 

@@ -15,6 +15,7 @@ from .errors import (
 )
 from .config import AnswerConfig, ChunkingConfig, RetrievalConfig
 from .index import Index
+from .places import place_spans
 from .types import Answer, Chunk, Document, Hit, SupportSentence
 
 __all__ = [
@@ -35,4 +36,5 @@ __all__ = [
     "SupportSentence",
     "UnionQAError",
     "__version__",
+    "place_spans",
 ]

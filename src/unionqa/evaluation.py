@@ -65,6 +65,26 @@ def answer_correct(item: dict[str, Any], ans: Any) -> tuple[bool, bool]:
     return contains and cited and short, lead
 
 
+def wrong_entity(index: Any, ans: Any) -> str | None:
+    """For an answer (not a refusal): the place/year/period/issue the question names that its cited evidence
+    contradicts — the evidence names another value (惠州 where 潮州 was asked) — or None."""
+    if ans.abstained or not ans.citations:
+        return None
+    from .answer import anchors_for
+    from .answer.anchors import check
+    from .query import to_simplified
+
+    anchors = anchors_for(ans.question)
+    if not anchors:
+        return None
+    c = ans.citations[0]
+    sentences = " ".join(s.text for s in ans.sentences if s.marker == 1)
+    title = str(index.documents.get(c.doc_id, {}).get("title") or "")
+    layers = [to_simplified(t) for t in (sentences, c.text, " ".join(c.breadcrumb[1:]), title) if t]
+    miss = check(anchors, layers)
+    return None if miss is None else f"{miss.describe()} asked, evidence names {'、'.join(miss.found) or 'none'}"
+
+
 def percentile(values: Sequence[float], p: float) -> float:
     if not values:
         return 0.0
@@ -94,6 +114,8 @@ def evaluate(index: Any, gold: list[dict[str, Any]], modes: Sequence[str] = MODE
         report["latency_ms"][mode] = {"p50": percentile(times, 50), "p95": percentile(times, 95)}
     if answers:
         by_kind: dict[str, list[bool]] = defaultdict(list)
+        abstained_by_kind: dict[str, int] = defaultdict(int)
+        wrong_by_kind: dict[str, int] = defaultdict(int)
         leads: list[bool] = []
         abstained_answerable = 0
         times = []
@@ -102,15 +124,21 @@ def evaluate(index: Any, gold: list[dict[str, Any]], modes: Sequence[str] = MODE
             ans = index.ask(g["question"])
             times.append((time.perf_counter() - t) * 1000)
             ok, lead = answer_correct(g, ans)
+            wrong = wrong_entity(index, ans)
             per_question[g["id"]]["answer_ok"] = ok
             per_question[g["id"]]["answer"] = ans.text[:120]
-            by_kind[g["kind"]].append(ok)
+            per_question[g["id"]]["wrong_entity"] = wrong
+            kinds = [g["kind"]] + (["answerable"] if g["kind"] != "none" else [])
+            for k in kinds:
+                by_kind[k].append(ok)
+                abstained_by_kind[k] += int(ans.abstained)
+                wrong_by_kind[k] += int(wrong is not None)
             if g["kind"] != "none":
-                by_kind["answerable"].append(ok)
                 abstained_answerable += int(ans.abstained)
             if g["kind"] == "fact":
                 leads.append(lead)
-        report["answers"] = {k: {"n": len(v), "accuracy": sum(v) / len(v)} for k, v in sorted(by_kind.items())}
+        report["answers"] = {k: {"n": len(v), "accuracy": sum(v) / len(v), "abstained": abstained_by_kind[k],
+                                 "wrong_entity": wrong_by_kind[k]} for k, v in sorted(by_kind.items())}
         report["answers_fact_lead40"] = sum(leads) / len(leads) if leads else None
         report["answers_abstained_answerable"] = abstained_answerable
         report["latency_ms"]["ask"] = {"p50": percentile(times, 50), "p95": percentile(times, 95)}
@@ -130,9 +158,9 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(f"  {mode:8s} {lat['p50']:.1f} / {lat['p95']:.1f}")
     if report.get("answers"):
         lines.append("")
-        lines.append("answers (accuracy, n)")
+        lines.append("answers (accuracy, abstained, wrong-entity answers, n)")
         for kind, a in report["answers"].items():
-            lines.append(f"  {kind:12s} {a['accuracy']:.3f}  (n={a['n']})")
+            lines.append(f"  {kind:12s} {a['accuracy']:.3f}  abstained {a['abstained']:3d}  wrong-entity {a['wrong_entity']:3d}  (n={a['n']})")
         if report.get("answers_fact_lead40") is not None:
             lines.append(f"  fact answer within first 40 chars: {report['answers_fact_lead40']:.3f}")
         lines.append(f"  answerable questions abstained: {report['answers_abstained_answerable']}")

@@ -114,4 +114,9 @@ def gazetteer() -> Gazetteer:
     return _gazetteer
 
 
-__all__ = ["Gazetteer", "Place", "PlaceMention", "gazetteer"]
+def place_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the place names in ``text`` (a highlighter must not cut through them)."""
+    return [(m.start, m.end) for m in gazetteer().find(text)]
+
+
+__all__ = ["Gazetteer", "Place", "PlaceMention", "gazetteer", "place_spans"]

@@ -104,3 +104,5 @@ class Answer:
     # when the documents hold a near miss for another place/year/period/issue than the one asked:
     # (what was asked, what the closest passage names instead), e.g. ("潮州", "惠州")
     mismatch: tuple[str, str] | None = None
+    # things the question names that the cited evidence does not state (e.g. its year): shown beside the answer
+    caveats: tuple[str, ...] = ()

@@ -17,6 +17,7 @@ settings. It never calls back into the index. Steps, one module each:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from ..config import AnswerConfig
 from ..query import prepare_query
 from ..translate import english_names
 from ..types import Answer, Hit
-from .anchors import Anchor, Mismatch, check, question_anchors
+from .anchors import Anchor, Mismatch, check, question_anchors, unstated
 from .answerability import abstain_reason
 from .candidates import candidates
 from .compose import ABSTAIN_TEXT, abstain, compose, refuse_mismatch, verify_answer
@@ -88,6 +89,10 @@ def answer(question: str, hits: Sequence[Hit], ctx: AnswerContext, config: Answe
             picked.append(c)
             break
     extractive = compose(question, hits, picked, chosen.short, cfg, ev.idf, ctx.document_text)
+    caveats = tuple(f"出处没有写明{a.surface if a.kind != 'year' else a.value + '年'}，请核对原文"
+                    for a in unstated(anchors, evidence_layers(ev, chosen)))
+    if caveats:
+        extractive = replace(extractive, caveats=caveats)
     if generator is not None:
         # the refusal decision stays with the checks above: the LLM only phrases a supported answer
         return llm_answer(generator, question, hits[:cfg.passages], extractive)

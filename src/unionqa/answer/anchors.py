@@ -6,8 +6,9 @@ is read in layers, nearest first: the quoted sentence(s), the passage, its headi
 document title. For each anchor the nearest layer that names anything of the anchor's kind
 decides: it must name the asked value (or, for places, a place inside the asked one). When
 it names another value instead (惠州 where 潮州 is asked), the answer is refused and the
-near miss is shown as what the documents do cover. Years, periods and issues that no layer
-mentions pass (reports rarely restate their year); a place that no layer mentions fails.
+near miss is shown as what the documents do cover. Years and periods that no layer mentions
+pass (reports rarely restate their year) with a caveat; a place or issue number that no layer
+mentions fails.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ..places import PlaceMention, gazetteer
 _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.%])")
 _YEAR_RANGE = re.compile(r"((?:19|20)\d{2})\s*年?\s*(?:-|—|–|~|～|至|到)\s*((?:19|20)\d{2})")
 _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-_PERIOD = re.compile(r"(?:近|过去)([一二两三四五六七八九十\d]{1,3})年|([一二两三四五六七八九十\d]{1,3})年(?:来|以来|间)")
+_PERIOD = re.compile(r"(?:近|过去)([一二两三四五六七八九十\d]{1,2})年|(?<![\d一二两三四五六七八九十])([一二两三四五六七八九十\d]{1,2})年(?:来|以来|间)")
 _ISSUE = re.compile(r"第\s*([一二三四五六七八九十\d]{1,3})\s*期")
 
 
@@ -137,9 +138,23 @@ def _check_one(anchor: Anchor, layers: list[str]) -> Mismatch | None:
             return None
         unit = "年" if anchor.kind == "period" else "期"
         return Mismatch(anchor, tuple(f"{v}{unit}" for v in sorted(found)))
-    if anchor.kind == "place":
-        return Mismatch(anchor, ())  # no layer names any place: nothing ties the figure to the asked one
+    if anchor.kind in ("place", "issue"):
+        return Mismatch(anchor, ())  # nothing ties the figure to the asked place or magazine issue
     return None
+
+
+def unstated(anchors: list[Anchor], layers: list[str]) -> list[Anchor]:
+    """Year/period/issue anchors that no evidence layer states (they pass the check, but a reader should know)."""
+    text = "\n".join(layers)
+    out = []
+    for a in anchors:
+        if a.kind == "year" and not years_in(text)[0]:
+            out.append(a)
+        elif a.kind == "period" and not periods_in(text):
+            out.append(a)
+        elif a.kind == "issue" and not issues_in(text):
+            out.append(a)
+    return out
 
 
 def check(anchors: list[Anchor], layers: list[str]) -> Mismatch | None:

@@ -13,14 +13,21 @@ import math
 from ..config import AnswerConfig
 from .evidence import Candidate, Evidence
 
-FEATURES = ("coverage", "semantic", "unknown_share", "english", "typed_found", "bias")
+FEATURES = ("coverage", "semantic", "unknown_share", "typed_found", "rare_found", "english", "english×coverage",
+            "english×semantic", "bias")
 
 
 def features(ev: Evidence, c: Candidate | None) -> list[float]:
-    """The answerability features of a question and its chosen sentence."""
+    """The answerability features of a question and its chosen sentence: lexical coverage (sentence, or 0.9 ×
+    passage), cosine to the sentence's stored windows, share of unknown words, whether a value of the
+    asked type was found (1 for untyped questions), the share of the question's two rarest words in the
+    passage, its headings or title, and English interactions (cross-lingual similarity
+    and translated coverage sit on other scales)."""
     cov = max(c.coverage if c else 0.0, 0.9 * ev.passage_coverage)
-    return [cov, c.semantic if c else 0.0, ev.unknown_share, float(ev.english),
-            float(bool(c and c.short)) if ev.typed else 1.0, 1.0]
+    sem = c.semantic if c else 0.0
+    en = float(ev.english)
+    return [cov, sem, ev.unknown_share, float(bool(c and c.short)) if ev.typed else 1.0, c.rare_found if c else 0.0,
+            en, en * cov, en * sem, 1.0]
 
 
 def probability(weights: tuple[float, ...], x: list[float]) -> float:

@@ -11,6 +11,9 @@ from .question import CITY_Q, asked_unit
 
 YEAR_RE = re.compile(r"(?:19|20)\d{2}年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}月\d{1,2}日")
 PLACE_RE = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:省|市|县|区|镇|街道|小镇|园区|公园)")
+# units a count or measure carries that the tokenizer does not keep with the number (8公斤, 3个月, 120美元)
+_MORE_UNITS = re.compile(r"(?:[万亿千百]*)(平方公里|公斤|千克|克|毫米|厘米|公顷|毫升|升|摄氏度|度|秒|分钟|个月|英里|英尺|"
+                         r"美元|港元|欧元|英镑|日元|卢布|集|首|枚|块|只|头|张|辆|艘|架|座|颗|层楼|米)")
 _AT_PLACE_RE = re.compile(r"在([\u4e00-\u9fff·]{2,24}?)(?:举行|举办|召开|开展|启动|成立|进行)")
 
 
@@ -25,12 +28,19 @@ def candidates(q: str, qtype: str, sent: str, exclude: set[str]) -> list[tuple[i
             val = m.group(0)
             if val in exclude or YEAR_RE.fullmatch(val) or re.fullmatch(r"\d{1,2}[月日号期]", val):
                 continue
+            if re.fullmatch(r"\d{3,4}年", val) and unit != "年":
+                continue  # a year (1628年), not a count of years
             if qtype == "percent" and not val.endswith("%"):
                 continue
             prefix = norm[max(0, m.start() - 1):m.start()]
             shown = prefix + val if prefix and prefix in "近约超逾" else val
             bare = re.fullmatch(r"\d+(?:[.,]\d+)*", val) is not None
-            if unit and bare and norm[m.end():m.end() + len(unit)] == unit:
+            more = _MORE_UNITS.match(norm, m.end()) if bare else None
+            if more and not unit:
+                out.append((m.start(), shown + more.group(0)))
+            elif more and unit and more.group(0).endswith(unit):
+                with_unit.append((m.start(), shown + more.group(0)))
+            elif unit and bare and norm[m.end():m.end() + len(unit)] == unit:
                 with_unit.append((m.start(), shown + unit))  # a measure word the tokenizer does not keep (2000只)
             elif unit and val.endswith(unit):
                 with_unit.append((m.start(), shown))

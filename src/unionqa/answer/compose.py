@@ -58,13 +58,18 @@ def compose(question: str, hits: list[Hit], chosen: list[Candidate], short: str 
     marker_of: dict[int, int] = {}
     sentences: list[SupportSentence] = []
     quotes: list[str] = []
-    for c in chosen:
+    used = len(short or "")
+    for i, c in enumerate(chosen):
+        quote = _quote(c, short, idf, cfg.max_quote_chars)
+        if i and used + len(quote) + 1 > cfg.max_answer_chars:
+            break  # the first quote always stays; a further one only while the answer stays short
+        used += len(quote) + 1
         if c.hit_index not in marker_of:
             citations.append(hits[c.hit_index])
             marker_of[c.hit_index] = len(citations)
         n = marker_of[c.hit_index]
         hit = hits[c.hit_index]
-        quotes.append(f"{_quote(c, short, idf, cfg.max_quote_chars)} [{n}]")
+        quotes.append(f"{quote} [{n}]")
         span = map_offsets(document_text(hit.doc_id), hit.span[0], hit.span[1], hit.text, c.start, c.end)
         sentences.append(SupportSentence(n, hit.chunk_id, hit.doc_id, c.text, span, (c.start, c.end)))
     head = f"{short} [{marker_of[chosen[0].hit_index]}]\n" if short else ""

@@ -24,6 +24,10 @@ from .context import AnswerContext
 from .question import CITY_Q, counted_noun, focus_terms, question_type
 
 
+# the opening of a document (masthead, date line, issue number) is the last evidence layer
+_DOC_HEAD = 300
+
+
 @dataclass
 class Candidate:
     """A sentence or adjacent pair of one hit, with its score and features."""
@@ -36,6 +40,7 @@ class Candidate:
     coverage: float
     short: str | None
     semantic: float = 0.0
+    rare_found: float = 0.0  # share of the question's rarest known words found in this candidate's evidence layers
 
 
 @dataclass
@@ -49,7 +54,7 @@ class Evidence:
     idf: dict[str, float]
     passage_coverage: float = 0.0
     typed: bool = False
-    layers: dict[int, list[str]] = field(default_factory=dict)  # hit index → [passage, headings, document title]
+    layers: dict[int, list[str]] = field(default_factory=dict)  # hit index → [passage, headings, title, document opening]
 
     @property
     def coverage(self) -> float:
@@ -117,6 +122,8 @@ def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConf
     focus = {t: idf[t] for t in focus_terms(ctx.tokenize, q) if t in idf}
     focus_total = sum(focus.values())
     head = counted_noun(ctx.tokenize, q) if cfg.counted_noun_bonus else None
+    # the question's rarest words (names, specific terms): a passage that lacks them is about something else
+    rare = sorted(idf, key=lambda t: -idf[t])[:2]
     cands: list[Candidate] = []
     layers: dict[int, list[str]] = {}
     passage_cov = 0.0
@@ -125,7 +132,9 @@ def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConf
         crumb = " ".join(h.breadcrumb[1:])
         whole = normalize_for_match(crumb + " " + h.text)
         passage_cov = max(passage_cov, found(whole))
-        layers[hi] = [to_simplified(h.text), to_simplified(crumb), to_simplified(ctx.document_title(h.doc_id))]
+        layers[hi] = [to_simplified(h.text), to_simplified(crumb), to_simplified(ctx.document_title(h.doc_id)),
+                      to_simplified(ctx.document_text(h.doc_id)[:_DOC_HEAD])]
+        rare_in_passage = {t for t in rare if t in whole or t in normalize_for_match(ctx.document_title(h.doc_id))}
         spans = _sentence_spans(h.text)
         sem, _ = _semantic(ctx, h, len(spans), qvec)
         # single sentences, and adjacent pairs (a fact and its subject are often split by "……")
@@ -151,11 +160,12 @@ def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConf
                 bonus += cfg.counted_noun_bonus
             sem_score = cfg.semantic_weight * max(0.0, s - cfg.semantic_floor) / (1.0 - cfg.semantic_floor)
             score = weight * (cov + fcov) + sem_score + prior / (hi + 1) + bonus
-            cands.append(Candidate(hi, a, b, sent, score, cov, short, s))
+            rare_found = len(rare_in_passage) / len(rare) if rare else 1.0
+            cands.append(Candidate(hi, a, b, sent, score, cov, short, s, rare_found))
     cands.sort(key=lambda c: -c.score)
     return Evidence(qtype, cands, unknown_share, english, idf, passage_cov, typed, layers)
 
 
 def evidence_layers(ev: Evidence, c: Candidate) -> list[str]:
-    """Nearest first: the candidate's own text, its passage, headings, document title (Simplified)."""
+    """Nearest first: the candidate's own text, its passage, headings, document title, document opening (Simplified)."""
     return [to_simplified(c.text)] + ev.layers.get(c.hit_index, [])
