@@ -7,13 +7,15 @@ Negatives (they do not):
   (a) the same CMRC questions asked of the seed index;
   (b) constraint-swapped forms of every positive (benchmarks/negatives.py: another prefecture, year,
       issue, period) asked of the index that answers the original;
-  (c) English forms: swapped English positives, and eval/own.jsonl's English "none" questions.
+  (c) English forms: swapped English positives, and eval/own.jsonl's English "none" questions;
+  (d) subject-swapped forms of every positive: its rarest corpus word replaced by a common noun the
+      corpus never uses (benchmarks/negatives.py) — in-domain questions about things not covered.
 The other half of the CMRC articles is kept for reporting (bench_cmrc2018.py --half report).
 
-A logistic model over answerability.FEATURES is fitted on positives vs (a), (c) and the swapped
-negatives (b) that the constraint check lets through (their swapped value occurs in some other
-passage); each of the five groups — CMRC positives, seed positives, CMRC negatives, English
-negatives, swaps that passed the check — weighs the same in total. The operating point is the
+A logistic model over answerability.FEATURES is fitted on positives vs (a), (c), (d) and the
+swapped negatives (b) that the constraint check lets through (their swapped value occurs in some
+other passage); each of the six groups — CMRC positives, seed positives, CMRC negatives, English
+negatives, subject swaps, constraint swaps that passed the check — weighs the same in total. The operating point is the
 largest threshold at which at most 5 % of the positives are refused, counting refusals by the
 constraint check too.
 
@@ -38,7 +40,7 @@ from unionqa.query import prepare_query
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_cmrc2018 import cmrc_half, write_corpus  # noqa: E402
-from negatives import swaps  # noqa: E402
+from negatives import subject_swap, swaps  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,7 +54,7 @@ class Item:
         hits = ix.retriever.search(q, top_k=cfg.passages, query_vector=qvec)
         self.group, self.question = group, question
         self.ev = gather_evidence(ix.answer_context, q, hits, cfg, qvec) if hits else None
-        chosen, miss = choose(self.ev, anchors_for(q), cfg) if self.ev else (None, None)
+        chosen, miss = choose(self.ev, anchors_for(q), cfg, hits) if self.ev else (None, None)
         self.constraint_refused = chosen is None and miss is not None
         self.cand = chosen if chosen is not None else (self.ev.candidates[0] if self.ev and self.ev.candidates else None)
         self.x = features(self.ev, self.cand) if self.ev else None
@@ -85,23 +87,31 @@ def main() -> int:
     ap.add_argument("--cmrc-work", default=str(ROOT / ".cache" / "cmrc2018"))
     ap.add_argument("--data", default=str(ROOT / "eval" / "cmrc2018" / "cmrc2018_trial.json"))
     ap.add_argument("--max-refused", type=float, default=0.05, help="largest share of positives refused at the operating point")
+    ap.add_argument("--report", action="store_true",
+                    help="no fitting: score the current AnswerConfig on the held-out (report) half of the CMRC articles")
     args = ap.parse_args()
     rng = random.Random(0)
     base = AnswerConfig()
     work = Path(args.cmrc_work)
-    cmrc = [q for q in write_corpus(Path(args.data), work / "docs") if cmrc_half(q["doc"]) == "calibration"]
+    half = "report" if args.report else "calibration"
+    cmrc = [q for q in write_corpus(Path(args.data), work / "docs") if cmrc_half(q["doc"]) == half]
     seed_ix = Index.load(args.seed_index)
     cmrc_ix = Index.build([work / "docs"], work / "index")  # reuses every vector when nothing changed
     seed_docs = {d: seed_ix.document_text(d) for d in seed_ix.documents}
     gold = [g for g in load_gold(ROOT / "eval" / "dev.jsonl") + load_gold(ROOT / "eval" / "own.jsonl")]
 
     items: list[Item] = []
+    swapped_from: set[str] = set()
     for q in cmrc:
         items.append(Item(cmrc_ix, q["question"], "pos_cmrc", base))
         items.append(Item(seed_ix, q["question"], "neg_cmrc_on_seed", base))
         doc = (work / "docs" / q["doc"]).read_text(encoding="utf-8")
         for kind, s in swaps(q["question"], doc, rng):
             items.append(Item(cmrc_ix, s, f"swap_cmrc_{kind}", base))
+            swapped_from.add(q["question"])
+        s = subject_swap(q["question"], cmrc_ix.tokenizer.tokenize, cmrc_ix.lexical.vocab, cmrc_ix.lexical.idf, rng)
+        if s:
+            items.append(Item(cmrc_ix, s, "subject_cmrc", base))
     for g in gold:
         if not g.get("doc"):
             items.append(Item(seed_ix, g["question"], "neg_english" if g["kind"] == "english" or
@@ -110,13 +120,30 @@ def main() -> int:
         items.append(Item(seed_ix, g["question"], "pos_seed", base))
         for kind, s in swaps(g["question"], seed_docs[g["doc"]], rng):
             items.append(Item(seed_ix, s, "neg_english" if kind == "english" else f"swap_seed_{kind}", base))
+            swapped_from.add(g["question"])
+        s = subject_swap(g["question"], seed_ix.tokenizer.tokenize, seed_ix.lexical.vocab, seed_ix.lexical.idf, rng)
+        if s and not g["question"].isascii():
+            items.append(Item(seed_ix, s, "subject_seed", base))
 
     groups = sorted({it.group for it in items})
     counts = {gname: sum(1 for it in items if it.group == gname) for gname in groups}
-    print("questions per group:", ", ".join(f"{k} {v}" for k, v in counts.items()))
+    print(f"CMRC {half} half; questions per group:", ", ".join(f"{k} {v}" for k, v in counts.items()))
+    if args.report:
+        positives = [it for it in items if it.group.startswith("pos")]
+        swapped = [it for it in items if it.group.startswith("swap")]
+        originals = [it for it in positives if it.question in {o for o in swapped_from}]
+        print("share refused with the current settings:")
+        for gname in groups:
+            print(f"  {gname:20s} {sum(it.refused(base) for it in items if it.group == gname) / counts[gname]:.3f}  (n={counts[gname]})")
+        print(f"  all swapped          {sum(it.refused(base) for it in swapped) / max(1, len(swapped)):.3f}  (n={len(swapped)})")
+        print(f"  their originals      {sum(it.refused(base) for it in originals) / max(1, len(originals)):.3f}  (n={len(originals)})")
+        print(f"  all positives        {sum(it.refused(base) for it in positives) / len(positives):.3f}  (n={len(positives)})")
+        return 0
     def fit_group(it: Item) -> str | None:
         if it.group in ("pos_cmrc", "pos_seed", "neg_cmrc_on_seed", "neg_english"):
             return it.group
+        if it.group.startswith("subject"):
+            return "subject"
         # swapped questions the constraint check lets through (their swapped value occurs elsewhere)
         return "swap_passed" if it.group.startswith("swap") and not it.constraint_refused else None
 

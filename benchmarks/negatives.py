@@ -111,3 +111,35 @@ def swaps(question: str, doc_text: str, rng: random.Random) -> list[tuple[str, s
         if s and s != question:
             out.append((kind, s))
     return out
+
+
+_nouns: list[str] | None = None
+
+
+def _common_nouns() -> list[str]:
+    """Frequent two/three-character nouns of jieba's general dictionary (tag n), in a fixed order."""
+    global _nouns
+    if _nouns is None:
+        import os
+
+        import jieba
+
+        path = os.path.join(os.path.dirname(jieba.__file__), "dict.txt")
+        with open(path, encoding="utf-8") as f:
+            rows = [line.split() for line in f]
+        _nouns = sorted(w for w, freq, *tag in (r for r in rows if len(r) >= 3)
+                        if tag and tag[0] == "n" and 2 <= len(w) <= 3 and int(freq) >= 2000)
+    return _nouns
+
+
+def subject_swap(question: str, tokenize, vocab, idf, rng: random.Random) -> str | None:  # type: ignore[no-untyped-def]
+    """The question with its rarest corpus word (not a place or number) replaced by a common noun the corpus
+    never uses: same shape, same domain words, about something the documents do not cover."""
+    g = gazetteer()
+    words = [t for t in dict.fromkeys(tokenize(question)) if len(t) >= 2 and t in vocab and not t[0].isdigit()
+             and not g.find(t) and t in question]
+    if not words:
+        return None
+    target = max(words, key=lambda t: float(idf[vocab[t]]))
+    pool = [n for n in _common_nouns() if n not in vocab]
+    return question.replace(target, rng.choice(pool), 1) if pool else None

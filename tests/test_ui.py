@@ -232,3 +232,36 @@ def test_document_html_renders_as_text(tmp_path: Path) -> None:
         browser.close()
         pw.stop()
         _stop(proc)
+
+
+def test_browser_near_miss_is_never_shown_as_an_answer(server: str) -> None:
+    """A question about a city the documents do not cover: refusal, the sibling city's figure marked as not the
+    answer, and the highlighter does not light up 州市 inside 惠州市."""
+    pw, browser = _browser()
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        page.goto(server, wait_until="networkidle")
+        box = page.locator("#uq-question textarea")
+        box.fill("潮州市总工会五年来调处了多少宗劳资纠纷？")
+        box.press("Enter")
+        page.wait_for_selector(".uq-mismatch", timeout=120_000)
+        assert page.locator(".uq-short").count() == 0
+        warning = page.locator(".uq-mismatch").inner_text()
+        assert "潮州" in warning and "不是答案" in warning
+        assert "文档中没有潮州市的这项数据" in page.locator(".uq-abstain").inner_text()
+        terms = page.locator("#uq-sources b.uq-term").all_inner_texts()
+        assert all(t not in ("州市", "州") for t in terms)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "ui-near-miss.png"), full_page=True)
+    finally:
+        browser.close()
+        pw.stop()
+
+
+def test_highlight_marks_whole_place_names_only() -> None:
+    sys.path.insert(0, str(ROOT))
+    import ui
+
+    html = ui._highlight("惠州市总工会五年来调处劳资纠纷7090宗", [], ("广州", "州市", "总工会", "劳资纠纷"))
+    assert '<b class="uq-term">州市' not in html and "惠州市<b" in html and '<b class="uq-term">劳资纠纷</b>' in html
+    assert ui._highlight("广州市总工会", [], ("广州",)).startswith('<b class="uq-term">广州</b>市')

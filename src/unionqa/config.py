@@ -88,17 +88,22 @@ class AnswerConfig:
     # score bonus for a sentence that holds a value of the asked type
     typed_bonus: float = 0.5
     # score bonus for a sentence that holds the noun a 多少 question counts (多少名党员 → 党员)
-    counted_noun_bonus: float = 0.4
+    counted_noun_bonus: float = 0.0
     # passage-rank prior: prior / (rank), larger for English questions (their lexical signal is weak)
     rank_prior: float = 0.15
     english_rank_prior: float = 0.3
     # weight of the question–sentence embedding similarity (cosine above ``semantic_floor``, scaled) in sentence choice
-    semantic_weight: float = 1.0
+    semantic_weight: float = 2.0
     semantic_floor: float = 0.75
+    # score for a sentence whose passage (or its headings/title) holds the question's two rarest words
+    rare_weight: float = 0.5
     # refuse when the question names a place, year, period or issue that the answer's evidence contradicts
     check_constraints: bool = True
     # answerability: logistic model over (coverage, semantic similarity, unknown share, English) —
     # abstain when P(answerable) < answerable_threshold; None uses the lexical-only min_coverage rule
     # (fitted by benchmarks/calibrate_abstain.py: features in answer/answerability.py FEATURES order)
-    answerable_weights: tuple[float, ...] | None = (3.638, 41.44, 1.199, 0.835, 1.791, 5.054, 1.125, -0.254, -41.331)
-    answerable_threshold: float = 0.2
+    answerable_weights: tuple[float, ...] | None = (5.795, 42.769, -0.088, 0.437, -1.221, 17.917, -7.049, -12.474, -42.224)
+    answerable_threshold: float = 0.15
+    # the embedding model the weights and ``semantic_floor`` were calibrated with: similarities of another model
+    # sit on another scale, so with any other model answering uses the lexical rule and no semantic term
+    calibrated_model: str = DEFAULT_MODEL

@@ -8,7 +8,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -313,6 +313,8 @@ class Index:
         from .answer import OpenAICompatibleGenerator, answer
 
         cfg = config or AnswerConfig()
+        if self.model_name != cfg.calibrated_model:
+            cfg = replace(cfg, answerable_weights=None, semantic_weight=0.0)
         q = prepare_query(question)
         qvec = self._embed_query(q)
         hits = self.retriever.search(q, top_k=max(top_k, cfg.passages), mode=mode, doc_ids=doc_ids, query_vector=qvec)

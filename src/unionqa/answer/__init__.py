@@ -44,11 +44,24 @@ def anchors_for(question: str) -> list[Anchor]:
     return question_anchors(q, english_names(q))
 
 
-def choose(ev: Evidence, anchors: list[Anchor], cfg: AnswerConfig) -> tuple[Candidate | None, Mismatch | None]:
+def _prefer_article(ev: Evidence, hits: Sequence[Hit], c: Candidate) -> Candidate:
+    """A photo caption stating the answer is weaker evidence than the article saying the same: cite the article
+    sentence with the same short answer when one scores close."""
+    if hits[c.hit_index].kind != "caption" or not c.short:
+        return c
+    for o in ev.candidates[1:_CONSTRAINT_DEPTH]:
+        same = o.short and (o.short == c.short or c.short in o.short or o.short in c.short)  # 阳江 / 阳江市
+        if hits[o.hit_index].kind == "body" and same and o.score >= 0.8 * c.score:
+            return o
+    return c
+
+
+def choose(ev: Evidence, anchors: list[Anchor], cfg: AnswerConfig,
+           hits: Sequence[Hit] = ()) -> tuple[Candidate | None, Mismatch | None]:
     """The best candidate that satisfies the question's anchors, and the mismatch of the best one if it does not."""
     if not ev.candidates:
         return None, None
-    best = ev.candidates[0]
+    best = _prefer_article(ev, hits, ev.candidates[0]) if hits else ev.candidates[0]
     if not cfg.check_constraints or not anchors:
         return best, None
     first_miss = check(anchors, evidence_layers(ev, best))
@@ -70,7 +83,7 @@ def answer(question: str, hits: Sequence[Hit], ctx: AnswerContext, config: Answe
     q = prepare_query(question)
     ev = gather_evidence(ctx, q, hits, cfg, query_vector)
     anchors = question_anchors(q, english_names(q) if ev.english else None)
-    chosen, miss = choose(ev, anchors, cfg)
+    chosen, miss = choose(ev, anchors, cfg, hits)
     if chosen is None:
         best = ev.candidates[0] if ev.candidates else None
         if miss is not None and best is not None and abstain_reason(ev, best, cfg) is None:

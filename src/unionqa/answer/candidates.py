@@ -7,7 +7,7 @@ import re
 from ..places import gazetteer
 from ..text import normalize_for_match
 from ..tokenize import NUMBER_RE
-from .question import CITY_Q, asked_unit
+from .question import CITY_Q, asked_unit, counted_phrase, unit_matches
 
 YEAR_RE = re.compile(r"(?:19|20)\d{2}年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}月\d{1,2}日")
 PLACE_RE = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:省|市|县|区|镇|街道|小镇|园区|公园)")
@@ -24,6 +24,7 @@ def candidates(q: str, qtype: str, sent: str, exclude: set[str]) -> list[tuple[i
         unit = asked_unit(q)
         norm = normalize_for_match(sent)
         with_unit: list[tuple[int, str]] = []
+        similar_unit: list[tuple[int, str]] = []  # 人 for 名, 件 for 宗: only when no value has the asked unit
         for m in NUMBER_RE.finditer(norm):
             val = m.group(0)
             if val in exclude or YEAR_RE.fullmatch(val) or re.fullmatch(r"\d{1,2}[月日号期]", val):
@@ -38,16 +39,16 @@ def candidates(q: str, qtype: str, sent: str, exclude: set[str]) -> list[tuple[i
             more = _MORE_UNITS.match(norm, m.end()) if bare else None
             if more and not unit:
                 out.append((m.start(), shown + more.group(0)))
-            elif more and unit and more.group(0).endswith(unit):
-                with_unit.append((m.start(), shown + more.group(0)))
+            elif more and unit and unit_matches(unit, more.group(0)):
+                (with_unit if more.group(0).endswith(unit) else similar_unit).append((m.start(), shown + more.group(0)))
             elif unit and bare and norm[m.end():m.end() + len(unit)] == unit:
                 with_unit.append((m.start(), shown + unit))  # a measure word the tokenizer does not keep (2000只)
-            elif unit and val.endswith(unit):
-                with_unit.append((m.start(), shown))
+            elif unit and not bare and unit_matches(unit, val):
+                (with_unit if val.endswith(unit) else similar_unit).append((m.start(), shown))
             elif not bare or qtype == "percent":
                 out.append((m.start(), shown))
         # a question that names its measure word (多少只) is answered only by a number in it
-        return with_unit if unit else out
+        return (with_unit or similar_unit) if unit else out
     if qtype == "date":
         for m in YEAR_RE.finditer(normalize_for_match(sent)):
             if m.group(0) not in exclude:
@@ -72,10 +73,24 @@ def city_mentions(text: str, q: str) -> list[tuple[int, str]]:
             if any(p.level == level for p in m.places) and m.surface not in q]
 
 
-def nearest(cands: list[tuple[int, str]], anchors: list[int]) -> str | None:
-    """The candidate closest to the matched question words (the first one when there are none)."""
+def nearest(cands: list[tuple[int, str]], anchors: list[int], q: str = "", sent: str = "") -> str | None:
+    """The candidate the question points at: next to the thing it counts (为多少名新就业形态劳动者 → 230名新就业形态
+    劳动者) or right after its predicate (提升到41.5%), else closest to the matched question words."""
     if not cands:
         return None
+    norm = normalize_for_match(sent) if sent else ""
+    counted, predicate = counted_phrase(q) if q else ("", "")
+
+    def tied(c: tuple[int, str]) -> int:
+        pos, val = c
+        end = pos + len(val)
+        score = 0
+        if counted and len(counted) >= 2 and (counted[:2] in norm[end:end + 8] or counted[-2:] in norm[max(0, pos - 10):pos]):
+            score -= 2
+        if predicate and len(predicate) >= 2 and predicate[-2:] in norm[max(0, pos - 5):pos]:
+            score -= 1
+        return score
+
     if not anchors:
-        return cands[0][1]
-    return min(cands, key=lambda c: min(abs(c[0] - a) for a in anchors))[1]
+        return min(cands, key=lambda c: (tied(c), c[0]))[1]
+    return min(cands, key=lambda c: (tied(c), min(abs(c[0] - a) for a in anchors)))[1]

@@ -63,6 +63,17 @@ class Evidence:
         return max(best, 0.9 * self.passage_coverage)
 
 
+def _positions(text: str, terms: list[str]) -> list[int]:
+    """Every position of every term in ``text``."""
+    out = []
+    for t in terms:
+        i = text.find(t)
+        while i >= 0:
+            out.append(i)
+            i = text.find(t, i + 1)
+    return out
+
+
 def _sentence_spans(text: str) -> list[tuple[int, int]]:
     spans = []
     for a, b in split_sentences(text):
@@ -150,8 +161,8 @@ def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConf
             # substring tests: a word the index segmented differently (林某 in 林某于) still counts
             cov = found(norm)
             fcov = sum(v for t, v in focus.items() if t in norm) / focus_total if focus_total else 0.0
-            anchors = [norm.find(t) for t in matched if t in focus] or [norm.find(t) for t in matched]
-            short = nearest(candidates(q, qtype, sent, exclude), anchors)
+            anchors = _positions(norm, [t for t in matched if t in focus] or matched)
+            short = nearest(candidates(q, qtype, sent, exclude), anchors, q, sent)
             if qtype == "place" and short is None and CITY_Q.search(q.lower()):
                 cities = city_mentions(sent, q) or city_mentions(crumb, q)
                 short = cities[0][1] if cities else None
@@ -159,8 +170,8 @@ def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConf
             if head and head in norm:
                 bonus += cfg.counted_noun_bonus
             sem_score = cfg.semantic_weight * max(0.0, s - cfg.semantic_floor) / (1.0 - cfg.semantic_floor)
-            score = weight * (cov + fcov) + sem_score + prior / (hi + 1) + bonus
             rare_found = len(rare_in_passage) / len(rare) if rare else 1.0
+            score = weight * (cov + fcov) + sem_score + prior / (hi + 1) + bonus + cfg.rare_weight * rare_found
             cands.append(Candidate(hi, a, b, sent, score, cov, short, s, rare_found))
     cands.sort(key=lambda c: -c.score)
     return Evidence(qtype, cands, unknown_share, english, idf, passage_cov, typed, layers)

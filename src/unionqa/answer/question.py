@@ -48,6 +48,27 @@ def asked_unit(q: str) -> str | None:
     return unit[0] if unit[0] in MEASURE_WORDS or unit[0] in _LOOSE_MEASURES else None
 
 
+# measure words that count the same things (多少名会员 is answered by 3752人)
+_SAME_UNIT = [set("名人位"), set("个家所座间处"), set("宗件起例")]
+
+
+def unit_matches(asked: str, found: str) -> bool:
+    """True when a value with measure word ``found`` answers a question asking for ``asked``."""
+    if found.endswith(asked):
+        return True
+    return len(asked) == 1 and any(asked in group and found[-1:] in group for group in _SAME_UNIT)
+
+
+def counted_phrase(q: str) -> tuple[str, str]:
+    """(what a 多少/几 question counts, the predicate just before it): 为多少名新就业形态劳动者 → ("新就业形态劳动者", "为"),
+    提升到了多少 → ("", "提升到")."""
+    m = re.search(r"(?:多少|几)(?:[万亿千百]*[个名家人次件宗项位只头张所条本场批对期]次?)?([^，。？！,?!；;的]{0,12})", q)
+    if not m:
+        return "", ""
+    before = re.sub(r"(?:了|共|总共|一共|大约|约|达到?)+$", "", q[max(0, m.start() - 6):m.start()])
+    return m.group(1), before[-3:]
+
+
 def focus_terms(tokenize: Callable[[str], list[str]], q: str) -> list[str]:
     """Question words right around the question word (…的访问量达到多少 → 访问量): the answer sits next to them."""
     m = WH_RE.search(q)

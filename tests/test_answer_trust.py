@@ -1,0 +1,180 @@
+"""Answers people can trust: constraint anchors, near-miss refusals, typed short answers, and answer() as a
+function of its inputs (no Index involved)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from unionqa import AnswerConfig, Index
+from unionqa.answer import AnswerContext, anchors_for, answer, candidates
+from unionqa.answer.anchors import check, question_anchors, unstated
+from unionqa.evaluation import wrong_entity
+from unionqa.lexical import LexicalIndex
+from unionqa.tokenize import JiebaTokenizer, load_stopwords
+from unionqa.types import Hit
+
+# ---- anchors ------------------------------------------------------------------------------
+
+
+def _kinds(q: str) -> list[tuple[str, str]]:
+    return [(a.kind, a.value) for a in question_anchors(q)]
+
+
+def test_question_anchors() -> None:
+    assert _kinds("潮州市总工会五年来调处了多少宗劳资纠纷？") == [("place", "潮州市"), ("period", "5")]
+    assert _kinds("汕头市总工会2023年开展劳动纠纷调解多少件？") == [("place", "汕头市"), ("year", "2023")]
+    assert _kinds("《广东工运》2024年第8期的印数是多少？") == [("place", "广东省"), ("year", "2024"), ("issue", "8")]
+    # a year range is two years, never an "N年间" period
+    assert _kinds("2011年至2015年间谁夺得冠军？") == [("year", "2011"), ("year", "2015")]
+    assert _kinds("工会是怎样参与地方立法的？") == []
+
+
+def test_check_nearest_layer_decides() -> None:
+    a = question_anchors("潮州市总工会五年来调处了多少宗劳资纠纷？")
+    miss = check(a, ["五年来，调处各类劳资纠纷7090宗。", "", "惠州市总工会工作报告"])
+    assert miss is not None and miss.anchor.value == "潮州市" and miss.found == ("惠州市",)
+    assert check(question_anchors("惠州五年来调处了多少宗劳资纠纷？"), ["五年来，调处各类劳资纠纷7090宗。", "惠州市总工会"]) is None
+    # a place inside the asked one satisfies it; the asked one inside a mentioned one does not
+    assert check(question_anchors("河源举办了什么活动？"), ["活动在河源市源城区埔前镇举行。"]) is None
+    assert check(question_anchors("佛冈县有多少人参保？"), ["清远市参保人数增长。"]) is not None
+    # no place anywhere: nothing ties the figure to the asked place
+    assert check(question_anchors("潮州建了多少驿站？"), ["建设工会驿站186家。"]) is not None
+
+
+def test_check_years_periods_issues() -> None:
+    assert check(question_anchors("2023年调解了多少件？"), ["2025年，调解劳动纠纷764件。"]) is not None
+    assert check(question_anchors("2023年调解了多少件？"), ["2021—2025年调解劳动纠纷764件。"]) is None
+    assert check(question_anchors("2023年调解了多少件？"), ["调解劳动纠纷764件。"]) is None  # unstated years pass…
+    assert [a.value for a in unstated(question_anchors("2023年调解了多少件？"), ["调解劳动纠纷764件。"])] == ["2023"]
+    assert check(question_anchors("十年来调处了多少宗纠纷？"), ["五年来，调处纠纷7090宗。"]) is not None
+    assert check(question_anchors("近五年调处了多少宗纠纷？"), ["5年来，调处纠纷7090宗。"]) is None
+    assert check(question_anchors("第10期的印数是多少？"), ["2024年第8期 印数2500本"]) is not None
+    assert check(question_anchors("第8期的印数是多少？"), ["印数2500本"]) is not None  # an issue must be confirmed
+
+
+def test_english_place_names_are_anchors() -> None:
+    kinds = [(a.kind, a.value) for a in anchors_for("How many labour disputes did the Chaozhou trade union settle in 2023?")]
+    assert ("place", "潮州市") in kinds and ("year", "2023") in kinds
+
+
+# ---- typed short answers ------------------------------------------------------------------
+
+
+SENT = "为东莞职工会员免费派发2000只“东莞烧鹅”；免费送出12000斤“东莞荔枝”。"
+
+
+@pytest.mark.parametrize("q, sent, expected", [
+    ("东莞派发了多少只烧鹅？", SENT, ["2000只"]),  # the asked measure word must be the answer's unit
+    ("东莞送出了多少斤荔枝？", SENT, ["12000斤"]),
+    ("河源市吸收了多少名新就业形态会员？", "全市吸收新就业形态会员3752人。", ["3752人"]),  # 名 ≈ 人
+    ("尤金袋鼠的体重大约是多少？", "1628年发现的尤金袋鼠约只有8公斤重。", ["8公斤"]),  # not the year 1628
+])
+def test_typed_candidates(q: str, sent: str, expected: list[str]) -> None:
+    assert [v for _, v in candidates(q, "number", sent, set())] == expected
+
+
+# ---- answer() alone: a hand-built context, no Index ---------------------------------------
+
+DOCS = {
+    "hz.md": ("惠州市总工会工作报告", "五年来，调处各类劳资纠纷7090宗，成功调解案件1092件。"),
+    "dg.md": ("东莞市总工会", SENT),
+}
+
+
+@pytest.fixture(scope="module")
+def context() -> tuple[AnswerContext, dict[str, Hit]]:
+    tok = JiebaTokenizer()
+    # unrelated filler so BM25 IDFs are meaningful (with two documents every IDF is zero)
+    filler = ["职工书屋建成305家。", "组织职工开展疗休养活动。", "举办职工集体婚礼。", "劳模工匠创新工作室19个。"]
+    texts = [f"{title}\n{t}" for title, t in DOCS.values()] + filler  # headings are indexed with the text
+    lex = LexicalIndex.build([tok.tokenize(t) for t in texts])
+    hits = {doc: Hit(f"{doc}#0", doc, (title,), text, (0, len(text)), 1.0, 1) for doc, (title, text) in DOCS.items()}
+    ctx = AnswerContext(tokenize=tok.tokenize, vocab=lex.vocab, idf=lex.idf, stopwords=load_stopwords(),
+                        document_text=lambda d: DOCS[d][1], document_title=lambda d: DOCS[d][0], unit_vectors=None)
+    return ctx, hits
+
+
+LEXICAL = AnswerConfig(answerable_weights=None)  # no vectors in this context: the lexical answerability rule
+
+
+def test_answer_is_a_function_of_its_inputs(context) -> None:  # type: ignore[no-untyped-def]
+    ctx, hits = context
+    ans = answer("惠州市总工会五年来调处了多少宗劳资纠纷？", [hits["hz.md"]], ctx, LEXICAL)
+    assert not ans.abstained and ans.short_answer == "7090宗" and ans.text.startswith("7090宗 [1]")
+    assert ans.citations == (hits["hz.md"],)
+
+
+def test_sibling_city_is_refused_with_the_near_miss(context) -> None:  # type: ignore[no-untyped-def]
+    ctx, hits = context
+    ans = answer("潮州市总工会五年来调处了多少宗劳资纠纷？", [hits["hz.md"]], ctx, LEXICAL)
+    assert ans.abstained and ans.short_answer is None and ans.citations == ()
+    assert ans.text.startswith("文档中没有潮州市的这项数据") and "不是答案" in ans.text
+    assert ans.mismatch == ("潮州市", "惠州市") and ans.closest[0] == hits["hz.md"]
+    # the same question shape about another period is refused too
+    assert answer("惠州市总工会十年来调处了多少宗劳资纠纷？", [hits["hz.md"]], ctx, LEXICAL).abstained
+
+
+def test_unit_picks_the_right_item_from_the_right_sentence(context) -> None:  # type: ignore[no-untyped-def]
+    ctx, hits = context
+    assert answer("东莞市总工会派发了多少只烧鹅？", [hits["dg.md"]], ctx, LEXICAL).short_answer == "2000只"
+
+
+def test_no_hits_abstains(context) -> None:  # type: ignore[no-untyped-def]
+    ctx, _ = context
+    assert answer("惠州调处了多少宗纠纷？", [], ctx).abstained
+
+
+# ---- the real seed index ------------------------------------------------------------------
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("q, asked", [
+    ("潮州市总工会五年来调处了多少宗劳资纠纷？", "潮州"),
+    ("肇庆市总工会五年来调处了多少宗劳资纠纷？", "肇庆"),
+    ("汕头市总工会2019年单独或联合开展劳动纠纷调解多少件？", "2019年"),
+    ("How many labour disputes did the Chaozhou trade union mediate in the past five years?", "潮州"),
+])
+def test_seed_index_refuses_swapped_constraints(seed_index: Index, q: str, asked: str) -> None:
+    ans = seed_index.ask(q)
+    assert ans.abstained and ans.short_answer is None and ans.citations == ()
+    assert "7090" not in (ans.short_answer or "") and not ans.text.startswith(("7090", "764"))
+
+
+@pytest.mark.model
+def test_seed_index_near_miss_names_both_places(seed_index: Index) -> None:
+    ans = seed_index.ask("潮州市总工会五年来调处了多少宗劳资纠纷？")
+    assert ans.mismatch is not None and ans.mismatch[0] == "潮州市"
+    assert ans.text.startswith("文档中没有潮州市的这项数据")
+
+
+@pytest.mark.model
+def test_seed_index_measure_word(seed_index: Index) -> None:
+    ans = seed_index.ask("东莞市总工会春节活动为职工会员免费派发了多少只烧鹅？")
+    assert ans.short_answer == "2000只"
+
+
+@pytest.mark.model
+def test_semantic_support_answers_everyday_words(seed_index: Index) -> None:
+    # our own everyday wording (not a gold question): retrieved at rank 1, answered from the stored windows
+    ans = seed_index.ask("清远挑了几家新业态企业试行工会代表制？")
+    assert not ans.abstained and "新业态企业" in ans.citations[0].text
+
+
+@pytest.mark.model
+def test_wrong_entity_is_detected_in_evaluation(seed_index: Index) -> None:
+    right = seed_index.ask("惠州市总工会五年来调处了多少宗劳资纠纷？")
+    assert wrong_entity(seed_index, right) is None
+    # the same evidence presented as the answer to another city's question is a wrong-entity answer
+    from dataclasses import replace
+
+    forged = replace(right, question="潮州市总工会五年来调处了多少宗劳资纠纷？")
+    assert wrong_entity(seed_index, forged) is not None
+
+
+def test_stored_window_similarity_is_used(seed_index: Index) -> None:
+    """Semantic support reads the chunk's stored unit vectors (no extra model call)."""
+    h = seed_index.search("惠州市总工会五年来调处了多少宗劳资纠纷？", top_k=1, mode="lexical")[0]
+    units = seed_index.answer_context.unit_vectors(h.chunk_id)  # type: ignore[misc]
+    assert units.ndim == 2 and units.shape[1] == seed_index.vector.dim
+    assert np.allclose(np.linalg.norm(units, axis=1), 1.0, atol=1e-3)
