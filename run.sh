@@ -2,7 +2,7 @@
 # UnionQA set-up and entry points (a fresh machine needs only Python 3.10+ and, for the
 # browser tests, Debian's apt):
 #   ./run.sh ui [ui.py options]      install, then serve the web UI on the seed index (http://127.0.0.1:7860)
-#   ./run.sh test [pytest options]   install (incl. Debian chromium), then run the whole test suite
+#   ./run.sh test [pytest options]   install (incl. Debian chromium), then ruff, mypy and the whole test suite
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
@@ -36,6 +36,9 @@ case "${1:-}" in
       $SUDO apt-get update -qq
       DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
     fi
+    # lint and types first (pinned versions, pyproject.toml), then the tests
+    .venv/bin/ruff check src tests benchmarks scripts ui.py
+    .venv/bin/mypy src
     exec .venv/bin/python -m pytest -q "$@"
     ;;
   *)

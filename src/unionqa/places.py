@@ -8,6 +8,7 @@ match only by their full name, because their short forms are too often ordinary 
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 from importlib import resources
@@ -58,22 +59,28 @@ class Gazetteer:
             for s in shorts:
                 _short_of.setdefault(name, s)
                 self.surfaces.setdefault(s, []).append(p)
-        self.max_len = max((len(s) for s in self.surfaces), default=0)
+        # surface lengths by their first two characters: most positions of a text start no place name
+        self.lengths: dict[str, list[int]] = {}
+        for surface in self.surfaces:
+            self.lengths.setdefault(surface[:2], []).append(len(surface))
+        for lens in self.lengths.values():
+            lens.sort(reverse=True)
+        self.find = functools.lru_cache(maxsize=8192)(self._find)  # evidence layers repeat across candidates
 
-    def find(self, text: str) -> list[PlaceMention]:
+    def _find(self, text: str) -> tuple[PlaceMention, ...]:
         """Place mentions in ``text``, left to right, longest surface first, never overlapping."""
         out: list[PlaceMention] = []
         i, n = 0, len(text)
-        while i < n:
-            for j in range(min(n, i + self.max_len), i + 1, -1):
-                places = self.surfaces.get(text[i:j])
+        while i < n - 1:
+            for length in self.lengths.get(text[i:i + 2], ()):
+                places = self.surfaces.get(text[i:i + length]) if i + length <= n else None
                 if places:
-                    out.append(PlaceMention(i, j, text[i:j], tuple(places)))
-                    i = j
+                    out.append(PlaceMention(i, i + length, text[i:i + length], tuple(places)))
+                    i += length
                     break
             else:
                 i += 1
-        return out
+        return tuple(out)
 
     def lineage(self, place: Place) -> set[str]:
         """The full names of a place and every division that contains it."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -31,6 +32,7 @@ class VectorIndex:
 
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         threshold = ANN_THRESHOLD if ann_threshold is None else ann_threshold
+        index: Any
         if len(vectors) > threshold:
             index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
@@ -74,7 +76,8 @@ class VectorIndex:
             fetch = min(fetch, len(unit_ids))
             selector["sel"] = faiss.IDSelectorBatch(np.ascontiguousarray(unit_ids, dtype=np.int64))
         if hasattr(self.index, "hnsw"):
-            params = faiss.SearchParametersHNSW(efSearch=max(HNSW_EF_SEARCH, fetch), **selector)
+            params = faiss.SearchParametersHNSW(  # type: ignore[attr-defined]
+                efSearch=max(HNSW_EF_SEARCH, fetch), **selector)
         else:
             params = faiss.SearchParameters(**selector) if selector else None
         scores, ids = self.index.search(q, fetch, params=params) if params else self.index.search(q, fetch)

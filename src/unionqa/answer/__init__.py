@@ -16,7 +16,7 @@ settings. It never calls back into the index. Steps, one module each:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -38,10 +38,11 @@ from .question import question_type
 _CONSTRAINT_DEPTH = 8
 
 
-def anchors_for(question: str) -> list[Anchor]:
-    """The constraint anchors of a question (prepared or raw), English place names included."""
+def anchors_for(question: str, tokenize: Callable[[str], list[str]] | None = None) -> list[Anchor]:
+    """The constraint anchors of a question (prepared or raw), English place names included; with ``tokenize``
+    also its counted subject."""
     q = prepare_query(question)
-    return question_anchors(q, english_names(q))
+    return question_anchors(q, english_names(q), tokenize)
 
 
 def _prefer_article(ev: Evidence, hits: Sequence[Hit], c: Candidate) -> Candidate:
@@ -82,7 +83,7 @@ def answer(question: str, hits: Sequence[Hit], ctx: AnswerContext, config: Answe
         return Answer(question, ABSTAIN_TEXT, None, (), (), True, (), notes=("no passage matches the question",))
     q = prepare_query(question)
     ev = gather_evidence(ctx, q, hits, cfg, query_vector)
-    anchors = question_anchors(q, english_names(q) if ev.english else None)
+    anchors = question_anchors(q, english_names(q) if ev.english else None, ctx.tokenize)
     chosen, miss = choose(ev, anchors, cfg, hits)
     if chosen is None:
         best = ev.candidates[0] if ev.candidates else None

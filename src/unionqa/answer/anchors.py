@@ -14,14 +14,18 @@ mentions fails.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..places import PlaceMention, gazetteer
+from ..text import normalize_for_match
+from .question import counted_phrase
 
 _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.%])")
 _YEAR_RANGE = re.compile(r"((?:19|20)\d{2})\s*年?\s*(?:-|—|–|~|～|至|到)\s*((?:19|20)\d{2})")
 _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-_PERIOD = re.compile(r"(?:近|过去)([一二两三四五六七八九十\d]{1,2})年|(?<![\d一二两三四五六七八九十])([一二两三四五六七八九十\d]{1,2})年(?:来|以来|间)")
+_NUM = "一二两三四五六七八九十"
+_PERIOD = re.compile(rf"(?:近|过去)([{_NUM}\d]{{1,2}})年|(?<![\d{_NUM}])([{_NUM}\d]{{1,2}})年(?:来|以来|间)")
 _ISSUE = re.compile(r"第\s*([一二三四五六七八九十\d]{1,3})\s*期")
 
 
@@ -41,7 +45,9 @@ def _cn_int(s: str) -> int | None:
 
 @dataclass(frozen=True)
 class Anchor:
-    """One constraint a question names: ``kind`` place | year | period | issue, ``value`` canonical, ``surface`` as asked."""
+    """One constraint a question names: ``kind`` place | year | period | issue | subject, ``value`` canonical,
+    ``surface`` as asked. A subject anchor is what a 多少 question counts (多少名外卖骑手 → 外卖, 骑手): one of its
+    words must stand in the quoted sentence itself."""
 
     kind: str
     value: str
@@ -65,6 +71,8 @@ class Mismatch:
             return f"{a.surface}"
         if a.kind == "issue":
             return f"第{a.value}期"
+        if a.kind == "subject":
+            return f"“{a.surface}”"
         return a.surface
 
 
@@ -88,8 +96,10 @@ def issues_in(text: str) -> set[int]:
     return {n for m in _ISSUE.finditer(text) if (n := _cn_int(m.group(1)))}
 
 
-def question_anchors(q: str, english_places: list[str] | None = None) -> list[Anchor]:
-    """The anchors of a (Simplified) question; ``english_places``: Chinese names of places an English question names."""
+def question_anchors(q: str, english_places: list[str] | None = None,
+                     tokenize: Callable[[str], list[str]] | None = None) -> list[Anchor]:
+    """The anchors of a (Simplified) question; ``english_places``: Chinese names of places an English question names;
+    with ``tokenize``, also the subject a 多少 question counts."""
     anchors: list[Anchor] = []
     g = gazetteer()
     seen: set[str] = set()
@@ -104,15 +114,23 @@ def question_anchors(q: str, english_places: list[str] | None = None) -> list[An
                 anchors.append(Anchor("place", m.key, m.surface, m))
     years, _ = years_in(q)
     anchors += [Anchor("year", str(y), str(y)) for y in sorted(years)]
-    for m in _PERIOD.finditer(q):
-        n = _cn_int(m.group(1) or m.group(2))
+    for pm in _PERIOD.finditer(q):
+        n = _cn_int(pm.group(1) or pm.group(2))
         if n:
-            anchors.append(Anchor("period", str(n), m.group(0)))
+            anchors.append(Anchor("period", str(n), pm.group(0)))
     anchors += [Anchor("issue", str(n), f"第{n}期") for n in sorted(issues_in(q))]
+    if tokenize is not None:
+        counted, _ = counted_phrase(q)
+        words = [t for t in dict.fromkeys(tokenize(counted)) if len(t) >= 2 and not t[0].isdigit()][:2]
+        if words:
+            anchors.append(Anchor("subject", "|".join(words), "".join(words) if "".join(words) in counted else words[0]))
     return anchors
 
 
 def _check_one(anchor: Anchor, layers: list[str]) -> Mismatch | None:
+    if anchor.kind == "subject":
+        sentence = normalize_for_match(layers[0]) if layers else ""
+        return None if any(w in sentence for w in anchor.value.split("|")) else Mismatch(anchor, ())
     g = gazetteer()
     for text in layers:
         if anchor.kind == "place":

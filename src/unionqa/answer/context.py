@@ -24,6 +24,8 @@ class AnswerContext:
     stopwords: frozenset[str]
     document_text: Callable[[str], str]
     document_title: Callable[[str], str]
+    # doc_id → the document's opening (masthead, date line); defaults to the first characters of document_text
+    document_head: Callable[[str], str] | None = None
     unit_vectors: Callable[[str], np.ndarray] | None = None
     max_idf: float = field(init=False)
     median_idf: float = field(init=False)
@@ -31,6 +33,9 @@ class AnswerContext:
     def __post_init__(self) -> None:
         object.__setattr__(self, "max_idf", float(self.idf.max()) if len(self.idf) else 1.0)
         object.__setattr__(self, "median_idf", float(np.median(self.idf)) if len(self.idf) else 1.0)
+
+    def head(self, doc_id: str, chars: int = 300) -> str:
+        return self.document_head(doc_id) if self.document_head else self.document_text(doc_id)[:chars]
 
     def term_idf(self, term: str) -> float | None:
         col = self.vocab.get(term)

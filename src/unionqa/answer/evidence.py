@@ -23,7 +23,6 @@ from .candidates import PLACE_RE, candidates, city_mentions, nearest
 from .context import AnswerContext
 from .question import CITY_Q, counted_noun, focus_terms, question_type
 
-
 # the opening of a document (masthead, date line, issue number) is the last evidence layer
 _DOC_HEAD = 300
 
@@ -144,7 +143,7 @@ def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConf
         whole = normalize_for_match(crumb + " " + h.text)
         passage_cov = max(passage_cov, found(whole))
         layers[hi] = [to_simplified(h.text), to_simplified(crumb), to_simplified(ctx.document_title(h.doc_id)),
-                      to_simplified(ctx.document_text(h.doc_id)[:_DOC_HEAD])]
+                      to_simplified(ctx.head(h.doc_id, _DOC_HEAD))]
         rare_in_passage = {t for t in rare if t in whole or t in normalize_for_match(ctx.document_title(h.doc_id))}
         spans = _sentence_spans(h.text)
         sem, _ = _semantic(ctx, h, len(spans), qvec)
