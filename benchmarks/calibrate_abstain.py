@@ -54,7 +54,7 @@ class Item:
         hits = ix.retriever.search(q, top_k=cfg.passages, query_vector=qvec)
         self.group, self.question = group, question
         self.ev = gather_evidence(ix.answer_context, q, hits, cfg, qvec) if hits else None
-        chosen, miss = choose(self.ev, anchors_for(q, ix.tokenizer.tokenize), cfg, hits) if self.ev else (None, None)
+        chosen, miss = choose(self.ev, anchors_for(q, ix.answer_context), cfg, hits) if self.ev else (None, None)
         self.constraint_refused = chosen is None and miss is not None
         self.cand = chosen if chosen is not None else (self.ev.candidates[0] if self.ev and self.ev.candidates else None)
         self.x = features(self.ev, self.cand) if self.ev else None

@@ -178,3 +178,24 @@ def test_stored_window_similarity_is_used(seed_index: Index) -> None:
     units = seed_index.answer_context.unit_vectors(h.chunk_id)  # type: ignore[misc]
     assert units.ndim == 2 and units.shape[1] == seed_index.vector.dim
     assert np.allclose(np.linalg.norm(units, axis=1), 1.0, atol=1e-3)
+
+
+def test_counted_phrase_skips_modifiers() -> None:
+    from unionqa.answer.question import counted_phrase
+
+    assert counted_phrase("广州建成了多少家市一级的行业工会？")[0] == "行业工会"
+    assert counted_phrase("东莞派发了多少只烧鹅？")[0] == "烧鹅"
+    assert counted_phrase("广东省社会化工会工作者持证比率提升到了多少？") == ("", "提升到")
+
+
+def test_counted_subject_must_be_in_the_quoted_sentence(context) -> None:  # type: ignore[no-untyped-def]
+    ctx, hits = context
+    # the passage is about 东莞 and holds numbers, but nothing about delivery riders
+    ans = answer("东莞市总工会为多少名外卖骑手办理了意外险？", [hits["dg.md"]], ctx, LEXICAL)
+    assert ans.abstained and ans.short_answer is None
+
+
+@pytest.mark.model
+def test_seed_index_refuses_an_uncovered_counted_subject(seed_index: Index) -> None:
+    ans = seed_index.ask("深圳市总工会去年为多少名外卖骑手办理了意外险？")
+    assert ans.abstained and ans.short_answer is None and ans.citations == ()

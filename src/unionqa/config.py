@@ -102,8 +102,8 @@ class AnswerConfig:
     # answerability: logistic model over (coverage, semantic similarity, unknown share, English) —
     # abstain when P(answerable) < answerable_threshold; None uses the lexical-only min_coverage rule
     # (fitted by benchmarks/calibrate_abstain.py: features in answer/answerability.py FEATURES order)
-    answerable_weights: tuple[float, ...] | None = (5.795, 42.769, -0.088, 0.437, -1.221, 17.917, -7.049, -12.474, -42.224)
-    answerable_threshold: float = 0.15
+    answerable_weights: tuple[float, ...] | None = (4.898, 44.766, -0.571, -0.012, -0.247, 17.931, -5.158, -12.775, -43.762)
+    answerable_threshold: float = 0.1
     # the embedding model the weights and ``semantic_floor`` were calibrated with: similarities of another model
     # sit on another scale, so with any other model answering uses the lexical rule and no semantic term
     calibrated_model: str = DEFAULT_MODEL

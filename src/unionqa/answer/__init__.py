@@ -16,6 +16,7 @@ settings. It never calls back into the index. Steps, one module each:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -38,11 +39,23 @@ from .question import question_type
 _CONSTRAINT_DEPTH = 8
 
 
-def anchors_for(question: str, tokenize: Callable[[str], list[str]] | None = None) -> list[Anchor]:
-    """The constraint anchors of a question (prepared or raw), English place names included; with ``tokenize``
+# a counted word identifies something when fewer than ~10 % of passages use it: BM25 IDF ln((N-df+.5)/(df+.5)) ≥ ln 9
+_SPECIFIC_IDF = math.log(9)
+
+
+def _specific(ctx: AnswerContext) -> Callable[[str], bool]:
+    """A word identifies what is counted when the corpus never uses it or uses it in few passages (not 地方, 工作)."""
+    def specific(word: str) -> bool:
+        idf = ctx.term_idf(word)
+        return idf is None or idf >= _SPECIFIC_IDF
+    return specific
+
+
+def anchors_for(question: str, ctx: AnswerContext | None = None) -> list[Anchor]:
+    """The constraint anchors of a question (prepared or raw), English place names included; with ``ctx``
     also its counted subject."""
     q = prepare_query(question)
-    return question_anchors(q, english_names(q), tokenize)
+    return question_anchors(q, english_names(q), ctx.tokenize if ctx else None, _specific(ctx) if ctx else None)
 
 
 def _prefer_article(ev: Evidence, hits: Sequence[Hit], c: Candidate) -> Candidate:
@@ -83,7 +96,7 @@ def answer(question: str, hits: Sequence[Hit], ctx: AnswerContext, config: Answe
         return Answer(question, ABSTAIN_TEXT, None, (), (), True, (), notes=("no passage matches the question",))
     q = prepare_query(question)
     ev = gather_evidence(ctx, q, hits, cfg, query_vector)
-    anchors = question_anchors(q, english_names(q) if ev.english else None, ctx.tokenize)
+    anchors = question_anchors(q, english_names(q) if ev.english else None, ctx.tokenize, _specific(ctx))
     chosen, miss = choose(ev, anchors, cfg, hits)
     if chosen is None:
         best = ev.candidates[0] if ev.candidates else None

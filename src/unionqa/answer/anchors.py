@@ -97,9 +97,11 @@ def issues_in(text: str) -> set[int]:
 
 
 def question_anchors(q: str, english_places: list[str] | None = None,
-                     tokenize: Callable[[str], list[str]] | None = None) -> list[Anchor]:
+                     tokenize: Callable[[str], list[str]] | None = None,
+                     specific: Callable[[str], bool] | None = None) -> list[Anchor]:
     """The anchors of a (Simplified) question; ``english_places``: Chinese names of places an English question names;
-    with ``tokenize``, also the subject a 多少 question counts."""
+    with ``tokenize``, also the subject a 多少 question counts (only its words that ``specific`` accepts: a
+    generic word such as 地方 identifies nothing)."""
     anchors: list[Anchor] = []
     g = gazetteer()
     seen: set[str] = set()
@@ -122,6 +124,7 @@ def question_anchors(q: str, english_places: list[str] | None = None,
     if tokenize is not None:
         counted, _ = counted_phrase(q)
         words = [t for t in dict.fromkeys(tokenize(counted)) if len(t) >= 2 and not t[0].isdigit()][:2]
+        words = [w for w in words if specific is None or specific(w)]
         if words:
             anchors.append(Anchor("subject", "|".join(words), "".join(words) if "".join(words) in counted else words[0]))
     return anchors

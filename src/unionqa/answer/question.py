@@ -62,11 +62,12 @@ def unit_matches(asked: str, found: str) -> bool:
 def counted_phrase(q: str) -> tuple[str, str]:
     """(what a 多少/几 question counts, the predicate just before it): 为多少名新就业形态劳动者 → ("新就业形态劳动者", "为"),
     提升到了多少 → ("", "提升到")."""
-    m = re.search(r"(?:多少|几)(?:[万亿千百]*[个名家人次件宗项位只头张所条本场批对期]次?)?([^，。？！,?!；;的]{0,12})", q)
+    m = re.search(r"(?:多少|几)(?:[万亿千百]*[个名家人次件宗项位只头张所条本场批对期]次?)?([^，。？！,?!；;]{0,16})", q)
     if not m:
         return "", ""
+    counted = m.group(1).split("的")[-1]  # modifiers end in 的: 多少家市一级的行业工会 counts 行业工会
     before = re.sub(r"(?:了|共|总共|一共|大约|约|达到?)+$", "", q[max(0, m.start() - 6):m.start()])
-    return m.group(1), before[-3:]
+    return counted[:12], before[-3:]
 
 
 def focus_terms(tokenize: Callable[[str], list[str]], q: str) -> list[str]:
