@@ -79,6 +79,8 @@ def test_typed_candidates(q: str, sent: str, expected: list[str]) -> None:
 DOCS = {
     "hz.md": ("惠州市总工会工作报告", "五年来，调处各类劳资纠纷7090宗，成功调解案件1092件。"),
     "dg.md": ("东莞市总工会", SENT),
+    "yz.md": ("工会驿站", "工会驿站是由各级工会建设、为户外劳动者服务的场所。各地统一标识，免费开放，全年无休，"
+                        "节假日照常开放。驿站内配备了饮水机、微波炉和休息座椅。"),
 }
 
 
@@ -199,3 +201,29 @@ def test_counted_subject_must_be_in_the_quoted_sentence(context) -> None:  # typ
 def test_seed_index_refuses_an_uncovered_counted_subject(seed_index: Index) -> None:
     ans = seed_index.ask("深圳市总工会去年为多少名外卖骑手办理了意外险？")
     assert ans.abstained and ans.short_answer is None and ans.citations == ()
+
+
+def test_words_the_heading_supplies_do_not_pick_the_sentence(context) -> None:  # type: ignore[no-untyped-def]
+    """The article's subject (its title) is in the first sentence only; the asked detail is in the second."""
+    ctx, hits = context
+    ans = answer("工会驿站里配备了什么设施？", [hits["yz.md"]], ctx, LEXICAL)
+    assert not ans.abstained and "饮水机" in ans.sentences[0].text
+    from dataclasses import replace
+
+    off = answer("工会驿站里配备了什么设施？", [hits["yz.md"]], ctx, replace(LEXICAL, context_words=False))
+    assert off.abstained or "饮水机" not in off.sentences[0].text  # the rule makes the difference
+
+
+def test_evidence_that_states_the_year_is_preferred() -> None:
+    from unionqa.answer import _prefer_stated
+    from unionqa.answer.evidence import Candidate, Evidence
+
+    unstated_c = Candidate(0, 0, 10, "调解劳动纠纷764件。", 2.0, 0.6, "764件")
+    stated_c = Candidate(1, 0, 16, "2023年调解劳动纠纷764件。", 1.9, 0.7, "764件")
+    ev = Evidence("number", [unstated_c, stated_c], 0.0, False, {}, 0.0, True,
+                  {0: ["汕头市总工会"], 1: ["汕头市总工会"]})
+    anchors = question_anchors("汕头市总工会2023年调解了多少件？")
+    assert _prefer_stated(ev, anchors, unstated_c) is stated_c
+    far = Candidate(1, 0, 16, "2023年调解劳动纠纷764件。", 1.0, 0.7, "764件")  # too far below the best
+    ev.candidates[1] = far
+    assert _prefer_stated(ev, anchors, unstated_c) is unstated_c

@@ -95,6 +95,9 @@ class AnswerConfig:
     # weight of the question–sentence embedding similarity (cosine above ``semantic_floor``, scaled) in sentence choice
     semantic_weight: float = 2.0
     semantic_floor: float = 0.75
+    # question words the passage's headings or document title already state count as found in each of its
+    # sentences (a sentence says 她 or 这本书 for the article's subject)
+    context_words: bool = True
     # score for a sentence whose passage (or its headings/title) holds the question's two rarest words
     rare_weight: float = 0.5
     # refuse when the question names a place, year, period or issue that the answer's evidence contradicts
@@ -102,7 +105,7 @@ class AnswerConfig:
     # answerability: logistic model over (coverage, semantic similarity, unknown share, English) —
     # abstain when P(answerable) < answerable_threshold; None uses the lexical-only min_coverage rule
     # (fitted by benchmarks/calibrate_abstain.py: features in answer/answerability.py FEATURES order)
-    answerable_weights: tuple[float, ...] | None = (4.898, 44.766, -0.571, -0.012, -0.247, 17.931, -5.158, -12.775, -43.762)
+    answerable_weights: tuple[float, ...] | None = (4.636, 44.545, -0.78, 0.002, -0.012, 17.505, -4.62, -12.512, -43.567)
     answerable_threshold: float = 0.1
     # the embedding model the weights and ``semantic_floor`` were calibrated with: similarities of another model
     # sit on another scale, so with any other model answering uses the lexical rule and no semantic term

@@ -70,6 +70,23 @@ def _prefer_article(ev: Evidence, hits: Sequence[Hit], c: Candidate) -> Candidat
     return c
 
 
+# a sentence that states the asked year/period may replace a close-scoring one that only does not contradict it
+_STATED_RATIO = 0.9
+
+
+def _prefer_stated(ev: Evidence, anchors: list[Anchor], best: Candidate) -> Candidate:
+    """Evidence that confirms the question's year or period beats evidence that merely leaves it unstated."""
+    if not unstated(anchors, evidence_layers(ev, best)):
+        return best
+    for c in ev.candidates[1:_CONSTRAINT_DEPTH]:
+        if c.score < _STATED_RATIO * best.score:
+            break
+        layers = evidence_layers(ev, c)
+        if check(anchors, layers) is None and not unstated(anchors, layers) and (c.short or not best.short):
+            return c
+    return best
+
+
 def choose(ev: Evidence, anchors: list[Anchor], cfg: AnswerConfig,
            hits: Sequence[Hit] = ()) -> tuple[Candidate | None, Mismatch | None]:
     """The best candidate that satisfies the question's anchors, and the mismatch of the best one if it does not."""
@@ -80,7 +97,7 @@ def choose(ev: Evidence, anchors: list[Anchor], cfg: AnswerConfig,
         return best, None
     first_miss = check(anchors, evidence_layers(ev, best))
     if first_miss is None:
-        return best, None
+        return _prefer_stated(ev, anchors, best), None
     for c in ev.candidates[1:_CONSTRAINT_DEPTH]:
         if check(anchors, evidence_layers(ev, c)) is None and abstain_reason(ev, c, cfg) is None:
             return c, first_miss

@@ -122,8 +122,8 @@ def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConf
         groups = [([t], w) for t, w in idf.items()] + [([t], ctx.max_idf) for t in unknown]
     total = sum(w for _, w in groups) or 1.0
 
-    def found(text: str) -> float:
-        return sum(w for alts, w in groups if any(a in text for a in alts)) / total
+    def found(text: str, context: str = "") -> float:
+        return sum(w for alts, w in groups if any(a in text or a in context for a in alts)) / total
 
     qtype = question_type(q)
     typed = qtype in ("number", "percent", "date", "place")
@@ -144,7 +144,9 @@ def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConf
         passage_cov = max(passage_cov, found(whole))
         layers[hi] = [to_simplified(h.text), to_simplified(crumb), to_simplified(ctx.document_title(h.doc_id)),
                       to_simplified(ctx.head(h.doc_id, _DOC_HEAD))]
-        rare_in_passage = {t for t in rare if t in whole or t in normalize_for_match(ctx.document_title(h.doc_id))}
+        title = normalize_for_match(ctx.document_title(h.doc_id))
+        rare_in_passage = {t for t in rare if t in whole or t in title}
+        heading_words = normalize_for_match(crumb) + " " + title if cfg.context_words else ""
         spans = _sentence_spans(h.text)
         sem, _ = _semantic(ctx, h, len(spans), qvec)
         # single sentences, and adjacent pairs (a fact and its subject are often split by "……")
@@ -159,6 +161,8 @@ def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConf
             matched = [t for t in idf if t in norm]
             # substring tests: a word the index segmented differently (林某 in 林某于) still counts
             cov = found(norm)
+            # for choosing a sentence only: words the headings/title supply count half
+            choice_cov = (cov + found(norm, heading_words)) / 2 if heading_words else cov
             fcov = sum(v for t, v in focus.items() if t in norm) / focus_total if focus_total else 0.0
             anchors = _positions(norm, [t for t in matched if t in focus] or matched)
             short = nearest(candidates(q, qtype, sent, exclude), anchors, q, sent)
@@ -170,7 +174,7 @@ def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConf
                 bonus += cfg.counted_noun_bonus
             sem_score = cfg.semantic_weight * max(0.0, s - cfg.semantic_floor) / (1.0 - cfg.semantic_floor)
             rare_found = len(rare_in_passage) / len(rare) if rare else 1.0
-            score = weight * (cov + fcov) + sem_score + prior / (hi + 1) + bonus + cfg.rare_weight * rare_found
+            score = weight * (choice_cov + fcov) + sem_score + prior / (hi + 1) + bonus + cfg.rare_weight * rare_found
             cands.append(Candidate(hi, a, b, sent, score, cov, short, s, rare_found))
     cands.sort(key=lambda c: -c.score)
     return Evidence(qtype, cands, unknown_share, english, idf, passage_cov, typed, layers)
