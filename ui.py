@@ -141,6 +141,19 @@ def _card(ix: Index, n: int | None, hit: Hit, support: list[tuple[int, int]]) ->
     )
 
 
+def _with_marker_links(ans: Answer) -> str:
+    """Escaped answer text with each citation marker linked to its source card. Markers are taken where the
+    answer recorded them: a document's own footnote numbers ([2]) inside a quote stay plain text."""
+    spans = ans.markers or tuple((m.start(), m.end(), int(m.group(1))) for m in re.finditer(r"\[(\d+)\]", ans.text))
+    out, pos = [], 0
+    for a, b, n in spans:
+        out.append(_esc(ans.text[pos:a]))
+        out.append(f'<a class="uq-marker" href="#src-{n}">[{n}]</a>')
+        pos = b
+    out.append(_esc(ans.text[pos:]))
+    return "".join(out)
+
+
 def render_answer(ans: Answer) -> str:
     if ans.abstained:
         if ans.mismatch:
@@ -152,9 +165,7 @@ def render_answer(ans: Answer) -> str:
                     f'<div class="uq-mismatch">⚠ 您问的是{_esc(asked)}，{said}——下面的内容不是答案。</div>'
                     f'<div class="uq-nearmiss">{_esc(rest)}</div></div>')
         return f'<div class="uq-answer"><div class="uq-abstain">{_esc(ans.text)}</div></div>'
-    body = _esc(ans.text)
-    body = re.sub(r"\[(\d+)\]", lambda m: f'<a class="uq-marker" href="#src-{m.group(1)}">[{m.group(1)}]</a>', body)
-    lines = body.split("\n")
+    lines = _with_marker_links(ans).split("\n")
     if ans.short_answer and lines:
         lines[0] = f'<div class="uq-short">{lines[0]}</div>'
     notes = "".join(f'<div class="uq-why">（{_esc(n)}）</div>' for n in ans.notes if ans.mode == "llm" or "LLM" in n)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import ROOT
 
 from unionqa import AnswerConfig, Index
 from unionqa.answer import AnswerContext, anchors_for, answer, candidates
@@ -227,3 +228,24 @@ def test_evidence_that_states_the_year_is_preferred() -> None:
     far = Candidate(1, 0, 16, "2023年调解劳动纠纷764件。", 1.0, 0.7, "764件")  # too far below the best
     ev.candidates[1] = far
     assert _prefer_stated(ev, anchors, unstated_c) is unstated_c
+
+
+def test_document_footnote_numbers_are_text_not_markers(tmp_path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    """A source with its own bracketed footnotes ([2], [12]) answers, and its footnotes stay as they are."""
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "a.md").write_text("# 某市总工会工作报告\n\n## 服务阵地\n\n全市建成职工服务站点356个[2]，覆盖全市各区县[12]。\n\n"
+                            "## 其他\n\n组织职工疗休养活动。\n", encoding="utf-8")
+    (d / "b.md").write_text("# 另一份报告\n\n## 劳模\n\n评选劳动模范81名。\n", encoding="utf-8")
+    ix = Index.build([d], tmp_path / "ix", embedder=fake_embedder)
+    ans = ix.ask("某市总工会建成了多少个职工服务站点？")
+    assert not ans.abstained and ans.short_answer == "356个"
+    assert "[2]" in ans.text and "[12]" in ans.text  # the document's footnotes, shown as they are
+    assert [n for _, _, n in ans.markers] == [1, 1] and len(ans.citations) == 1
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    import ui
+
+    html = ui.render_answer(ans)
+    assert html.count('class="uq-marker"') == 2 and 'href="#src-2"' not in html and 'href="#src-12"' not in html

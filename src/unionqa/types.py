@@ -106,3 +106,6 @@ class Answer:
     mismatch: tuple[str, str] | None = None
     # things the question names that the cited evidence does not state (e.g. its year): shown beside the answer
     caveats: tuple[str, ...] = ()
+    # where the citation markers are in ``text``: (start, end, n) — quoted document text may hold its own
+    # footnote numbers such as [2], which are text, not markers
+    markers: tuple[tuple[int, int, int], ...] = ()

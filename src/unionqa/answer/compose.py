@@ -57,8 +57,16 @@ def compose(question: str, hits: list[Hit], chosen: list[Candidate], short: str 
     citations: list[Hit] = []
     marker_of: dict[int, int] = {}
     sentences: list[SupportSentence] = []
-    quotes: list[str] = []
     used = len(short or "")
+    text = ""
+    markers: list[tuple[int, int, int]] = []
+
+    def mark(n: int) -> None:
+        nonlocal text
+        text += " "
+        markers.append((len(text), len(text) + len(f"[{n}]"), n))
+        text += f"[{n}]"
+
     for i, c in enumerate(chosen):
         quote = _quote(c, short, idf, cfg.max_quote_chars)
         if i and used + len(quote) + 1 > cfg.max_answer_chars:
@@ -69,11 +77,17 @@ def compose(question: str, hits: list[Hit], chosen: list[Candidate], short: str 
             marker_of[c.hit_index] = len(citations)
         n = marker_of[c.hit_index]
         hit = hits[c.hit_index]
-        quotes.append(f"{quote} [{n}]")
+        if i == 0 and short:
+            text += short
+            mark(n)
+            text += "\n"
+        elif i:
+            text += "\n"
+        text += quote
+        mark(n)
         span = map_offsets(document_text(hit.doc_id), hit.span[0], hit.span[1], hit.text, c.start, c.end)
         sentences.append(SupportSentence(n, hit.chunk_id, hit.doc_id, c.text, span, (c.start, c.end)))
-    head = f"{short} [{marker_of[chosen[0].hit_index]}]\n" if short else ""
-    ans = Answer(question, head + "\n".join(quotes), short, tuple(citations), tuple(sentences), False)
+    ans = Answer(question, text, short, tuple(citations), tuple(sentences), False, markers=tuple(markers))
     verify_answer(ans)
     return ans
 
@@ -102,10 +116,15 @@ def refuse_mismatch(question: str, hits: list[Hit], near: Candidate, miss: Misma
 def verify_answer(ans: Answer) -> None:
     """Every marker points at a citation, every quoted sentence is inside its cited passage.
 
+    Markers are read where the composer recorded them (``Answer.markers``); only an answer without
+    recorded markers (an LLM's) is scanned for ``[n]``.
+
     Raises AssertionError: a failure is a bug in answer composition, never silently dropped.
     """
-    for m in MARKER_RE.finditer(ans.text):
-        n = int(m.group(1))
+    markers = ans.markers or tuple((m.start(), m.end(), int(m.group(1))) for m in MARKER_RE.finditer(ans.text))
+    for a, b, n in markers:
+        if ans.text[a:b] != f"[{n}]":
+            raise AssertionError(f"answer marker [{n}] is not where the composer put it")
         if not 1 <= n <= len(ans.citations):
             raise AssertionError(f"answer marker [{n}] has no citation")
     for s in ans.sentences:
