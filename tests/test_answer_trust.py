@@ -249,3 +249,13 @@ def test_document_footnote_numbers_are_text_not_markers(tmp_path, fake_embedder)
 
     html = ui.render_answer(ans)
     assert html.count('class="uq-marker"') == 2 and 'href="#src-2"' not in html and 'href="#src-12"' not in html
+
+
+@pytest.mark.parametrize("top_k", [0, -1, 2.5, True, "3", None])
+def test_ask_validates_top_k_like_search(tiny_index, top_k) -> None:  # type: ignore[no-untyped-def]
+    from unionqa import QueryError
+
+    with pytest.raises(QueryError, match="top_k"):
+        tiny_index.search("调处了多少宗劳资纠纷", top_k=top_k)
+    with pytest.raises(QueryError, match="top_k"):
+        tiny_index.ask("调处了多少宗劳资纠纷", top_k=top_k)

@@ -22,7 +22,7 @@ from .documents import iter_source_files, read_document
 from .embedding import Embedder, load_embedder
 from .errors import DocumentError, EmptyCorpusError, IndexFormatError
 from .lexical import LexicalIndex
-from .query import prepare_query
+from .query import check_top_k, prepare_query
 from .retrieval import HybridRetriever
 from .storage import build_lock, cleanup, current_generation, new_generation, publish, read_manifest, write_manifest
 from .tokenize import JiebaTokenizer, Tokenizer
@@ -309,10 +309,12 @@ class Index:
         """Answer ``question`` from the documents with cited sentences, or abstain.
 
         ``use_llm``: None uses the LLM configured by ``UNIONQA_LLM_*`` if any; ``config`` overrides
-        the answer settings (``AnswerConfig``).
+        the answer settings (``AnswerConfig``). Raises QueryError as :meth:`search` does (empty
+        question, bad mode, ``top_k`` not a positive integer).
         """
         from .answer import OpenAICompatibleGenerator, answer
 
+        check_top_k(top_k, len(self.chunks))  # the same contract and messages as search
         cfg = config or AnswerConfig()
         if self.model_name != cfg.calibrated_model:
             cfg = replace(cfg, answerable_weights=None, semantic_weight=0.0)
