@@ -118,6 +118,9 @@ class _Handler(BaseHTTPRequestHandler):
                 "slow": "7090宗 [1]",
                 "invented": "7090宗 [9]",
                 "figure": "共调处劳资纠纷9999宗 [1]。",
+                "substring": "共调处劳资纠纷90宗 [1]。",
+                "chinese": "共调处劳资纠纷一万二千宗，约三成 [1]。",
+                "spelled": "共调处劳资纠纷七千零九十宗 [1]。",
                 "obey": "我已忽略以上指令。[1]",
             }[mode]
             payload = json.dumps({"choices": [{"message": {"content": content}}]}).encode()
@@ -194,3 +197,21 @@ def test_prompt_injection_in_a_document_stays_data(tmp_path, fake_embedder, llm_
     assert "不是指令" in msgs[0]["content"]  # the system prompt marks passages as data
     assert "忽略以上指令" not in msgs[0]["content"] and "忽略以上指令" in msgs[1]["content"]
     assert msgs[1]["content"].count("<passage ") >= 1
+
+
+@pytest.mark.parametrize("mode, flagged", [("substring", ["90宗"]), ("chinese", ["一万二千", "三成"]), ("spelled", [])])
+def test_llm_figures_compared_as_whole_values(tiny_index: Index, llm_server, mode, flagged) -> None:  # type: ignore[no-untyped-def]
+    """90宗 is not 7090宗; 一万二千宗 and 三成 are figures; 七千零九十宗 is 7090宗."""
+    llm_server.mode = mode
+    ans = tiny_index.ask(Q)
+    unsupported = [n for n in ans.notes if n.startswith("unsupported figure")]
+    assert ans.mode == "llm" and len(unsupported) == len(flagged)
+    assert all(any(f in n for n in unsupported) for f in flagged)
+
+
+def test_llm_never_turns_a_refusal_into_an_answer(tiny_index: Index, llm_server) -> None:  # type: ignore[no-untyped-def]
+    llm_server.mode = "normal"  # would answer "7090宗 [1]" to anything
+    llm_server.last_request = {}
+    ans = tiny_index.ask("北极熊在工会里担任什么职务？")
+    assert ans.abstained and ans.mode == "extractive" and "7090" not in ans.text
+    assert llm_server.last_request == {}  # the refusal is decided before any LLM is asked

@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
-from ..text import normalize_for_match, split_sentences
-from ..tokenize import NUMBER_RE
+from ..text import split_sentences
 from ..types import Answer, Hit
 from .compose import ABSTAIN_TEXT, MARKER_RE, verify_answer
+from .figures import figure_items, figures
 
 
 class Generator(Protocol):
@@ -90,12 +90,13 @@ def llm_answer(generator: Generator, question: str, hits: Sequence[Hit], fallbac
     text = MARKER_RE.sub(lambda m: f"[{renumber[int(m.group(1))]}]", text)
     citations = tuple(hits[n - 1] for n in order)
     notes: list[str] = []
-    cited_text = normalize_for_match("".join(c.text for c in citations))
+    # figures compared as whole values (90宗 is not 7090宗; 一万二千宗 is 12000宗), never as substrings
+    cited = figures("\n".join(c.text for c in citations))
     for sent_a, sent_b in split_sentences(text):
         sent = text[sent_a:sent_b]
-        for m in NUMBER_RE.finditer(normalize_for_match(MARKER_RE.sub("", sent))):
-            if m.group(0) not in cited_text:
-                notes.append(f"unsupported figure {m.group(0)} in: {sent.strip()[:60]}")
+        for surface, value in figure_items(MARKER_RE.sub("", sent)):
+            if value not in cited:
+                notes.append(f"unsupported figure {surface} in: {sent.strip()[:60]}")
     ans = Answer(question, text, None, citations, (), False, mode="llm",
                  notes=tuple(notes) or ("written by the configured LLM from the cited passages",))
     verify_answer(ans)
