@@ -100,6 +100,7 @@ def test_short_answer_leads(seed_index: Index) -> None:
 class _Handler(BaseHTTPRequestHandler):
     mode = "normal"
     last_request: dict = {}
+    redirect_to = ""
 
     def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
         pass
@@ -110,6 +111,23 @@ class _Handler(BaseHTTPRequestHandler):
         mode = type(self).mode
         if mode == "slow":
             time.sleep(3)
+        if mode == "drip":  # headers at once, then the body one byte every 0.2 s (~20 s in all)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            for ch in json.dumps({"choices": [{"message": {"content": "7090宗 [1]" + " " * 80}}]}).encode():
+                try:
+                    self.wfile.write(bytes([ch]))
+                    self.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(0.2)
+            return
+        if mode == "redirect":
+            self.send_response(302)  # urllib follows a 302 (as a GET) and would forward the Authorization header
+            self.send_header("Location", type(self).redirect_to)
+            self.end_headers()
+            return
         if mode == "malformed":
             payload = b"{not json"
         else:
@@ -215,3 +233,42 @@ def test_llm_never_turns_a_refusal_into_an_answer(tiny_index: Index, llm_server)
     ans = tiny_index.ask("北极熊在工会里担任什么职务？")
     assert ans.abstained and ans.mode == "extractive" and "7090" not in ans.text
     assert llm_server.last_request == {}  # the refusal is decided before any LLM is asked
+
+
+def test_llm_deadline_is_total_not_per_read(tiny_index: Index, llm_server) -> None:  # type: ignore[no-untyped-def]
+    """A server that drips one byte at a time cannot hold a call past the timeout (1 s here)."""
+    llm_server.mode = "drip"
+    t = time.monotonic()
+    ans = tiny_index.ask(Q)
+    assert time.monotonic() - t < 4
+    assert ans.mode == "extractive" and any("LLM unavailable" in n for n in ans.notes)
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    seen: list = []
+
+    def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802
+        type(self).seen.append(dict(self.headers))
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(json.dumps({"choices": [{"message": {"content": "7090宗 [1]"}}]}).encode())
+
+    do_GET = do_POST  # noqa: N815
+
+
+def test_llm_key_never_follows_a_redirect_to_another_host(tiny_index: Index, llm_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    other = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        _Recorder.seen = []
+        monkeypatch.setenv("UNIONQA_LLM_API_KEY", "secret-key")
+        llm_server.mode = "redirect"
+        llm_server.redirect_to = f"http://127.0.0.1:{other.server_address[1]}/v1/chat/completions"
+        ans = tiny_index.ask(Q)
+        assert _Recorder.seen == []  # nothing, and so no key, reached the other origin
+        assert ans.mode == "extractive" and any("LLM unavailable" in n for n in ans.notes)
+    finally:
+        other.shutdown()

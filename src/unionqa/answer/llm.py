@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import replace
@@ -59,9 +61,11 @@ class OpenAICompatibleGenerator:
         req = urllib.request.Request(self.url, data=body, method="POST", headers={"Content-Type": "application/json"})
         if self.api_key:
             req.add_header("Authorization", f"Bearer {self.api_key}")
+        deadline = time.monotonic() + self.timeout  # one deadline for the whole call, not per socket read
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                payload: Any = json.loads(resp.read(2_000_000).decode("utf-8"))
+            with _opener(self.url).open(req, timeout=self.timeout) as resp:
+                raw = _read_until(resp, deadline, limit=2_000_000)
+            payload: Any = json.loads(raw.decode("utf-8"))
             text = payload["choices"][0]["message"]["content"]
         except (urllib.error.URLError, TimeoutError, OSError) as e:
             raise RuntimeError(f"LLM endpoint unreachable or slow ({type(e).__name__})") from None
@@ -70,6 +74,44 @@ class OpenAICompatibleGenerator:
         if not isinstance(text, str) or not text.strip():
             raise RuntimeError("LLM endpoint returned an empty answer")
         return text.strip()
+
+
+def _read_until(resp: Any, deadline: float, limit: int) -> bytes:
+    """Read the response body in pieces, giving up when the call's deadline passes (a server dripping one
+    byte at a time cannot hold the request longer than the timeout)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("LLM call deadline passed")
+        sock = getattr(getattr(getattr(resp, "fp", None), "raw", None), "_sock", None)
+        if sock is not None:
+            sock.settimeout(left)
+        piece = resp.read1(65536) if hasattr(resp, "read1") else resp.read(65536)
+        if not piece:
+            break
+        chunks.append(piece)
+        size += len(piece)
+    return b"".join(chunks)[:limit]
+
+
+class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to the same scheme, host and port: the API key never goes to another host."""
+
+    def __init__(self, origin: tuple[str, str]) -> None:
+        self.origin = origin
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        target = urllib.parse.urlsplit(newurl)
+        if (target.scheme, target.netloc) != self.origin:
+            raise urllib.error.HTTPError(newurl, code, "redirect to another origin refused", headers, fp)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _opener(url: str) -> urllib.request.OpenerDirector:
+    parts = urllib.parse.urlsplit(url)
+    return urllib.request.build_opener(_SameOriginRedirects((parts.scheme, parts.netloc)))
 
 
 def llm_answer(generator: Generator, question: str, hits: Sequence[Hit], fallback: Answer) -> Answer:
