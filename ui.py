@@ -33,7 +33,7 @@ EXAMPLES = [
     "What is the trade union's second medical insurance?",
     "佛岡縣總工會如何宣傳工會二次醫保？",
 ]
-MAX_QUESTION_CHARS = 2000
+MAX_QUESTION_CHARS = 512  # the index answers the first 512 characters (unionqa.config.MAX_QUERY_CHARS)
 
 CSS = """
 .uq-answer {font-size: 1.05rem; line-height: 1.8;}
@@ -170,6 +170,9 @@ def render_answer(ans: Answer) -> str:
         lines[0] = f'<div class="uq-short">{lines[0]}</div>'
     notes = "".join(f'<div class="uq-why">（{_esc(n)}）</div>' for n in ans.notes if ans.mode == "llm" or "LLM" in n)
     caveats = "".join(f'<div class="uq-caveat">⚠ {_esc(c)}</div>' for c in ans.caveats)
+    if any(n.startswith("only the first") for n in ans.notes):
+        caveats += f'<div class="uq-caveat">⚠ 问题过长，只按前{MAX_QUESTION_CHARS}字回答</div>'
+
     return f'<div class="uq-answer">{"<br>".join(lines)}{caveats}{notes}</div>'
 
 
@@ -220,7 +223,8 @@ def build_app(app: App) -> gr.Blocks:
         gr.HTML('<h2 style="margin:0">UnionQA 工会文档问答</h2>'
                 '<div class="uq-hint">用中文（简体或繁体）或英文提问，答案都附有原文出处。</div>')
         with gr.Row():
-            question = gr.Textbox(label="问题", placeholder="例如：惠州市总工会五年来调处了多少宗劳资纠纷？", lines=1,
+            question = gr.Textbox(label=f"问题（最多{MAX_QUESTION_CHARS}字）",
+                                  placeholder="例如：惠州市总工会五年来调处了多少宗劳资纠纷？", lines=1,
                                   max_lines=3, scale=5, elem_id="uq-question", max_length=MAX_QUESTION_CHARS)
             submit = gr.Button("提问", variant="primary", scale=1, elem_id="uq-submit")
         gr.Examples(EXAMPLES, inputs=question, label="示例问题")

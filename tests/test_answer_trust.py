@@ -259,3 +259,14 @@ def test_ask_validates_top_k_like_search(tiny_index, top_k) -> None:  # type: ig
         tiny_index.search("调处了多少宗劳资纠纷", top_k=top_k)
     with pytest.raises(QueryError, match="top_k"):
         tiny_index.ask("调处了多少宗劳资纠纷", top_k=top_k)
+
+
+def test_question_cap_applies_after_nfkc_and_is_reported(tiny_index) -> None:  # type: ignore[no-untyped-def]
+    from unionqa.config import MAX_QUERY_CHARS
+    from unionqa.query import is_truncated, prepare_query
+
+    assert len(prepare_query("㌚" * MAX_QUERY_CHARS)) <= MAX_QUERY_CHARS  # ㌚ is five characters under NFKC
+    assert is_truncated("㌚" * 200) and not is_truncated("惠州" * 100)
+    ans = tiny_index.ask("调处了多少宗劳资纠纷" + "？" * 600)
+    assert any(f"first {MAX_QUERY_CHARS} characters" in n for n in ans.notes)
+    assert not any("characters" in n for n in tiny_index.ask("调处了多少宗劳资纠纷？").notes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import unicodedata
 
 import numpy as np
 
@@ -26,14 +27,24 @@ def to_simplified(text: str) -> str:
     return _t2s.convert(text)
 
 
-def prepare_query(query: object) -> str:
-    """Clean, cap (MAX_QUERY_CHARS) and convert a query to Simplified; empty → QueryError."""
+def _normalized(query: object) -> str:
     if not isinstance(query, str):
         raise QueryError("the question must be text")
-    q = " ".join(clean_text(query).split())
+    # NFKC before the cap: a character such as ㌚ expands to five, and the model sees the expanded form
+    q = " ".join(unicodedata.normalize("NFKC", clean_text(query)).split())
     if not q:
         raise QueryError("empty question: type a question about the documents")
-    return to_simplified(q[:MAX_QUERY_CHARS])
+    return q
+
+
+def prepare_query(query: object) -> str:
+    """Clean, NFKC-normalize, cap (MAX_QUERY_CHARS) and convert a query to Simplified; empty → QueryError."""
+    return to_simplified(_normalized(query)[:MAX_QUERY_CHARS])
+
+
+def is_truncated(query: object) -> bool:
+    """True when :func:`prepare_query` cuts the question to MAX_QUERY_CHARS."""
+    return len(_normalized(query)) > MAX_QUERY_CHARS
 
 
 def is_english(query: str) -> bool:

@@ -22,8 +22,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..config import AnswerConfig
-from ..query import prepare_query
+from ..config import MAX_QUERY_CHARS, AnswerConfig
+from ..query import is_truncated, prepare_query
 from ..translate import english_names
 from ..types import Answer, Hit
 from .anchors import Anchor, Mismatch, check, question_anchors, unstated
@@ -107,7 +107,11 @@ def choose(ev: Evidence, anchors: list[Anchor], cfg: AnswerConfig,
 def answer(question: str, hits: Sequence[Hit], ctx: AnswerContext, config: AnswerConfig | None = None,
            query_vector: np.ndarray | None = None, generator: Generator | None = None) -> Answer:
     """Answer ``question`` from ``hits`` (best first), or refuse; see the module docstring."""
-    cfg = config or AnswerConfig()
+    return _noting_cut(question, _answer(question, hits, ctx, config or AnswerConfig(), query_vector, generator))
+
+
+def _answer(question: str, hits: Sequence[Hit], ctx: AnswerContext, cfg: AnswerConfig,
+            query_vector: np.ndarray | None, generator: Generator | None) -> Answer:
     hits = list(hits)
     if not hits:
         return Answer(question, ABSTAIN_TEXT, None, (), (), True, (), notes=("no passage matches the question",))
@@ -139,8 +143,16 @@ def answer(question: str, hits: Sequence[Hit], ctx: AnswerContext, config: Answe
         extractive = replace(extractive, caveats=caveats)
     if generator is not None:
         # the refusal decision stays with the checks above: the LLM only phrases a supported answer
-        return llm_answer(generator, question, hits[:cfg.passages], extractive)
+        # the LLM sees the question as the index saw it: normalized and capped like every other use
+        return replace(llm_answer(generator, q, hits[:cfg.passages], extractive), question=question)
     return extractive
+
+
+def _noting_cut(question: str, ans: Answer) -> Answer:
+    """Say so when only the first MAX_QUERY_CHARS characters of the question were answered."""
+    if not is_truncated(question):
+        return ans
+    return replace(ans, notes=ans.notes + (f"only the first {MAX_QUERY_CHARS} characters of the question were used",))
 
 
 __all__ = ["ABSTAIN_TEXT", "Anchor", "AnswerConfig", "AnswerContext", "Candidate", "Evidence", "Generator",
