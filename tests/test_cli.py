@@ -74,3 +74,62 @@ def test_search_ask_and_eval_on_seed_index(tmp_path: Path) -> None:
     assert rep["answers"]["fact"]["accuracy"] == 1.0 and rep["answers"]["none"]["accuracy"] == 1.0
     r = run("eval", str(gold), "--index", "index")
     assert "hit@1" in r.stdout and "answers" in r.stdout
+
+
+def _run_cli(*args: str, **kw) -> subprocess.CompletedProcess:  # type: ignore[no-untyped-def, type-arg]
+    return subprocess.run([sys.executable, "-m", "unionqa", *args], capture_output=True, text=True, timeout=300, **kw)
+
+
+def test_build_into_a_regular_file_is_one_line(tmp_path: Path) -> None:
+    target = tmp_path / "not-a-dir"
+    target.write_text("x", encoding="utf-8")
+    r = _run_cli("build", str(ROOT / "seeds"), "--index", str(target), "--quiet")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.count("\n") == 1 and "not-a-dir" in r.stderr
+
+
+def test_closed_pipe_is_quiet(tmp_path: Path) -> None:
+    r = subprocess.run(f"{sys.executable} -m unionqa search 工会 --index {ROOT / 'index'} --top-k 50 --mode lexical | head -c 10;"
+                       " exit ${PIPESTATUS[0]}", shell=True, executable="/bin/bash", capture_output=True, timeout=300)
+    assert r.returncode == 0 and b"Traceback" not in r.stderr and b"BrokenPipe" not in r.stderr
+
+
+def test_bad_gold_file_is_one_line(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("{not json\n", encoding="utf-8")
+    assert main(["eval", str(gold), "--index", str(ROOT / "index"), "--no-answers"]) == 1
+    err = capsys.readouterr().err
+    assert "not a JSON object" in err and err.count("\n") == 1
+
+
+_DISK_FULL = r"""
+import resource, sys
+sys.path.insert(0, sys.argv[3])
+from conftest import FakeEmbedder
+from unionqa import Index, IndexWriteError
+docs, index = sys.argv[1], sys.argv[2]
+Index.build([docs], index, embedder=FakeEmbedder())          # the index that is served
+resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))  # then the disk "fills": no file may pass 20 kB
+try:
+    Index.build([docs], index, embedder=FakeEmbedder())
+except IndexWriteError as e:
+    print("ERROR", e)
+"""
+
+
+def test_disk_full_build_cleans_up_and_keeps_serving(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "big.md").write_text("# 报告\n\n## 一\n\n" + "全市建成职工服务站点356个，覆盖各区县。" * 3000 + "\n", encoding="utf-8")
+    (docs / "b.md").write_text("# 另一份\n\n## 劳模\n\n评选劳动模范81名。\n", encoding="utf-8")
+    index = tmp_path / "index"
+    # the first build runs without the limit; Python ignores SIGXFSZ, so an over-limit write fails with EFBIG
+    r = subprocess.run([sys.executable, "-c", _DISK_FULL, str(docs), str(index), str(ROOT / "tests")],
+                       capture_output=True, text=True, timeout=300)
+    assert "Traceback" not in r.stderr, r.stderr
+    line = next(line for line in r.stdout.splitlines() if line.startswith("ERROR"))
+    assert "File too large" in line and "previous index is still served" in line
+    assert not list(index.glob(".tmp-gen-*"))  # the partial generation is gone
+    from unionqa import Index
+
+    assert len(Index.load(index).chunks) > 0  # the first build still serves

@@ -191,12 +191,19 @@ def main(argv: list[str] | None = None) -> int:
 
     handler = {"build": _cmd_build, "info": _cmd_info, "search": _cmd_search, "ask": _cmd_ask, "eval": _cmd_eval}
     try:
-        return handler[args.command](args)
+        code = handler[args.command](args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # the reader went away (unionqa search … | head): not an error; keep Python from complaining at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except UnionQAError as e:
         print(f"unionqa: error: {e}", file=sys.stderr)
         return 1
-    except (FileNotFoundError, ValueError) as e:
-        print(f"unionqa: error: {e}", file=sys.stderr)
+    except OSError as e:
+        # the file system said no (missing file, permission, disk full): name the file and the cause
+        print(f"unionqa: error: {e.filename + ': ' if e.filename else ''}{e.strerror or e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("unionqa: interrupted", file=sys.stderr)

@@ -29,3 +29,7 @@ class QueryError(UnionQAError):
 
 class BuildLockedError(UnionQAError):
     """Another build holds the lock on this index directory."""
+
+
+class IndexWriteError(UnionQAError):
+    """The index could not be written (disk full, not a directory, no permission); the previous one still serves."""

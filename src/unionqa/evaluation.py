@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .errors import DocumentError
 from .text import squash
 
 MODES = ("hybrid", "dense", "lexical")
@@ -26,7 +27,7 @@ def load_gold(path: str | Path) -> list[dict[str, Any]]:
             try:
                 items.append(json.loads(line))
             except ValueError:
-                raise ValueError(f"{path}:{n}: not a JSON object") from None
+                raise DocumentError(f"{path}:{n}: not a JSON object") from None
     return items
 
 

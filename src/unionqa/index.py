@@ -6,6 +6,7 @@ import functools
 import hashlib
 import json
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -20,7 +21,7 @@ from .chunking import chunk_document, embedding_units, index_text
 from .config import FORMAT_VERSION, AnswerConfig, ChunkingConfig, RetrievalConfig
 from .documents import iter_source_files, read_document
 from .embedding import Embedder, load_embedder
-from .errors import DocumentError, EmptyCorpusError, IndexFormatError
+from .errors import DocumentError, EmptyCorpusError, IndexFormatError, IndexWriteError
 from .lexical import LexicalIndex
 from .query import check_top_k, prepare_query
 from .retrieval import HybridRetriever
@@ -185,28 +186,33 @@ class Index:
 
             t = time.perf_counter()
             gen = new_generation(index_dir)
-            documents = {d.doc_id: {"doc_id": d.doc_id, "title": d.title, "path": d.path, "sha256": d.sha256,
-                                    "encoding": d.encoding, "articles": d.articles, "text": d.text} for d in docs}
-            files_written = cls._write_files(gen, chunks, documents, lexical, vector, hook)
-            corpus = hashlib.sha256("".join(sorted(d.sha256 for d in docs)).encode()).hexdigest()
-            manifest = {
-                "format_version": FORMAT_VERSION,
-                "writer": f"unionqa {__version__}",
-                "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "model": {"name": emb.name, "dim": emb.dim},
-                "tokenizer": {"name": tokenizer.name, "dictionary_sha256": tokenizer.dictionary_hash},
-                "chunking": chunking.as_dict(),
-                "counts": {"documents": len(docs), "articles": sum(len(d.articles) for d in docs),
-                           "chunks": len(chunks), "vocabulary": len(lexical.vocab),
-                           "vector_units": len(units), "embedded": len(todo),
-                           "reused_vectors": len(units) - len(todo)},
-                "corpus_sha256": corpus,
-                "skipped": skipped,
-            }
-            write_manifest(gen, manifest, files_written)
-            hook("written")
-            timings["write"] = time.perf_counter() - t
-            final = publish(index_dir, gen)
+            try:
+                documents = {d.doc_id: {"doc_id": d.doc_id, "title": d.title, "path": d.path, "sha256": d.sha256,
+                                        "encoding": d.encoding, "articles": d.articles, "text": d.text} for d in docs}
+                files_written = cls._write_files(gen, chunks, documents, lexical, vector, hook)
+                corpus = hashlib.sha256("".join(sorted(d.sha256 for d in docs)).encode()).hexdigest()
+                manifest = {
+                    "format_version": FORMAT_VERSION,
+                    "writer": f"unionqa {__version__}",
+                    "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    "model": {"name": emb.name, "dim": emb.dim},
+                    "tokenizer": {"name": tokenizer.name, "dictionary_sha256": tokenizer.dictionary_hash},
+                    "chunking": chunking.as_dict(),
+                    "counts": {"documents": len(docs), "articles": sum(len(d.articles) for d in docs),
+                               "chunks": len(chunks), "vocabulary": len(lexical.vocab),
+                               "vector_units": len(units), "embedded": len(todo),
+                               "reused_vectors": len(units) - len(todo)},
+                    "corpus_sha256": corpus,
+                    "skipped": skipped,
+                }
+                write_manifest(gen, manifest, files_written)
+                hook("written")
+                timings["write"] = time.perf_counter() - t
+                final = publish(index_dir, gen)
+            except OSError as e:
+                # disk full, quota, I/O error: drop the partial generation; CURRENT still names the old one
+                shutil.rmtree(gen, ignore_errors=True)
+                raise IndexWriteError(f"{e.filename or gen}: {e.strerror or e}; the previous index is still served") from None
             cleanup(index_dir)
             manifest["timings"] = timings
         ix = cls(index_dir, manifest, chunks, documents, lexical, vector, tokenizer, emb, generation=final)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import FORMAT_VERSION
-from .errors import BuildLockedError, IndexFormatError
+from .errors import BuildLockedError, IndexFormatError, IndexWriteError
 
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
@@ -55,8 +55,11 @@ def _fsync_dir(path: Path) -> None:
 @contextlib.contextmanager
 def build_lock(index_dir: Path, wait: bool = False) -> Iterator[None]:
     """Hold the per-directory build lock; a second builder gets BuildLockedError (or waits)."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(index_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(index_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise IndexWriteError(f"{e.filename or index_dir}: {e.strerror or e} (the index must be a directory you can write)") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
