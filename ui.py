@@ -165,6 +165,11 @@ def render_answer(ans: Answer) -> str:
                     f'<div class="uq-mismatch">⚠ 您问的是{_esc(asked)}，{said}——下面的内容不是答案。</div>'
                     f'<div class="uq-nearmiss">{_esc(rest)}</div></div>')
         return f'<div class="uq-answer"><div class="uq-abstain">{_esc(ans.text)}</div></div>'
+    if ans.mode == "llm-unverified":
+        figures = "、".join(n.split(" in:")[0].removeprefix("unsupported figure ") for n in ans.notes
+                           if n.startswith("unsupported figure"))
+        return (f'<div class="uq-answer"><div class="uq-mismatch">⚠ 未经核实：大模型的回答里有出处中没有的数字（{_esc(figures)}），'
+                f'不能作为答案，请以下面的原文为准。</div><div class="uq-nearmiss">{_with_marker_links(ans)}</div></div>')
     lines = _with_marker_links(ans).split("\n")
     if ans.short_answer and lines:
         lines[0] = f'<div class="uq-short">{lines[0]}</div>'

@@ -31,12 +31,17 @@ _SYSTEM = (
 )
 
 
+def _data(text: str) -> str:
+    """Document or question text as data inside the prompt: angle brackets become full-width, so no text
+    can close the passages section or forge a passage header."""
+    return text.replace("<", "＜").replace(">", "＞")
+
+
 def messages_for(question: str, hits: Sequence[Hit]) -> list[dict[str, str]]:
     blocks = []
     for i, h in enumerate(hits, 1):
-        body = h.text.replace("</passage>", "")
-        blocks.append(f'<passage id="{i}" source="{h.doc_id}">\n{body}\n</passage>')
-    user = "<passages>\n" + "\n".join(blocks) + "\n</passages>\n\n问题：" + question
+        blocks.append(f'<passage id="{i}" source="{_data(h.doc_id)}">\n{_data(h.text)}\n</passage>')
+    user = "<passages>\n" + "\n".join(blocks) + "\n</passages>\n\n问题：" + _data(question)
     return [{"role": "system", "content": _SYSTEM}, {"role": "user", "content": user}]
 
 
@@ -139,7 +144,9 @@ def llm_answer(generator: Generator, question: str, hits: Sequence[Hit], fallbac
         for surface, value in figure_items(MARKER_RE.sub("", sent)):
             if value not in cited:
                 notes.append(f"unsupported figure {surface} in: {sent.strip()[:60]}")
-    ans = Answer(question, text, None, citations, (), False, mode="llm",
+    # an answer with a figure its passages do not hold is shown as unverified, never as the answer
+    mode = "llm-unverified" if notes else "llm"
+    ans = Answer(question, text, None, citations, (), False, mode=mode,
                  notes=tuple(notes) or ("written by the configured LLM from the cited passages",))
     verify_answer(ans)
     return ans
