@@ -80,7 +80,9 @@ class App:
 
     def footer(self) -> str:
         i = self.index.info()
-        return (f'<div class="uq-footer">已索引：{i["documents"]} 篇文档 · {i["articles"]} 篇文章 · {i["chunks"]} 个段落 · '
+        counts = " · ".join(f"{html.escape(str(i[k]))} {label}" for k, label in
+                            (("documents", "篇文档"), ("articles", "篇文章"), ("chunks", "个段落")))
+        return (f'<div class="uq-footer">已索引：{counts} · '
                 f'模型 {html.escape(str(i["model"]))} · 建立于 {html.escape(str(i["created_at"]))}</div>')
 
 
@@ -194,6 +196,19 @@ def render_sources(ix: Index, ans: Answer) -> str:
     return "<h4>来源</h4>" + "".join(cards)
 
 
+def _top_k(value: object) -> int:
+    """top_k from an HTTP caller: a whole number (JSON may send 5.0 or "5"), else the API's QueryError."""
+    if isinstance(value, bool):
+        raise QueryError(f"top_k must be a positive integer, not {value!r}")
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise QueryError(f"top_k must be a positive integer, not {value!r}") from None
+    if not number.is_integer():
+        raise QueryError(f"top_k must be a positive integer, not {value!r}")
+    return int(number)
+
+
 def hint(text: str) -> str:
     return f'<div class="uq-hint">{_esc(text)}</div>'
 
@@ -251,14 +266,14 @@ def build_app(app: App) -> gr.Blocks:
         def ask(question: str, top_k: int = 5, mode: str = "hybrid") -> dict[str, Any]:
             """Answer a question from the documents (same fields as Index.ask)."""
             try:
-                return asdict(app.index.ask(question, top_k=int(top_k), mode=mode))
+                return asdict(app.index.ask(question, top_k=_top_k(top_k), mode=mode))
             except UnionQAError as e:
                 return {"error": str(e)}
 
         def search(query: str, top_k: int = 5, mode: str = "hybrid") -> list[dict[str, Any]] | dict[str, str]:
             """Search passages (same fields as Index.search)."""
             try:
-                return [asdict(h) for h in app.index.search(query, top_k=int(top_k), mode=mode)]
+                return [asdict(h) for h in app.index.search(query, top_k=_top_k(top_k), mode=mode)]
             except UnionQAError as e:
                 return {"error": str(e)}
 
