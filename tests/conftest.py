@@ -15,7 +15,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
-DEV = ROOT / "eval" / "dev.jsonl"  # copied from the project's shared eval set; a clone has no ../shared
+DEV = ROOT / "eval" / "dev.jsonl"  # the gold set, committed with the project (eval/SOURCES.md)
 
 
 class FakeEmbedder:
