@@ -31,5 +31,7 @@ class BuildLockedError(UnionQAError):
     """Another build holds the lock on this index directory."""
 
 
-class IndexWriteError(UnionQAError):
-    """The index could not be written (disk full, not a directory, no permission); the previous one still serves."""
+class IndexWriteError(UnionQAError, OSError):
+    """The index could not be written (disk full, not a directory, no permission); the previous one still serves.
+
+    Also an OSError, so callers that catch file-system errors keep working."""
