@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import gradio as gr  # noqa: E402
 
-from unionqa import Answer, Hit, Index, QueryError, UnionQAError, place_spans  # noqa: E402
+from unionqa import MAX_QUERY_CHARS, Answer, Hit, Index, QueryError, UnionQAError, place_spans  # noqa: E402
 
 MODES = {"混合检索（推荐）": "hybrid", "语义检索": "dense", "关键词检索": "lexical"}
 EXAMPLES = [
@@ -33,7 +33,7 @@ EXAMPLES = [
     "What is the trade union's second medical insurance?",
     "佛岡縣總工會如何宣傳工會二次醫保？",
 ]
-MAX_QUESTION_CHARS = 512  # the index answers the first 512 characters (unionqa.config.MAX_QUERY_CHARS)
+MAX_QUESTION_CHARS = MAX_QUERY_CHARS  # the index answers the first MAX_QUERY_CHARS characters
 
 CSS = """
 .uq-answer {font-size: 1.05rem; line-height: 1.8;}
@@ -146,9 +146,8 @@ def _card(ix: Index, n: int | None, hit: Hit, support: list[tuple[int, int]]) ->
 def _with_marker_links(ans: Answer) -> str:
     """Escaped answer text with each citation marker linked to its source card. Markers are taken where the
     answer recorded them: a document's own footnote numbers ([2]) inside a quote stay plain text."""
-    spans = ans.markers or tuple((m.start(), m.end(), int(m.group(1))) for m in re.finditer(r"\[(\d+)\]", ans.text))
     out, pos = [], 0
-    for a, b, n in spans:
+    for a, b, n in ans.markers:
         out.append(_esc(ans.text[pos:a]))
         out.append(f'<a class="uq-marker" href="#src-{n}">[{n}]</a>')
         pos = b

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .config import AnswerConfig, ChunkingConfig, RetrievalConfig
+from .config import MAX_QUERY_CHARS, AnswerConfig, ChunkingConfig, RetrievalConfig
 from .errors import (
     BuildLockedError,
     DocumentError,
@@ -20,6 +20,7 @@ from .places import place_spans
 from .types import Answer, Chunk, Document, Hit, SupportSentence
 
 __all__ = [
+    "MAX_QUERY_CHARS",
     "Answer",
     "AnswerConfig",
     "BuildLockedError",

@@ -144,11 +144,10 @@ def embedding_units(chunk: Chunk) -> list[str]:
     return units
 
 
-def sentence_units(chunk: Chunk | str, n_sentences: int) -> list[list[int]]:
-    """For each of a chunk's ``n_sentences`` sentences (``split_sentences`` of its text), the indices of
-    the embedding units that contain it: unit 0 is the whole chunk, unit j+1 the window of sentences
-    j and j+1 (``chunk`` may be given as its kind)."""
-    kind = chunk if isinstance(chunk, str) else chunk.kind
+def sentence_units(kind: str, n_sentences: int) -> list[list[int]]:
+    """For each of the ``n_sentences`` sentences (``split_sentences`` of its text) of a chunk of ``kind``, the
+    indices of the embedding units that contain it: unit 0 is the whole chunk, unit j+1 the window of
+    sentences j and j+1 (only body chunks have windows; see embedding_units)."""
     if kind != "body" or n_sentences <= 2:
         return [[0] for _ in range(n_sentences)]
     return [[j + 1 for j in (i - 1, i) if 0 <= j < n_sentences - 1] for i in range(n_sentences)]

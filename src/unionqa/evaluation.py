@@ -73,16 +73,16 @@ def wrong_entity(index: Any, ans: Any) -> str | None:
         return None
     from .answer import anchors_for
     from .answer.anchors import check
+    from .answer.evidence import hit_layers
     from .query import to_simplified
 
     anchors = anchors_for(ans.question)
     if not anchors:
         return None
     c = ans.citations[0]
-    sentences = " ".join(s.text for s in ans.sentences if s.marker == 1)
+    sentences = to_simplified(" ".join(s.text for s in ans.sentences if s.marker == 1))
     title = str(index.documents.get(c.doc_id, {}).get("title") or "")
-    layers = [to_simplified(t) for t in (sentences, c.text, " ".join(c.breadcrumb[1:]), title) if t]
-    miss = check(anchors, layers)
+    miss = check(anchors, [sentences] + hit_layers(c, title))
     return None if miss is None else f"{miss.describe()} asked, evidence names {'、'.join(miss.found) or 'none'}"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -341,7 +340,6 @@ class Index:
                 tokenize=self.tokenizer.tokenize, vocab=self.lexical.vocab, idf=self.lexical.idf,
                 stopwords=self.retriever.stopwords, document_text=self.document_text,
                 document_title=lambda doc_id: str(self.documents.get(doc_id, {}).get("title") or doc_id),
-                document_head=functools.lru_cache(maxsize=4096)(lambda doc_id: self.document_text(doc_id)[:300]),
                 unit_vectors=lambda chunk_id: self.vector.unit_vectors(rows[chunk_id]))
         return self._answer_context
 

@@ -23,7 +23,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..config import MAX_QUERY_CHARS, AnswerConfig
-from ..query import is_truncated, prepare_query
+from ..query import is_english, is_truncated, prepare_query
 from ..translate import english_names
 from ..types import Answer, Hit
 from .anchors import Anchor, Mismatch, check, question_anchors, unstated
@@ -51,11 +51,16 @@ def _specific(ctx: AnswerContext) -> Callable[[str], bool]:
     return specific
 
 
+def _anchors(q: str, ctx: AnswerContext | None) -> list[Anchor]:
+    """The anchors of a prepared question: English place names for an English one; with ``ctx`` its counted subject."""
+    return question_anchors(q, english_names(q) if is_english(q) else None,
+                            ctx.tokenize if ctx else None, _specific(ctx) if ctx else None)
+
+
 def anchors_for(question: str, ctx: AnswerContext | None = None) -> list[Anchor]:
-    """The constraint anchors of a question (prepared or raw), English place names included; with ``ctx``
-    also its counted subject."""
-    q = prepare_query(question)
-    return question_anchors(q, english_names(q), ctx.tokenize if ctx else None, _specific(ctx) if ctx else None)
+    """The constraint anchors of a question (prepared or raw), as ``answer`` finds them; with ``ctx`` also its
+    counted subject."""
+    return _anchors(prepare_query(question), ctx)
 
 
 def _prefer_article(ev: Evidence, hits: Sequence[Hit], c: Candidate) -> Candidate:
@@ -117,13 +122,14 @@ def _answer(question: str, hits: Sequence[Hit], ctx: AnswerContext, cfg: AnswerC
         return Answer(question, ABSTAIN_TEXT, None, (), (), True, (), notes=("no passage matches the question",))
     q = prepare_query(question)
     ev = gather_evidence(ctx, q, hits, cfg, query_vector)
-    anchors = question_anchors(q, english_names(q) if ev.english else None, ctx.tokenize, _specific(ctx))
+    anchors = _anchors(q, ctx)
     chosen, miss = choose(ev, anchors, cfg, hits)
     if chosen is None:
         best = ev.candidates[0] if ev.candidates else None
-        if miss is not None and best is not None and abstain_reason(ev, best, cfg) is None:
+        why = abstain_reason(ev, best, cfg)
+        if miss is not None and best is not None and why is None:
             return refuse_mismatch(question, hits, best, miss, cfg, ev.idf)
-        return abstain(question, hits, abstain_reason(ev, best, cfg) or "no evidence satisfies the question")
+        return abstain(question, hits, why or "no evidence satisfies the question")
     why = abstain_reason(ev, chosen, cfg)
     if why:
         return abstain(question, hits, why)

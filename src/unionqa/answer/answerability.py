@@ -17,13 +17,18 @@ FEATURES = ("coverage", "semantic", "unknown_share", "typed_found", "rare_found"
             "english×semantic", "bias")
 
 
+def _coverage(ev: Evidence, c: Candidate | None) -> float:
+    """Share of the question found: the sentence, or 0.9 × the best passage with its headings."""
+    return max(c.coverage if c else 0.0, 0.9 * ev.passage_coverage)
+
+
 def features(ev: Evidence, c: Candidate | None) -> list[float]:
     """The answerability features of a question and its chosen sentence: lexical coverage (sentence, or 0.9 ×
     passage), cosine to the sentence's stored windows, share of unknown words, whether a value of the
     asked type was found (1 for untyped questions), the share of the question's two rarest words in the
     passage, its headings or title, and English interactions (cross-lingual similarity
     and translated coverage sit on other scales)."""
-    cov = max(c.coverage if c else 0.0, 0.9 * ev.passage_coverage)
+    cov = _coverage(ev, c)
     sem = c.semantic if c else 0.0
     en = float(ev.english)
     return [cov, sem, ev.unknown_share, float(bool(c and c.short)) if ev.typed else 1.0, c.rare_found if c else 0.0,
@@ -47,7 +52,7 @@ def abstain_reason(ev: Evidence, c: Candidate | None, cfg: AnswerConfig) -> str 
             return f"the evidence does not answer the question (P(answerable) {p:.2f})"
         return None
     min_cov = cfg.min_coverage * (cfg.english_factor if ev.english else 1.0)
-    cov = max(c.coverage, 0.9 * ev.passage_coverage)
+    cov = _coverage(ev, c)
     if cov < min_cov:
         return f"the best sentence covers only {cov:.0%} of the question"
     if cfg.require_typed_answer and ev.typed and not ev.english and not any(x.short for x in ev.candidates[:3]):

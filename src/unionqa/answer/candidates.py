@@ -7,7 +7,7 @@ import re
 from ..places import gazetteer
 from ..text import normalize_for_match
 from ..tokenize import NUMBER_RE
-from .question import CITY_Q, asked_unit, counted_phrase, unit_matches
+from .question import CITY_Q, asked_unit, unit_matches
 
 YEAR_RE = re.compile(r"(?:19|20)\d{2}年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}月\d{1,2}日")
 PLACE_RE = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:省|市|县|区|镇|街道|小镇|园区|公园)")
@@ -73,13 +73,14 @@ def city_mentions(text: str, q: str) -> list[tuple[int, str]]:
             if any(p.level == level for p in m.places) and m.surface not in q]
 
 
-def nearest(cands: list[tuple[int, str]], anchors: list[int], q: str = "", sent: str = "") -> str | None:
+def nearest(cands: list[tuple[int, str]], anchors: list[int], pointer: tuple[str, str] = ("", ""),
+            norm: str = "") -> str | None:
     """The candidate the question points at: next to the thing it counts (为多少名新就业形态劳动者 → 230名新就业形态
-    劳动者) or right after its predicate (提升到41.5%), else closest to the matched question words."""
+    劳动者) or right after its predicate (提升到41.5%), else closest to the matched question words.
+    ``pointer`` is ``question.counted_phrase`` of the question; ``norm`` the normalized sentence."""
     if not cands:
         return None
-    norm = normalize_for_match(sent) if sent else ""
-    counted, predicate = counted_phrase(q) if q else ("", "")
+    counted, predicate = pointer
 
     def tied(c: tuple[int, str]) -> int:
         pos, val = c

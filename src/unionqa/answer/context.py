@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+# how much of a document's opening is evidence (mastheads and date lines sit there)
+DOC_HEAD = 300
+
 
 @dataclass(frozen=True)
 class AnswerContext:
@@ -24,18 +27,21 @@ class AnswerContext:
     stopwords: frozenset[str]
     document_text: Callable[[str], str]
     document_title: Callable[[str], str]
-    # doc_id → the document's opening (masthead, date line); defaults to the first characters of document_text
-    document_head: Callable[[str], str] | None = None
     unit_vectors: Callable[[str], np.ndarray] | None = None
     max_idf: float = field(init=False)
     median_idf: float = field(init=False)
+    _heads: dict[str, str] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "max_idf", float(self.idf.max()) if len(self.idf) else 1.0)
         object.__setattr__(self, "median_idf", float(np.median(self.idf)) if len(self.idf) else 1.0)
 
-    def head(self, doc_id: str, chars: int = 300) -> str:
-        return self.document_head(doc_id) if self.document_head else self.document_text(doc_id)[:chars]
+    def head(self, doc_id: str) -> str:
+        """The document's opening (masthead, date line, issue number): its first DOC_HEAD characters, read once."""
+        text = self._heads.get(doc_id)
+        if text is None:
+            text = self._heads[doc_id] = self.document_text(doc_id)[:DOC_HEAD]
+        return text
 
     def term_idf(self, term: str) -> float | None:
         col = self.vocab.get(term)

@@ -21,10 +21,7 @@ from ..translate import english_phrases
 from ..types import Hit
 from .candidates import PLACE_RE, candidates, city_mentions, nearest
 from .context import AnswerContext
-from .question import CITY_Q, counted_noun, focus_terms, question_type
-
-# the opening of a document (masthead, date line, issue number) is the last evidence layer
-_DOC_HEAD = 300
+from .question import CITY_Q, counted_noun, counted_phrase, focus_terms, question_type
 
 
 @dataclass
@@ -53,13 +50,13 @@ class Evidence:
     idf: dict[str, float]
     passage_coverage: float = 0.0
     typed: bool = False
-    layers: dict[int, list[str]] = field(default_factory=dict)  # hit index → [passage, headings, title, document opening]
+    layers: dict[int, list[str]] = field(default_factory=dict)  # hit index → hit_layers(...)
 
-    @property
-    def coverage(self) -> float:
-        """Share of the question found: the best sentence, or 0.9 × the best passage with its headings."""
-        best = self.candidates[0].coverage if self.candidates else 0.0
-        return max(best, 0.9 * self.passage_coverage)
+
+def hit_layers(hit: Hit, title: str, head: str = "") -> list[str]:
+    """A hit's evidence beyond the quoted sentence, nearest first and in Simplified Chinese: the passage, its
+    headings, the document title, the document's opening (masthead, date line, issue number)."""
+    return [to_simplified(t) for t in (hit.text, " ".join(hit.breadcrumb[1:]), title, head) if t]
 
 
 def _positions(text: str, terms: list[str]) -> list[int]:
@@ -83,16 +80,15 @@ def _sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _semantic(ctx: AnswerContext, hit: Hit, n_sents: int, qvec: np.ndarray | None) -> tuple[list[float], float]:
-    """Cosine of the question to each sentence (its best stored window) and to the whole passage."""
+def _semantic(ctx: AnswerContext, hit: Hit, n_sents: int, qvec: np.ndarray | None) -> list[float]:
+    """Cosine of the question to each sentence: its best stored window (``chunking.sentence_units``)."""
     if qvec is None or ctx.unit_vectors is None:
-        return [0.0] * n_sents, 0.0
+        return [0.0] * n_sents
     units = ctx.unit_vectors(hit.chunk_id)
     if len(units) == 0:
-        return [0.0] * n_sents, 0.0
+        return [0.0] * n_sents
     sims = units @ np.asarray(qvec, dtype=np.float32).reshape(-1)
-    per = [max(float(sims[u]) for u in us if u < len(sims)) for us in sentence_units(hit.kind, n_sents)]
-    return per, float(sims[0])
+    return [max(float(sims[u]) for u in us if u < len(sims)) for us in sentence_units(hit.kind, n_sents)]
 
 
 def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConfig,
@@ -132,6 +128,7 @@ def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConf
     focus = {t: idf[t] for t in focus_terms(ctx.tokenize, q) if t in idf}
     focus_total = sum(focus.values())
     head = counted_noun(ctx.tokenize, q) if cfg.counted_noun_bonus else None
+    pointer = counted_phrase(q)  # what the question counts and its predicate: where the short answer sits
     # the question's rarest words (names, specific terms): a passage that lacks them is about something else
     rare = sorted(idf, key=lambda t: -idf[t])[:2]
     cands: list[Candidate] = []
@@ -142,13 +139,13 @@ def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConf
         crumb = " ".join(h.breadcrumb[1:])
         whole = normalize_for_match(crumb + " " + h.text)
         passage_cov = max(passage_cov, found(whole))
-        layers[hi] = [to_simplified(h.text), to_simplified(crumb), to_simplified(ctx.document_title(h.doc_id)),
-                      to_simplified(ctx.head(h.doc_id, _DOC_HEAD))]
-        title = normalize_for_match(ctx.document_title(h.doc_id))
-        rare_in_passage = {t for t in rare if t in whole or t in title}
+        raw_title = ctx.document_title(h.doc_id)
+        layers[hi] = hit_layers(h, raw_title, ctx.head(h.doc_id))
+        title = normalize_for_match(raw_title)
+        rare_found = sum(1 for t in rare if t in whole or t in title) / len(rare) if rare else 1.0
         heading_words = normalize_for_match(crumb) + " " + title if cfg.context_words else ""
         spans = _sentence_spans(h.text)
-        sem, _ = _semantic(ctx, h, len(spans), qvec)
+        sem = _semantic(ctx, h, len(spans), qvec)
         # single sentences, and adjacent pairs (a fact and its subject are often split by "……")
         windows = [(a, b, 1.0, sem[i]) for i, (a, b) in enumerate(spans)] + [
             (spans[i][0], spans[i + 1][1], cfg.pair_weight, max(sem[i], sem[i + 1]))
@@ -165,7 +162,7 @@ def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConf
             choice_cov = (cov + found(norm, heading_words)) / 2 if heading_words else cov
             fcov = sum(v for t, v in focus.items() if t in norm) / focus_total if focus_total else 0.0
             anchors = _positions(norm, [t for t in matched if t in focus] or matched)
-            short = nearest(candidates(q, qtype, sent, exclude), anchors, q, sent)
+            short = nearest(candidates(q, qtype, sent, exclude), anchors, pointer, norm)
             if qtype == "place" and short is None and CITY_Q.search(q.lower()):
                 cities = city_mentions(sent, q) or city_mentions(crumb, q)
                 short = cities[0][1] if cities else None
@@ -173,7 +170,6 @@ def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConf
             if head and head in norm:
                 bonus += cfg.counted_noun_bonus
             sem_score = cfg.semantic_weight * max(0.0, s - cfg.semantic_floor) / (1.0 - cfg.semantic_floor)
-            rare_found = len(rare_in_passage) / len(rare) if rare else 1.0
             score = weight * (choice_cov + fcov) + sem_score + prior / (hi + 1) + bonus + cfg.rare_weight * rare_found
             cands.append(Candidate(hi, a, b, sent, score, cov, short, s, rare_found))
     cands.sort(key=lambda c: -c.score)

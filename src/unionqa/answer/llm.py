@@ -146,7 +146,8 @@ def llm_answer(generator: Generator, question: str, hits: Sequence[Hit], fallbac
                 notes.append(f"unsupported figure {surface} in: {sent.strip()[:60]}")
     # an answer with a figure its passages do not hold is shown as unverified, never as the answer
     mode = "llm-unverified" if notes else "llm"
-    ans = Answer(question, text, None, citations, (), False, mode=mode,
+    spans = tuple((m.start(), m.end(), int(m.group(1))) for m in MARKER_RE.finditer(text))
+    ans = Answer(question, text, None, citations, (), False, mode=mode, markers=spans,
                  notes=tuple(notes) or ("written by the configured LLM from the cited passages",))
     verify_answer(ans)
     return ans

@@ -80,9 +80,6 @@ def focus_terms(tokenize: Callable[[str], list[str]], q: str) -> list[str]:
 
 
 def counted_noun(tokenize: Callable[[str], list[str]], q: str) -> str | None:
-    """The thing a 多少/几 question counts (多少名产业工人党员 → 党员): Chinese heads come last."""
-    m = re.search(r"(?:多少|几)([^，。？！,?!；;]*)", q)
-    if not m:
-        return None
-    words = [t for t in tokenize(m.group(1)) if len(t) >= 2 and not t[0].isdigit()]
+    """The thing a 多少/几 question counts (多少名产业工人党员 → 党员): the last word of its counted phrase."""
+    words = [t for t in tokenize(counted_phrase(q)[0]) if len(t) >= 2 and not t[0].isdigit()]
     return words[-1] if words else None
