@@ -23,7 +23,10 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import gradio as gr  # noqa: E402
 
+from starlette.middleware import Middleware  # noqa: E402
+
 from unionqa import MAX_QUERY_CHARS, Answer, Hit, Index, QueryError, UnionQAError, place_spans  # noqa: E402
+from unionqa.guard import Guard  # noqa: E402
 
 MODES = {"混合检索（推荐）": "hybrid", "语义检索": "dense", "关键词检索": "lexical"}
 EXAMPLES = [
@@ -314,7 +317,9 @@ def main(argv: list[str] | None = None) -> int:
     demo = build_app(app)
     demo.queue(max_size=args.queue_size, default_concurrency_limit=args.workers)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=parse_auth(os.environ.get("UNIONQA_AUTH")),
-                show_error=False, css=CSS, footer_links=["api"], max_file_size="1mb", ssr_mode=False, quiet=False)
+                show_error=False, css=CSS, footer_links=["api"], max_file_size="1mb", ssr_mode=False, quiet=False,
+                # no upload route, a 64 KB request body limit, login throttling (unionqa.guard)
+                app_kwargs={"middleware": [Middleware(Guard)]})
     return 0
 
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -272,3 +273,39 @@ def test_api_wrong_top_k_types_get_a_real_error(client) -> None:  # type: ignore
         for api in ("/ask", "/search"):
             out = client.predict("惠州市总工会五年来调处了多少宗劳资纠纷？", bad, "hybrid", api_name=api)
             assert isinstance(out, dict) and out.get("error") and "top_k" in out["error"]
+
+
+def _post(url: str, body: bytes, content_type: str) -> int:
+    req = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return int(r.status)
+    except urllib.error.HTTPError as e:
+        return int(e.code)
+
+
+def test_no_upload_route_and_a_body_limit(server: str) -> None:
+    """Issue 12 item 6: the page uploads nothing, so the upload route is gone; request bodies are bounded."""
+    form = (b'--b\r\nContent-Disposition: form-data; name="files"; filename="a.txt"\r\n\r\nhello\r\n--b--\r\n')
+    for path in ("gradio_api/upload", "upload"):
+        assert _post(server + path, form, "multipart/form-data; boundary=b") == 404
+    big = b'{"data": ["' + b"x" * 100_000 + b'", 3, "hybrid"]}'
+    assert _post(server + "gradio_api/call/search", big, "application/json") == 413
+    ok = b'{"data": ["\\u5de5\\u4f1a", 3, "hybrid"]}'
+    assert _post(server + "gradio_api/call/search", ok, "application/json") == 200
+
+
+def test_password_guessing_is_throttled(tmp_path: Path) -> None:
+    """Issue 12 item 7: after a few wrong passwords a client is locked out (429), whatever it sends."""
+    proc, url = _start(ROOT / "index", {"UNIONQA_AUTH": "staff:correct-horse"})
+    try:
+        def login(password: str) -> int:
+            body = urllib.parse.urlencode({"username": "staff", "password": password}).encode()
+            return _post(url + "login", body, "application/x-www-form-urlencoded")
+
+        assert login("correct-horse") == 200
+        statuses = [login(f"guess{i}") for i in range(8)]
+        assert statuses[:5] == [400] * 5 and set(statuses[5:]) == {429}, statuses
+        assert login("correct-horse") == 429  # locked out: even the right password waits
+    finally:
+        _stop(proc)
