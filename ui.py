@@ -22,7 +22,6 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "src"))
 
 import gradio as gr  # noqa: E402
-
 from starlette.middleware import Middleware  # noqa: E402
 
 from unionqa import MAX_QUERY_CHARS, Answer, Hit, Index, QueryError, UnionQAError, place_spans  # noqa: E402
