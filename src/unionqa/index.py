@@ -8,7 +8,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +18,7 @@ import numpy as np
 from . import __version__
 from .chunking import chunk_document, embedding_units, index_text
 from .config import FORMAT_VERSION, AnswerConfig, ChunkingConfig, RetrievalConfig
-from .documents import iter_source_files, read_document
+from .documents import MAX_FILE_BYTES, iter_source_files, read_document
 from .embedding import Embedder, load_embedder
 from .errors import DocumentError, EmptyCorpusError, IndexFormatError, IndexWriteError
 from .lexical import LexicalIndex
@@ -59,9 +59,9 @@ class Index:
         self.lexical = lexical
         self.vector = vector
         self.tokenizer = tokenizer
-        self._embedder = embedder
-        self._embedder_lock = threading.Lock()
-        self.retriever = HybridRetriever(chunks, lexical, vector, tokenizer, self._embed_query, retrieval)
+        # nothing the index owns refers back to it (no reference cycle: a replaced index is freed at once)
+        self._model = _LazyEmbedder(str(manifest["model"]["name"]), embedder)
+        self.retriever = HybridRetriever(chunks, lexical, vector, tokenizer, self._model.embed_query, retrieval)
         self._by_id = {c.chunk_id: i for i, c in enumerate(chunks)}
         self._answer_context: AnswerContext | None = None
 
@@ -72,14 +72,7 @@ class Index:
 
     @property
     def embedder(self) -> Embedder:
-        if self._embedder is None:
-            with self._embedder_lock:
-                if self._embedder is None:
-                    self._embedder = load_embedder(self.model_name)
-        return self._embedder
-
-    def _embed_query(self, text: str) -> np.ndarray:
-        return self.embedder.embed_query(text)
+        return self._model.get()
 
     # ---- build -------------------------------------------------------------------------
     @classmethod
@@ -224,7 +217,7 @@ class Index:
             gen = current_generation(index_dir, missing_ok=True)
             if gen is None:
                 return {}
-            manifest = read_manifest(gen, verify=True)
+            manifest = read_manifest(gen, verify=True, required=DATA_FILES)
             if manifest.get("model", {}).get("name") != model_name:
                 return {}
             chunks = _read_chunks(gen / "chunks.jsonl")
@@ -276,7 +269,7 @@ class Index:
     def _load_generation(cls, index_dir: Path, gen: Path, embedder: Embedder | None, verify: bool,
                          retrieval: RetrievalConfig | None) -> Index:
         assert gen is not None
-        manifest = read_manifest(gen, verify=verify)
+        manifest = read_manifest(gen, verify=verify, required=DATA_FILES)
         tokenizer = JiebaTokenizer()
         tok = manifest.get("tokenizer", {})
         if tok.get("name") != tokenizer.name or tok.get("dictionary_sha256") != tokenizer.dictionary_hash:
@@ -293,7 +286,8 @@ class Index:
             vector = VectorIndex.load(gen)
         except (ValueError, KeyError, OSError, RuntimeError) as e:
             raise IndexFormatError(f"{gen}: damaged ({type(e).__name__}); rebuild the index") from None
-        if not (len(chunks) == lexical.n_docs == len(vector) == manifest["counts"]["chunks"]):
+        counts = manifest.get("counts")
+        if not (isinstance(counts, dict) and len(chunks) == lexical.n_docs == len(vector) == counts.get("chunks")):
             raise IndexFormatError(f"{gen}: chunk, BM25 and vector counts disagree; rebuild the index")
         if vector.dim != model.get("dim"):
             raise IndexFormatError(f"{gen}: vectors are {vector.dim}d but the manifest says {model.get('dim')}d; rebuild")
@@ -324,7 +318,7 @@ class Index:
         if self.model_name != cfg.calibrated_model:
             cfg = replace(cfg, answerable_weights=None, semantic_weight=0.0)
         q = prepare_query(question)
-        qvec = self._embed_query(q)
+        qvec = self._model.embed_query(q)
         hits = self.retriever.search(q, top_k=max(top_k, cfg.passages), mode=mode, doc_ids=doc_ids, query_vector=qvec)
         generator = OpenAICompatibleGenerator.from_env() if use_llm is not False else None
         return answer(question, hits, self.answer_context, cfg, query_vector=qvec, generator=generator)
@@ -335,12 +329,13 @@ class Index:
         if self._answer_context is None:
             from .answer import AnswerContext
 
-            rows = self._by_id
+            # closures over the parts, never over self (see __init__)
+            rows, documents, texts, vector = self._by_id, self.documents, self._document_texts, self.vector
             self._answer_context = AnswerContext(
                 tokenize=self.tokenizer.tokenize, vocab=self.lexical.vocab, idf=self.lexical.idf,
-                stopwords=self.retriever.stopwords, document_text=self.document_text,
-                document_title=lambda doc_id: str(self.documents.get(doc_id, {}).get("title") or doc_id),
-                unit_vectors=lambda chunk_id: self.vector.unit_vectors(rows[chunk_id]))
+                stopwords=self.retriever.stopwords, document_text=lambda doc_id: _text_of(documents, texts, doc_id),
+                document_title=lambda doc_id: str(documents.get(doc_id, {}).get("title") or doc_id),
+                unit_vectors=lambda chunk_id: vector.unit_vectors(rows[chunk_id]))
         return self._answer_context
 
     def chunk(self, chunk_id: str) -> Chunk:
@@ -348,8 +343,7 @@ class Index:
 
     def document_text(self, doc_id: str) -> str:
         """The decoded text of a document (spans index into it); read from disk on demand after load."""
-        d = self.documents[doc_id]
-        return str(d["text"]) if "text" in d else self._document_texts[doc_id].text()
+        return _text_of(self.documents, self._document_texts, doc_id)
 
     def context(self, chunk_id: str, margin: int = 400) -> tuple[str, str, str]:
         """The source text around a chunk: (before, chunk source, after)."""
@@ -370,15 +364,61 @@ class Index:
         }
 
 
+class _LazyEmbedder:
+    """An index's embedding model, loaded on first use (once per process: ``load_embedder`` caches)."""
+
+    def __init__(self, name: str, embedder: Embedder | None) -> None:
+        self.name = name
+        self._embedder = embedder
+        self._lock = threading.Lock()
+
+    def get(self) -> Embedder:
+        if self._embedder is None:
+            with self._lock:
+                if self._embedder is None:
+                    self._embedder = load_embedder(self.name)
+        return self._embedder
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.get().embed_query(text)
+
+
+def _text_of(documents: dict[str, dict[str, Any]], texts: dict[str, _DocumentText], doc_id: str) -> str:
+    d = documents[doc_id]
+    return str(d["text"]) if "text" in d else texts[doc_id].text()
+
+
+# the files of index format v2 (manifest "files" must list exactly these)
+DATA_FILES = frozenset(("chunks.jsonl", "documents.jsonl", *LexicalIndex.FILES, *VectorIndex.FILES))
+# a chunk is at most hard_max_chars (800) plus its headings: a record far past that is not one of ours, and
+# one 100 MB chunk would make every question that touches it slow and huge (issue 12 item 11)
+MAX_CHUNK_RECORD_BYTES = 64 * 1024
+# documents.jsonl holds each decoded source (≤ 64 MiB a file) as JSON
+MAX_DOCUMENT_RECORD_BYTES = 4 * MAX_FILE_BYTES
+
+
+def _bounded_lines(f: Any, limit: int, path: Path) -> Iterator[bytes]:
+    """The lines of binary file ``f``; IndexFormatError for one over ``limit`` bytes, without reading past it."""
+    while line := f.readline(limit + 1):
+        if len(line) > limit:
+            raise IndexFormatError(f"{path}: a record over {limit} bytes, not one this index wrote; rebuild the index")
+        yield line
+
+
 def _read_chunks(path: Path) -> list[Chunk]:
     out = []
     shared: dict[str, str] = {}  # one string object per distinct doc_id / heading (saves ~200 B a chunk)
-    with open(path, encoding="utf-8") as f:
-        for line in f:
+    with open(path, "rb") as f:
+        for line in _bounded_lines(f, MAX_CHUNK_RECORD_BYTES, path):
             d = json.loads(line)
+            crumb, span, kind = d["breadcrumb"], d["span"], d.get("kind", "body")
+            if not (isinstance(d["chunk_id"], str) and isinstance(d["doc_id"], str) and isinstance(d["text"], str)
+                    and isinstance(kind, str) and isinstance(crumb, list) and all(isinstance(b, str) for b in crumb)
+                    and isinstance(span, list) and len(span) == 2 and all(type(x) is int for x in span)):
+                raise IndexFormatError(f"{path}: a record with fields of the wrong type; rebuild the index")
             out.append(Chunk(d["chunk_id"], shared.setdefault(d["doc_id"], d["doc_id"]),
-                             tuple(shared.setdefault(b, b) for b in d["breadcrumb"]), d["text"], tuple(d["span"]),
-                             shared.setdefault(d.get("kind", "body"), d.get("kind", "body"))))
+                             tuple(shared.setdefault(b, b) for b in crumb), d["text"], (span[0], span[1]),
+                             shared.setdefault(kind, kind)))
     return out
 
 
@@ -402,9 +442,10 @@ def _read_documents(path: Path) -> tuple[dict[str, dict[str, Any]], dict[str, _D
     texts: dict[str, _DocumentText] = {}
     f = open(path, "rb")  # noqa: SIM115 - lives as long as the readers that use it
     offset = 0
-    for line in f:
+    for line in _bounded_lines(f, MAX_DOCUMENT_RECORD_BYTES, path):
         d = json.loads(line)
-        del d["text"]
+        if not isinstance(d, dict) or not isinstance(d.get("doc_id"), str) or not isinstance(d.pop("text"), str):
+            raise IndexFormatError(f"{path}: a record with fields of the wrong type; rebuild the index")
         documents[d["doc_id"]] = d
         texts[d["doc_id"]] = _DocumentText(f, offset, len(line))
         offset += len(line)

@@ -20,7 +20,9 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +33,39 @@ from .errors import BuildLockedError, IndexFormatError, IndexWriteError
 
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
+# what load reads before it trusts anything: the pointer and the manifest are small files
+MAX_POINTER_BYTES = 256
+MAX_MANIFEST_BYTES = 1 << 20
+_GEN_NAME = re.compile(r"gen-[A-Za-z0-9_-]{1,120}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _is_plain_file(path: Path) -> bool:
+    """A regular file, not a symlink, FIFO or device (opening a FIFO would block; /dev/zero never ends)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def read_small(path: Path, limit: int) -> bytes:
+    """The bytes of a plain file of at most ``limit`` bytes; IndexFormatError otherwise (naming the file, never
+    printing what it holds). FileNotFoundError passes through."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise
+    except OSError:
+        raise IndexFormatError(f"{path}: not a plain file (symlink or unreadable); rebuild the index") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise IndexFormatError(f"{path}: not a plain file; rebuild the index")
+        data = os.read(fd, limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise IndexFormatError(f"{path}: larger than {limit} bytes, so not an index file; rebuild the index")
+    return data
 
 
 def sha256_file(path: Path, fsync: bool = False) -> str:
@@ -125,44 +160,78 @@ def cleanup(index_dir: Path, keep: int = 2) -> None:
 
 
 def current_generation(index_dir: Path, missing_ok: bool = False) -> Path | None:
+    """The live generation named by ``index_dir/CURRENT`` (a plain file holding ``gen-…``; its contents are never
+    echoed in errors)."""
     pointer = index_dir / CURRENT
-    if not pointer.exists():
+    if not os.path.lexists(pointer):
         if (index_dir / MANIFEST).exists():
             return index_dir  # a flat index directory (copied generation)
         if missing_ok:
             return None
         raise IndexFormatError(f"{index_dir}: no index here (build one with `unionqa build SOURCES --index {index_dir}`)")
-    name = pointer.read_text(encoding="utf-8").strip()
+    try:
+        name = read_small(pointer, MAX_POINTER_BYTES).decode("utf-8").strip()
+    except (FileNotFoundError, UnicodeDecodeError):
+        name = ""
+    if not _GEN_NAME.fullmatch(name):
+        raise IndexFormatError(f"{pointer}: does not name an index generation; rebuild the index")
     gen = index_dir / name
-    if not name.startswith("gen-") or "/" in name or not gen.is_dir():
-        raise IndexFormatError(f"{index_dir}/{CURRENT} points at {name!r}, which is missing; rebuild the index")
+    if not gen.is_dir() or gen.is_symlink():
+        raise IndexFormatError(f"{pointer} points at {name}, which is missing; rebuild the index")
     return gen
 
 
-def read_manifest(gen: Path, verify: bool = True) -> dict[str, Any]:
-    """Read and check a generation's manifest; with ``verify`` every file's checksum is checked."""
+def read_manifest(gen: Path, verify: bool = True, required: frozenset[str] | None = None) -> dict[str, Any]:
+    """Read and check a generation's manifest; with ``verify`` every file's checksum is checked.
+
+    ``files`` must list exactly the ``required`` file names (when given): plain names inside the generation,
+    each a plain file of the listed size. Every error names the file and says to rebuild; none prints what
+    a file holds.
+    """
     path = gen / MANIFEST
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(read_small(path, MAX_MANIFEST_BYTES).decode("utf-8"))
     except FileNotFoundError:
         raise IndexFormatError(f"{path}: missing; rebuild the index") from None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise IndexFormatError(f"{path}: damaged (not valid JSON); rebuild the index") from None
+    if not isinstance(manifest, dict):
+        raise IndexFormatError(f"{path}: damaged (not a JSON object); rebuild the index")
     version = manifest.get("format_version")
-    if not isinstance(version, int):
+    if not isinstance(version, int) or isinstance(version, bool):
         raise IndexFormatError(f"{path}: no format version; rebuild the index")
     if version > FORMAT_VERSION:
         raise IndexFormatError(
             f"{gen}: index format v{version} is newer than this unionqa reads (v{FORMAT_VERSION}); upgrade unionqa or rebuild the index")
     if version < FORMAT_VERSION:
         raise IndexFormatError(f"{gen}: index format v{version} is older than v{FORMAT_VERSION}; rebuild the index")
-    files = manifest.get("files") or {}
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
+        raise IndexFormatError(f"{path}: lists no files; rebuild the index")
+    for name in files:
+        if not _plain_name(name):
+            raise IndexFormatError(f"{path}: lists a file outside the index generation; rebuild the index")
+    if required is not None and set(files) != required:
+        missing, extra = sorted(required - set(files)), sorted(set(files) - required)
+        what = f"does not list {', '.join(missing)}" if missing else f"lists unknown files {', '.join(extra)}"
+        raise IndexFormatError(f"{path}: {what}; rebuild the index")
     for name, meta in files.items():
         f = gen / name
-        if not f.is_file():
-            raise IndexFormatError(f"{f}: missing from the index; rebuild the index")
-        if f.stat().st_size != meta.get("bytes"):
-            raise IndexFormatError(f"{f}: damaged (size {f.stat().st_size}, expected {meta.get('bytes')}); rebuild the index")
-        if verify and sha256_file(f) != meta.get("sha256"):
+        if (not isinstance(meta, dict) or not isinstance(meta.get("bytes"), int)
+                or not isinstance(meta.get("sha256"), str) or not _SHA256.fullmatch(meta["sha256"])):
+            raise IndexFormatError(f"{path}: damaged entry for {name}; rebuild the index")
+        if not _is_plain_file(f):
+            what = "missing from the index" if not os.path.lexists(f) else "not a plain file"
+            raise IndexFormatError(f"{f}: {what}; rebuild the index")
+        size = f.stat().st_size
+        if size != meta["bytes"]:
+            raise IndexFormatError(f"{f}: damaged (size {size}, expected {meta['bytes']}); rebuild the index")
+        if verify and sha256_file(f) != meta["sha256"]:
             raise IndexFormatError(f"{f}: damaged (checksum mismatch); rebuild the index")
     return manifest
+
+
+def _plain_name(name: object) -> bool:
+    """A file name that stays inside its directory: no separators, no leading dot, no NUL, not too long."""
+    return (isinstance(name, str) and 0 < len(name) <= 100 and not name.startswith(".")
+            and not any(ch in name for ch in "/\\\0:"))

@@ -17,6 +17,8 @@ class VectorIndex:
     ``owners[u]`` is the chunk row of unit ``u``; a chunk scores the max over its units.
     """
 
+    FILES = ("vectors.faiss", "vector_owners.npy")
+
     def __init__(self, index, owners: np.ndarray) -> None:  # type: ignore[no-untyped-def]
         self.index = index
         self.owners = np.asarray(owners, dtype=np.int64)
@@ -108,7 +110,7 @@ class VectorIndex:
 
         faiss.write_index(self.index, str(directory / "vectors.faiss"))
         np.save(directory / "vector_owners.npy", self.owners.astype(np.int64), allow_pickle=False)
-        return ["vectors.faiss", "vector_owners.npy"]
+        return list(self.FILES)
 
     @classmethod
     def load(cls, directory: Path, mmap: bool = True) -> VectorIndex:
