@@ -26,6 +26,7 @@ from starlette.middleware import Middleware  # noqa: E402
 
 from unionqa import MAX_QUERY_CHARS, Answer, Hit, Index, QueryError, UnionQAError, place_spans  # noqa: E402
 from unionqa.guard import Guard  # noqa: E402
+from unionqa.storage import current_generation  # noqa: E402
 
 MODES = {"混合检索（推荐）": "hybrid", "语义检索": "dense", "关键词检索": "lexical"}
 EXAMPLES = [
@@ -64,7 +65,7 @@ class App:
 
     def __init__(self, index_dir: str) -> None:
         self.index_dir = index_dir
-        self._lock = threading.Lock()
+        self._reloading = threading.Lock()  # one load at a time: a reload is a full verified load
         self.index = Index.load(index_dir)
 
     def warm(self) -> None:
@@ -72,13 +73,29 @@ class App:
         threading.Thread(target=lambda: self.index.embedder, daemon=True).start()
 
     def reload(self) -> str:
+        """Switch to the generation live on disk. One reload runs at a time (others are told so), and a reload
+        when nothing was rebuilt costs one small file read, so /reload cannot be used to pile up full loads."""
+        if not self._reloading.acquire(blocking=False):
+            return "另一个重新加载正在进行，请稍后再试"
         try:
-            fresh = Index.load(self.index_dir)
-        except UnionQAError as e:
-            return f"重新加载失败，仍在使用原索引：{e}"
-        with self._lock:
-            self.index = fresh
-        return f"已加载索引 {fresh.generation.name}"
+            try:
+                live = current_generation(Path(self.index_dir))
+            except UnionQAError as e:
+                return f"重新加载失败，仍在使用原索引：{e}"
+            if live is not None and live.resolve() == self.index.generation.resolve():
+                return f"已加载索引 {self.index.generation.name}（没有新的索引）"
+            try:
+                fresh = Index.load(self.index_dir)
+            except UnionQAError as e:
+                return f"重新加载失败，仍在使用原索引：{e}"
+            self.index = fresh  # one reference assignment: a request sees the old index or the new one
+            return f"已加载索引 {fresh.generation.name}"
+        finally:
+            self._reloading.release()
+
+    def doc_ids(self) -> list[str]:
+        """The document filter's choices: the doc ids of the index being served."""
+        return sorted(self.index.documents)
 
     def footer(self) -> str:
         i = self.index.info()
@@ -217,7 +234,7 @@ def hint(text: str) -> str:
 # ---- handlers ---------------------------------------------------------------------------
 
 def build_app(app: App) -> gr.Blocks:
-    docs = sorted(app.index.documents)
+    docs = app.doc_ids()
 
     def on_ask(question: str, mode_label: str, top_k: float, doc_filter: list[str] | None,
                progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
@@ -262,7 +279,8 @@ def build_app(app: App) -> gr.Blocks:
         inputs = [question, mode, top_k, doc_filter]
         submit.click(on_ask, inputs, [answer, sources], api_visibility="private")
         question.submit(on_ask, inputs, [answer, sources], api_visibility="private")
-        reload_btn.click(lambda: (app.reload(), app.footer()), None, [reload_msg, footer], api_visibility="private")
+        reload_btn.click(lambda: (app.reload(), app.footer(), gr.update(choices=app.doc_ids())), None,
+                         [reload_msg, footer, doc_filter], api_visibility="private")
 
         def ask(question: str, top_k: int = 5, mode: str = "hybrid") -> dict[str, Any]:
             """Answer a question from the documents (same fields as Index.ask)."""

@@ -39,6 +39,11 @@ SETTINGS: list[tuple[str, AnswerConfig]] = [
     ("counted-noun bonus 0.4", replace(BASE, counted_noun_bonus=0.4)),
     ("no typed-value bonus", replace(BASE, typed_bonus=0.0)),
     ("quotes cut at 120 characters", replace(BASE, max_quote_chars=120)),
+    ("rare-word term for English questions too", replace(BASE, english_rare_weight=0.5)),
+    ("heading/title words full credit", replace(BASE, context_share=1.0)),
+    ("heading/title words 0.75 credit", replace(BASE, context_share=0.75)),
+    ("rank prior 0.3", replace(BASE, rank_prior=0.3)),
+    ("rank prior 0.6", replace(BASE, rank_prior=0.6)),
 ]
 
 
@@ -47,18 +52,22 @@ def main() -> int:
     ap.add_argument("--seed-index", default=str(ROOT / "index"))
     ap.add_argument("--cmrc-work", default=str(ROOT / ".cache" / "cmrc2018"))
     ap.add_argument("--data", default=str(ROOT / "eval" / "cmrc2018" / "cmrc2018_trial.json"))
+    ap.add_argument("--only", nargs="*", help="run only the settings whose name contains one of these words")
     args = ap.parse_args()
     work = Path(args.cmrc_work)
     cmrc = [q for q in write_corpus(Path(args.data), work / "docs") if cmrc_half(q["doc"]) == "calibration"]
     seed_ix = Index.load(args.seed_index)
     cmrc_ix = Index.build([work / "docs"], work / "index")
     gold = load_gold(ROOT / "eval" / "dev.jsonl")
+    own = [g for g in load_gold(ROOT / "eval" / "own.jsonl") if g["kind"] != "none"]
     rng = random.Random(0)
     swapped = [s for g in gold if g.get("doc") for _, s in swaps(g["question"], seed_ix.document_text(g["doc"]), rng)]
     print(f"dev {len(gold)} questions, {len(swapped)} constraint-swapped; CMRC calibration half {len(cmrc)} questions")
     print(f"{'setting':46s} {'dev answerable':>15s} {'dev lead40':>11s} {'CMRC answers':>13s} "
-          f"{'CMRC abstained':>15s} {'swaps refused':>14s}")
+          f"{'CMRC abstained':>15s} {'swaps refused':>14s} {'own answerable':>15s}")
     for name, cfg in SETTINGS:
+        if args.only and not any(w in name for w in args.only):
+            continue
         ok, leads, n_ans, n_fact = 0, 0, 0, 0
         for g in gold:
             a = seed_ix.ask(g["question"], config=cfg)
@@ -77,8 +86,9 @@ def main() -> int:
             c_ok += (not a.abstained and any(squash(x) in text for x in q["answers"])
                      and any(relevant(c, q) for c in a.citations))
         refused = sum(seed_ix.ask(s, config=cfg).abstained for s in swapped)
+        own_ok = sum(answer_correct(g, seed_ix.ask(g["question"], config=cfg))[0] for g in own)
         print(f"{name:46s} {ok / n_ans:15.3f} {leads / n_fact:11.3f} {c_ok / len(cmrc):13.3f} "
-              f"{c_abs / len(cmrc):15.3f} {refused / max(1, len(swapped)):14.3f}")
+              f"{c_abs / len(cmrc):15.3f} {refused / max(1, len(swapped)):14.3f} {own_ok / max(1, len(own)):15.3f}")
     return 0
 
 

@@ -50,7 +50,7 @@ class Item:
 
     def __init__(self, ix: Index, question: str, group: str, cfg: AnswerConfig) -> None:
         q = prepare_query(question)
-        qvec = ix._embed_query(q)
+        qvec = ix.embed_query(q)
         hits = ix.retriever.search(q, top_k=cfg.passages, query_vector=qvec)
         self.group, self.question = group, question
         self.ev = gather_evidence(ix.answer_context, q, hits, cfg, qvec) if hits else None

@@ -98,8 +98,14 @@ class AnswerConfig:
     # question words the passage's headings or document title already state count as found in each of its
     # sentences (a sentence says 她 or 这本书 for the article's subject)
     context_words: bool = True
+    # how much of that credit they get (0.5: half; 1.0: a word the headings state counts in every sentence —
+    # CMRC 0.757 → 0.768 but dev answerable 0.912 → 0.882, with a wrong figure: benchmarks/ablate_answer.py)
+    context_share: float = 0.5
     # score for a sentence whose passage (or its headings/title) holds the question's two rarest words
     rare_weight: float = 0.5
+    # English questions: their "rarest words" are dictionary renderings (combined → 合体), so the term is noise
+    # (benchmarks/ablate_answer.py: dev answerable 0.882 → 0.912, CMRC and own questions unchanged)
+    english_rare_weight: float = 0.0
     # refuse when the question names a place, year, period or issue that the answer's evidence contradicts
     check_constraints: bool = True
     # answerability: logistic model over (coverage, semantic similarity, unknown share, English) —

@@ -64,6 +64,7 @@ class Index:
         self.retriever = HybridRetriever(chunks, lexical, vector, tokenizer, self._model.embed_query, retrieval)
         self._by_id = {c.chunk_id: i for i, c in enumerate(chunks)}
         self._answer_context: AnswerContext | None = None
+        self._context_lock = threading.Lock()
 
     # ---- model -------------------------------------------------------------------------
     @property
@@ -73,6 +74,10 @@ class Index:
     @property
     def embedder(self) -> Embedder:
         return self._model.get()
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The query vector search and ask use for ``text`` (already prepared): the retriever's embedding function."""
+        return self.retriever.embed_query(text)
 
     # ---- build -------------------------------------------------------------------------
     @classmethod
@@ -318,7 +323,7 @@ class Index:
         if self.model_name != cfg.calibrated_model:
             cfg = replace(cfg, answerable_weights=None, semantic_weight=0.0)
         q = prepare_query(question)
-        qvec = self._model.embed_query(q)
+        qvec = self.embed_query(q)
         hits = self.retriever.search(q, top_k=max(top_k, cfg.passages), mode=mode, doc_ids=doc_ids, query_vector=qvec)
         generator = OpenAICompatibleGenerator.from_env() if use_llm is not False else None
         return answer(question, hits, self.answer_context, cfg, query_vector=qvec, generator=generator)
@@ -326,17 +331,21 @@ class Index:
     @property
     def answer_context(self) -> AnswerContext:
         """What answering reads from this index (built once)."""
-        if self._answer_context is None:
-            from .answer import AnswerContext
-
-            # closures over the parts, never over self (see __init__)
-            rows, documents, texts, vector = self._by_id, self.documents, self._document_texts, self.vector
-            self._answer_context = AnswerContext(
-                tokenize=self.tokenizer.tokenize, vocab=self.lexical.vocab, idf=self.lexical.idf,
-                stopwords=self.retriever.stopwords, document_text=lambda doc_id: _text_of(documents, texts, doc_id),
-                document_title=lambda doc_id: str(documents.get(doc_id, {}).get("title") or doc_id),
-                unit_vectors=lambda chunk_id: vector.unit_vectors(rows[chunk_id]))
+        with self._context_lock:  # request threads share one context
+            if self._answer_context is None:
+                self._answer_context = self._make_answer_context()
         return self._answer_context
+
+    def _make_answer_context(self) -> AnswerContext:
+        from .answer import AnswerContext
+
+        # closures over the parts, never over self (see __init__)
+        rows, documents, texts, vector = self._by_id, self.documents, self._document_texts, self.vector
+        return AnswerContext(
+            tokenize=self.tokenizer.tokenize, vocab=self.lexical.vocab, idf=self.lexical.idf,
+            stopwords=self.retriever.stopwords, document_text=lambda doc_id: _text_of(documents, texts, doc_id),
+            document_title=lambda doc_id: str(documents.get(doc_id, {}).get("title") or doc_id),
+            unit_vectors=lambda chunk_id: vector.unit_vectors(rows[chunk_id]))
 
     def chunk(self, chunk_id: str) -> Chunk:
         return self.chunks[self._by_id[chunk_id]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -32,7 +33,8 @@ class HybridRetriever:
         self.embed_query = embed_query
         self.config = config or RetrievalConfig()
         self.stopwords = load_stopwords()
-        self._sentence_cache: dict[int, list[str]] = {}
+        self._sentence_cache: dict[int, list[str]] = {}  # shared by request threads: guarded by _cache_lock
+        self._cache_lock = threading.Lock()
         rows_by_doc: dict[str, list[int]] = {}
         for i, c in enumerate(chunks):
             rows_by_doc.setdefault(c.doc_id, []).append(i)
@@ -51,13 +53,15 @@ class HybridRetriever:
         return np.sort(np.concatenate([self._doc_rows[d] for d in doc_ids]))
 
     def _sentences(self, row: int) -> list[str]:
-        cached = self._sentence_cache.get(row)
+        with self._cache_lock:
+            cached = self._sentence_cache.get(row)
         if cached is None:
             text = self.chunks[row].text
             cached = [normalize_for_match(text[a:b]) for a, b in split_sentences(text)]
-            if len(self._sentence_cache) > 50_000:
-                self._sentence_cache.clear()
-            self._sentence_cache[row] = cached
+            with self._cache_lock:
+                if len(self._sentence_cache) > 50_000:
+                    self._sentence_cache.clear()
+                self._sentence_cache[row] = cached
         return cached
 
     def _idf(self, tokens: Sequence[str]) -> dict[str, float]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -30,7 +31,8 @@ class AnswerContext:
     unit_vectors: Callable[[str], np.ndarray] | None = None
     max_idf: float = field(init=False)
     median_idf: float = field(init=False)
-    _heads: dict[str, str] = field(init=False, default_factory=dict, repr=False)
+    _heads: dict[str, str] = field(init=False, default_factory=dict, repr=False)  # shared by request threads
+    _heads_lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "max_idf", float(self.idf.max()) if len(self.idf) else 1.0)
@@ -38,9 +40,12 @@ class AnswerContext:
 
     def head(self, doc_id: str) -> str:
         """The document's opening (masthead, date line, issue number): its first DOC_HEAD characters, read once."""
-        text = self._heads.get(doc_id)
+        with self._heads_lock:
+            text = self._heads.get(doc_id)
         if text is None:
-            text = self._heads[doc_id] = self.document_text(doc_id)[:DOC_HEAD]
+            text = self.document_text(doc_id)[:DOC_HEAD]
+            with self._heads_lock:
+                self._heads[doc_id] = text
         return text
 
     def term_idf(self, term: str) -> float | None:

@@ -135,6 +135,7 @@ def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConf
     layers: dict[int, list[str]] = {}
     passage_cov = 0.0
     prior = cfg.english_rank_prior if english else cfg.rank_prior
+    rare_w = cfg.english_rare_weight if english else cfg.rare_weight
     for hi, h in enumerate(hits[:cfg.passages]):
         crumb = " ".join(h.breadcrumb[1:])
         whole = normalize_for_match(crumb + " " + h.text)
@@ -159,7 +160,8 @@ def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConf
             # substring tests: a word the index segmented differently (林某 in 林某于) still counts
             cov = found(norm)
             # for choosing a sentence only: words the headings/title supply count half
-            choice_cov = (cov + found(norm, heading_words)) / 2 if heading_words else cov
+            share = cfg.context_share if heading_words else 0.0
+            choice_cov = (1.0 - share) * cov + share * found(norm, heading_words) if share else cov
             fcov = sum(v for t, v in focus.items() if t in norm) / focus_total if focus_total else 0.0
             anchors = _positions(norm, [t for t in matched if t in focus] or matched)
             short = nearest(candidates(q, qtype, sent, exclude), anchors, pointer, norm)
@@ -170,7 +172,7 @@ def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConf
             if head and head in norm:
                 bonus += cfg.counted_noun_bonus
             sem_score = cfg.semantic_weight * max(0.0, s - cfg.semantic_floor) / (1.0 - cfg.semantic_floor)
-            score = weight * (choice_cov + fcov) + sem_score + prior / (hi + 1) + bonus + cfg.rare_weight * rare_found
+            score = weight * (choice_cov + fcov) + sem_score + prior / (hi + 1) + bonus + rare_w * rare_found
             cands.append(Candidate(hi, a, b, sent, score, cov, short, s, rare_found))
     cands.sort(key=lambda c: -c.score)
     return Evidence(qtype, cands, unknown_share, english, idf, passage_cov, typed, layers)
