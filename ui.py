@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT / "src"))
 
 import gradio as gr  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402

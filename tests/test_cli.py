@@ -133,3 +133,20 @@ def test_disk_full_build_cleans_up_and_keeps_serving(tmp_path: Path) -> None:
     from unionqa import Index
 
     assert len(Index.load(index).chunks) > 0  # the first build still serves
+
+
+def test_cli_import_loads_no_numeric_stack_and_reads_no_settings() -> None:
+    """`unionqa --help` stays instant: importing the CLI (and the package) loads neither numpy, scipy nor faiss,
+    and settings are read from the environment when used (issue 16 item 9)."""
+    code = ("import sys, os; os.environ['UNIONQA_INDEX'] = 'from-env'; import unionqa.cli as c; "
+            "bad = [m for m in ('numpy', 'scipy', 'faiss', 'jieba') if m in sys.modules]; "
+            "print(bad); print(c._parser().parse_args(['info']).index)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.stdout.split() == ["[]", "from-env"], r.stdout + r.stderr
+
+
+def test_jieba_dictionary_built_once_per_process() -> None:
+    from unionqa.tokenize import JiebaTokenizer
+
+    a, b = JiebaTokenizer(), JiebaTokenizer()
+    assert a._tk() is b._tk() and a.tokenize("惠州市总工会调处7090宗") == b.tokenize("惠州市总工会调处7090宗")

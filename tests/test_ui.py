@@ -90,7 +90,7 @@ def test_search_endpoint_and_odd_input(client) -> None:  # type: ignore[no-untyp
     hits = client.predict("东莞荔枝", 3, "lexical", api_name="/search")
     assert hits and "doc_id" in hits[0] and hits[0]["lexical_rank"] == 1
     r = client.predict("\x00\x01工会\u200b 驿站", 3, "hybrid", api_name="/search")
-    assert isinstance(r, list)
+    assert isinstance(r, list) and len(r) == 3 and any("驿站" in h["text"] for h in r)
     r = client.predict("工会", 0, "hybrid", api_name="/search")
     assert "top_k" in r["error"]
 
@@ -180,6 +180,7 @@ def _browser():  # type: ignore[no-untyped-def]
     return pw, browser
 
 
+@pytest.mark.browser
 def test_browser_ask_highlight_and_citation_click(server: str) -> None:
     pw, browser = _browser()
     try:
@@ -206,6 +207,7 @@ def test_browser_ask_highlight_and_citation_click(server: str) -> None:
         pw.stop()
 
 
+@pytest.mark.browser
 def test_document_html_renders_as_text(tmp_path: Path) -> None:
     from unionqa import Index
 
@@ -235,6 +237,7 @@ def test_document_html_renders_as_text(tmp_path: Path) -> None:
         _stop(proc)
 
 
+@pytest.mark.browser
 def test_browser_near_miss_is_never_shown_as_an_answer(server: str) -> None:
     """A question about a city the documents do not cover: refusal, the sibling city's figure marked as not the
     answer, and the highlighter does not light up 州市 inside 惠州市."""

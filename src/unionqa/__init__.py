@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
 from .config import MAX_QUERY_CHARS, AnswerConfig, ChunkingConfig, RetrievalConfig
@@ -15,9 +17,24 @@ from .errors import (
     QueryError,
     UnionQAError,
 )
-from .index import Index
-from .places import place_spans
 from .types import Answer, Chunk, Document, Hit, SupportSentence
+
+if TYPE_CHECKING:
+    from .index import Index
+    from .places import place_spans
+
+
+def __getattr__(name: str) -> Any:
+    """``Index`` and ``place_spans`` load numpy/scipy/faiss on first use, so ``unionqa --help`` stays instant."""
+    if name == "Index":
+        from .index import Index
+
+        return Index
+    if name == "place_spans":
+        from .places import place_spans
+
+        return place_spans
+    raise AttributeError(f"module 'unionqa' has no attribute {name!r}")
 
 __all__ = [
     "MAX_QUERY_CHARS",

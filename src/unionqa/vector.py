@@ -27,13 +27,14 @@ class VectorIndex:
 
     @classmethod
     def build(cls, vectors: np.ndarray, owners: np.ndarray | None = None, ann_threshold: int | None = None) -> VectorIndex:
-        """Exact search up to ``ann_threshold`` vectors (default config.ANN_THRESHOLD), HNSW beyond."""
+        """Exact search up to ``ann_threshold`` vectors (default ``UNIONQA_ANN_THRESHOLD``, 200k), HNSW beyond."""
         import faiss
 
-        from .config import ANN_THRESHOLD, HNSW_EF_CONSTRUCTION, HNSW_M
+        from .config import HNSW_EF_CONSTRUCTION, HNSW_M
+        from .config import ann_threshold as default_threshold
 
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        threshold = ANN_THRESHOLD if ann_threshold is None else ann_threshold
+        threshold = default_threshold() if ann_threshold is None else ann_threshold
         index: Any
         if len(vectors) > threshold:
             index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
@@ -68,7 +69,7 @@ class VectorIndex:
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
         units_per_chunk = max(1, n // max(1, self.n_chunks))
         fetch = min(n, k * (units_per_chunk + 2))
-        from .config import HNSW_EF_SEARCH
+        from .config import hnsw_ef_search
 
         selector: dict[str, object] = {}
         if rows is not None:
@@ -79,7 +80,7 @@ class VectorIndex:
             selector["sel"] = faiss.IDSelectorBatch(np.ascontiguousarray(unit_ids, dtype=np.int64))
         if hasattr(self.index, "hnsw"):
             params = faiss.SearchParametersHNSW(  # type: ignore[attr-defined]
-                efSearch=max(HNSW_EF_SEARCH, fetch), **selector)
+                efSearch=max(hnsw_ef_search(), fetch), **selector)
         else:
             params = faiss.SearchParameters(**selector) if selector else None
         scores, ids = self.index.search(q, fetch, params=params) if params else self.index.search(q, fetch)
