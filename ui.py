@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import logging
 import os
 import re
 import sys
@@ -251,7 +252,8 @@ def build_app(app: App) -> gr.Blocks:
             return hint(f"无法处理这个问题：{e}"), ""
         except UnionQAError as e:
             return hint(f"出错了：{e}"), ""
-        except Exception:  # noqa: BLE001 - never show a traceback to users
+        except Exception:  # noqa: BLE001 - never show a traceback to users, but log the cause for the operator
+            logging.getLogger("unionqa.ui").exception("answering %r failed", question[:80])
             return hint("出错了，请换个问法再试。"), ""
         progress(1.0, desc="完成")
         return render_answer(ans), render_sources(ix, ans)

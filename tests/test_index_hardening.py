@@ -162,3 +162,12 @@ def test_a_dropped_index_is_freed_at_once(tiny_index: Index, fake_embedder) -> N
         assert ref() is None
     finally:
         gc.enable()
+
+
+def test_a_damaged_previous_index_is_not_reused_and_says_why(tiny_index: Index, tiny_corpus: Path, fake_embedder,  # type: ignore[no-untyped-def]
+                                                             caplog) -> None:
+    """Issue 16 item 8: the incremental build no longer hides why it re-embeds everything."""
+    (_gen(tiny_index) / "vectors.faiss").write_bytes(b"broken")
+    with caplog.at_level("WARNING", logger="unionqa"):
+        Index.build([tiny_corpus], tiny_index.index_dir, embedder=fake_embedder)
+    assert any("not reusing vectors" in r.getMessage() and "vectors.faiss" in r.getMessage() for r in caplog.records)

