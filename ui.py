@@ -19,14 +19,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import gradio as gr
+from starlette.middleware import Middleware
+
+from unionqa import MAX_QUERY_CHARS, Answer, Hit, Index, QueryError, UnionQAError, place_spans
+from unionqa.guard import Guard
+from unionqa.storage import current_generation
+
 ROOT = Path(__file__).resolve().parent
-
-import gradio as gr  # noqa: E402
-from starlette.middleware import Middleware  # noqa: E402
-
-from unionqa import MAX_QUERY_CHARS, Answer, Hit, Index, QueryError, UnionQAError, place_spans  # noqa: E402
-from unionqa.guard import Guard  # noqa: E402
-from unionqa.storage import current_generation  # noqa: E402
 
 MODES = {"混合检索（推荐）": "hybrid", "语义检索": "dense", "关键词检索": "lexical"}
 EXAMPLES = [
@@ -78,20 +78,15 @@ class App:
         if not self._reloading.acquire(blocking=False):
             return "另一个重新加载正在进行，请稍后再试"
         try:
-            try:
-                live = current_generation(Path(self.index_dir))
-            except UnionQAError as e:
-                return f"重新加载失败，仍在使用原索引：{e}"
-            if live is not None and live.resolve() == self.index.generation.resolve():
+            if current_generation(Path(self.index_dir)) == self.index.generation:
                 return f"已加载索引 {self.index.generation.name}（没有新的索引）"
-            try:
-                fresh = Index.load(self.index_dir)
-            except UnionQAError as e:
-                return f"重新加载失败，仍在使用原索引：{e}"
-            self.index = fresh  # one reference assignment: a request sees the old index or the new one
-            return f"已加载索引 {fresh.generation.name}"
+            # one reference assignment, under the reload lock: a request sees the old index or the new one
+            self.index = fresh = Index.load(self.index_dir)
+        except UnionQAError as e:
+            return f"重新加载失败，仍在使用原索引：{e}"
         finally:
             self._reloading.release()
+        return f"已加载索引 {fresh.generation.name}"
 
     def doc_ids(self) -> list[str]:
         """The document filter's choices: the doc ids of the index being served."""
@@ -197,7 +192,6 @@ def render_answer(ans: Answer) -> str:
     caveats = "".join(f'<div class="uq-caveat">⚠ {_esc(c)}</div>' for c in ans.caveats)
     if any(n.startswith("only the first") for n in ans.notes):
         caveats += f'<div class="uq-caveat">⚠ 问题过长，只按前{MAX_QUESTION_CHARS}字回答</div>'
-
     return f'<div class="uq-answer">{"<br>".join(lines)}{caveats}{notes}</div>'
 
 
@@ -214,17 +208,17 @@ def render_sources(ix: Index, ans: Answer) -> str:
     return "<h4>来源</h4>" + "".join(cards)
 
 
-def _top_k(value: object) -> int:
-    """top_k from an HTTP caller: a whole number (JSON may send 5.0 or "5"), else the API's QueryError."""
-    if isinstance(value, bool):
-        raise QueryError(f"top_k must be a positive integer, not {value!r}")
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise QueryError(f"top_k must be a positive integer, not {value!r}") from None
-    if not number.is_integer():
-        raise QueryError(f"top_k must be a positive integer, not {value!r}")
-    return int(number)
+def _top_k(value: Any) -> Any:
+    """top_k from an HTTP caller: JSON may send 5.0 or "5" for 5; anything else goes unchanged to the index,
+    whose check (``query.check_top_k``) gives the same QueryError as the Python API."""
+    if isinstance(value, (float, str)):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        if number.is_integer():
+            return int(number)
+    return value
 
 
 def hint(text: str) -> str:

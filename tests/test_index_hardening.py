@@ -31,6 +31,19 @@ def _save(gen: Path, m: dict) -> None:  # type: ignore[type-arg]
     (gen / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
 
 
+def _rewrite_first_chunk(gen: Path, field: str, value: object) -> None:
+    """Change one field of the first chunk record and re-sign the manifest, so only the record check can object."""
+    f = gen / "chunks.jsonl"
+    lines = f.read_text(encoding="utf-8").splitlines(keepends=True)
+    rec = json.loads(lines[0])
+    rec[field] = value
+    lines[0] = json.dumps(rec, ensure_ascii=False) + "\n"
+    f.write_text("".join(lines), encoding="utf-8")
+    m = _manifest(gen)
+    m["files"]["chunks.jsonl"] = {"sha256": hashlib.sha256(f.read_bytes()).hexdigest(), "bytes": f.stat().st_size}
+    _save(gen, m)
+
+
 def _load_error(ix: Index) -> str:
     """Index.load must fail with IndexFormatError, within 10 s (a FIFO would block forever)."""
     out: list[BaseException | None] = []
@@ -122,30 +135,12 @@ def test_dev_zero_and_fifo_neither_exhaust_memory_nor_hang(tiny_index: Index, ta
 
 def test_oversized_chunk_record_is_refused_at_load(tiny_index: Index) -> None:
     """A 100 MB chunk would make every question touching it slow and huge; records are bounded at load."""
-    gen = _gen(tiny_index)
-    f = gen / "chunks.jsonl"
-    lines = f.read_text(encoding="utf-8").splitlines(keepends=True)
-    rec = json.loads(lines[0])
-    rec["text"] = "工会" * MAX_CHUNK_RECORD_BYTES
-    lines[0] = json.dumps(rec, ensure_ascii=False) + "\n"
-    f.write_text("".join(lines), encoding="utf-8")
-    m = _manifest(gen)
-    m["files"]["chunks.jsonl"] = {"sha256": hashlib.sha256(f.read_bytes()).hexdigest(), "bytes": f.stat().st_size}
-    _save(gen, m)
+    _rewrite_first_chunk(_gen(tiny_index), "text", "工会" * MAX_CHUNK_RECORD_BYTES)
     assert "chunks.jsonl" in _load_error(tiny_index)
 
 
 def test_chunk_fields_of_the_wrong_type_are_refused(tiny_index: Index) -> None:
-    gen = _gen(tiny_index)
-    f = gen / "chunks.jsonl"
-    lines = f.read_text(encoding="utf-8").splitlines(keepends=True)
-    rec = json.loads(lines[0])
-    rec["span"] = ["0", 5]
-    lines[0] = json.dumps(rec, ensure_ascii=False) + "\n"
-    f.write_text("".join(lines), encoding="utf-8")
-    m = _manifest(gen)
-    m["files"]["chunks.jsonl"] = {"sha256": hashlib.sha256(f.read_bytes()).hexdigest(), "bytes": f.stat().st_size}
-    _save(gen, m)
+    _rewrite_first_chunk(_gen(tiny_index), "span", ["0", 5])
     assert "chunks.jsonl" in _load_error(tiny_index)
 
 

