@@ -24,3 +24,17 @@ def test_index_matches_seeds(seed_index) -> None:  # type: ignore[no-untyped-def
     units = [u for c in fresh for u in embedding_units(c)]
     assert len(units) == seed_index.vector.n_units, "embedding units changed: rebuild index/"
     assert sorted(seed_index.documents) == sorted(p.name for p in SEEDS.iterdir())
+
+
+def test_userdict_is_generated_from_the_corpus(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The bundled jieba dictionary is exactly what scripts/make_userdict.py makes of seeds/ and the gazetteer."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "userdict.txt"
+    subprocess.run([sys.executable, str(root / "scripts" / "make_userdict.py"), str(SEEDS), "--out", str(out)],
+                   check=True, capture_output=True)
+    committed = (root / "src" / "unionqa" / "data" / "userdict.txt").read_text(encoding="utf-8")
+    assert out.read_text(encoding="utf-8") == committed, "run scripts/make_userdict.py and rebuild index/"
