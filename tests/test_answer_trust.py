@@ -81,7 +81,7 @@ DOCS = {
     "hz.md": ("惠州市总工会工作报告", "五年来，调处各类劳资纠纷7090宗，成功调解案件1092件。"),
     "dg.md": ("东莞市总工会", SENT),
     "yz.md": ("工会驿站", "工会驿站是由各级工会建设、为户外劳动者服务的场所。各地统一标识，免费开放，全年无休，"
-                        "节假日照常开放。驿站内配备了饮水机、微波炉和休息座椅。"),
+                        "节假日照常开放。站内配备了饮水机、微波炉和休息座椅。"),
 }
 
 
@@ -238,7 +238,7 @@ def test_document_footnote_numbers_are_text_not_markers(tmp_path, fake_embedder)
                             "## 其他\n\n组织职工疗休养活动。\n", encoding="utf-8")
     (d / "b.md").write_text("# 另一份报告\n\n## 劳模\n\n评选劳动模范81名。\n", encoding="utf-8")
     ix = Index.build([d], tmp_path / "ix", embedder=fake_embedder)
-    ans = ix.ask("某市总工会建成了多少个职工服务站点？")
+    ans = ix.ask("全市建成了多少个职工服务站点？")
     assert not ans.abstained and ans.short_answer == "356个"
     assert "[2]" in ans.text and "[12]" in ans.text  # the document's footnotes, shown as they are
     assert [n for _, _, n in ans.markers] == [1, 1] and len(ans.citations) == 1
