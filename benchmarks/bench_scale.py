@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unionqa.build import write_files
 from unionqa.chunking import chunk_document
 from unionqa.documents import read_document
 from unionqa.lexical import LexicalIndex
@@ -106,7 +107,6 @@ def write_disk_index(n: int, texts: list[str], sents: list[list[str]], sv: np.nd
     """A full index generation of n synthetic chunks through the normal storage code; returns seconds."""
     from unionqa import __version__
     from unionqa.config import FORMAT_VERSION, ChunkingConfig
-    from unionqa.index import Index
     from unionqa.storage import new_generation, publish, write_manifest
     from unionqa.types import Chunk
 
@@ -132,7 +132,7 @@ def write_disk_index(n: int, texts: list[str], sents: list[list[str]], sv: np.nd
     vector = VectorIndex.build(mixed_vectors(sv, picks, rng))
     folder.mkdir(parents=True, exist_ok=True)
     gen = new_generation(folder)
-    files = Index._write_files(gen, chunks, documents, lexical, vector, lambda stage: None)
+    files = write_files(gen, chunks, documents, lexical, vector, lambda stage: None)
     tok = JiebaTokenizer()
     manifest = {"format_version": FORMAT_VERSION, "writer": f"unionqa {__version__} bench_scale",
                 "model": {"name": SentenceEmbedder.name, "dim": 384},
@@ -215,9 +215,10 @@ def main() -> int:
     tok_s = time.perf_counter() - t
     print(f"jieba tokenizer: {n_chars / tok_s:,.0f} characters/s ({len(texts)} seed sentences)")
     rng = random.Random(0)
-    queries = [tok.tokenize(q) for q in ["惠州市总工会五年来调处了多少宗劳资纠纷", "东莞免费送出荔枝", "工会二次医保理赔",
-                                         "职工疗休养基地认定", "产业工人队伍建设改革", "工会驿站户外劳动者"]]
-    queries = (queries * (args.queries // len(queries) + 1))[:args.queries]
+    # --queries distinct question-length queries: the first 10–20 characters of random seed sentences
+    qrng = random.Random(1)
+    picked = sorted({t[:qrng.randint(10, 20)] for t in qrng.sample(texts, 3 * args.queries) if len(t) >= 10})
+    queries = [tok.tokenize(q) for q in qrng.sample(picked, args.queries)]
     print()
     print("BM25           chunks    build s   ours p50 ms   okapi p50 ms   speed-up   same top-10   RSS MB")
     for n in args.sizes:
@@ -238,7 +239,7 @@ def main() -> int:
             ref = BM25Okapi(corpus)
             times = []
             agree = 0
-            for q in queries[:10]:
+            for q in queries:
                 t = time.perf_counter()
                 s = ref.get_scores(q)
                 times.append((time.perf_counter() - t) * 1000)
@@ -247,7 +248,7 @@ def main() -> int:
                 np.testing.assert_allclose(lex.get_scores(q), s, rtol=1e-9, atol=1e-12)
             okapi_txt = f"{np.median(times):12.1f}"
             speed = f"{np.median(times) / np.median(ours):7.0f}x"
-            same = f"{agree}/10"
+            same = f"{agree}/{len(queries)}"
             del ref
         print(f"{'':14s} {n:8d}   {build_s:7.1f}   {np.median(ours):11.2f}   {okapi_txt:>12s}   {speed:>8s}   "
               f"{same:>11s}   {rss_mb():6.0f}")

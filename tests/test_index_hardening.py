@@ -15,7 +15,7 @@ import pytest
 
 from unionqa import Index
 from unionqa.errors import IndexFormatError
-from unionqa.index import MAX_CHUNK_RECORD_BYTES
+from unionqa.records import MAX_CHUNK_RECORD_BYTES
 from unionqa.storage import current_generation
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 
@@ -93,6 +94,19 @@ class AnswerConfig:
     second_sentence_ratio: float = 0.85
     # weight of a sentence pair relative to a single sentence
     pair_weight: float = 0.9
+    # adjacent sentences are scored as a pair only when together they are at most this long
+    pair_max_chars: int = 300
+    # answerability's coverage is the sentence's, or this share of the best passage's (with its headings)
+    passage_coverage_factor: float = 0.9
+    # how many of the best-scoring sentences may stand in for the best one (constraint check, stated year,
+    # article over caption)
+    constraint_depth: int = 8
+    # a sentence that states the asked year/period replaces the best one when it scores at least this share of it
+    stated_ratio: float = 0.9
+    # an article sentence with the caption's short answer is cited instead when it scores at least this share
+    article_over_caption_ratio: float = 0.8
+    # a counted word (多少名党员 → 党员) is an anchor when fewer than ~10 % of passages use it: BM25 IDF ≥ ln 9
+    specific_idf: float = math.log(9)
     # score bonus for a sentence that holds a value of the asked type
     typed_bonus: float = 0.5
     # score bonus for a sentence that holds the noun a 多少 question counts (多少名党员 → 党员)

@@ -2,42 +2,32 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
-import os
-import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, replace
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import __version__
-from .chunking import chunk_document, embedding_units, index_text
-from .config import FORMAT_VERSION, AnswerConfig, ChunkingConfig, RetrievalConfig
-from .documents import MAX_FILE_BYTES, iter_source_files, read_document
+from . import build as stages
+from .config import AnswerConfig, ChunkingConfig, RetrievalConfig
 from .embedding import Embedder, load_embedder
-from .errors import DocumentError, EmptyCorpusError, IndexFormatError, IndexWriteError, UnionQAError
+from .errors import IndexFormatError
 from .lexical import LexicalIndex
 from .query import check_top_k, prepare_query
+from .records import DATA_FILES, DocumentText, read_chunks, read_documents
 from .retrieval import HybridRetriever
-from .storage import build_lock, cleanup, current_generation, new_generation, publish, read_manifest, write_manifest
+from .storage import build_lock, cleanup, current_generation, read_manifest
 from .tokenize import JiebaTokenizer, Tokenizer
-from .types import Answer, Chunk, Document, Hit
+from .types import Answer, Chunk, Hit
 from .vector import VectorIndex
 
 if TYPE_CHECKING:
     from .answer import AnswerContext
 
 Progress = Callable[[str, int, int], None]
-
-
-def _text_key(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
 class Index:
@@ -50,7 +40,7 @@ class Index:
     def __init__(self, index_dir: Path, manifest: dict[str, Any], chunks: list[Chunk], documents: dict[str, dict[str, Any]],
                  lexical: LexicalIndex, vector: VectorIndex, tokenizer: Tokenizer, embedder: Embedder | None = None,
                  generation: Path | None = None, retrieval: RetrievalConfig | None = None,
-                 document_texts: dict[str, _DocumentText] | None = None) -> None:
+                 document_texts: dict[str, DocumentText] | None = None) -> None:
         self.index_dir = index_dir
         self.generation = generation or index_dir
         self.manifest = manifest
@@ -94,167 +84,37 @@ class Index:
         """
         index_dir = Path(index_dir)
         chunking = chunking or ChunkingConfig()
-        warn = warn or (lambda msg: None)
         hook = _hook or (lambda stage: None)
         timings: dict[str, float] = {}
+
+        def timed(stage: str, t: float) -> float:
+            now = time.perf_counter()
+            timings[stage] = now - t
+            return now
+
         with build_lock(index_dir, wait=wait_for_lock):
-            t0 = time.perf_counter()
-            files = iter_source_files(list(sources))
-            docs: list[Document] = []
-            seen_hash: dict[str, str] = {}
-            skipped: list[str] = []
-            used_ids: set[str] = set()
-            for i, f in enumerate(files):
-                try:
-                    doc_id = f.name if f.name not in used_ids else str(f)
-                    d = read_document(f, doc_id=doc_id)
-                except DocumentError as e:
-                    if not skip_bad:
-                        raise
-                    skipped.append(str(e))
-                    warn(f"skipped: {e}")
-                    continue
-                if not d.text.strip():
-                    warn(f"skipped: {f}: empty file")
-                    continue
-                if d.sha256 in seen_hash:
-                    warn(f"skipped: {f}: same content as {seen_hash[d.sha256]}")
-                    continue
-                seen_hash[d.sha256] = d.doc_id
-                used_ids.add(d.doc_id)
-                docs.append(d)
-                if progress:
-                    progress("read", i + 1, len(files))
-            if not docs:
-                raise EmptyCorpusError("no indexable text in the sources (all files empty, duplicate or unreadable)")
-            timings["read"] = time.perf_counter() - t0
-
             t = time.perf_counter()
-            chunks = [c for d in docs for c in chunk_document(d, chunking)]
-            if not chunks:
-                raise EmptyCorpusError("the sources contain no text to index")
-            timings["chunk"] = time.perf_counter() - t
+            docs, skipped = stages.read_sources(sources, skip_bad, warn or (lambda msg: None), progress)
+            t = timed("read", t)
+            chunks = stages.chunk_all(docs, chunking)
+            t = timed("chunk", t)
             hook("chunked")
-
-            t = time.perf_counter()
             tokenizer = JiebaTokenizer()
-            texts = [index_text(c) for c in chunks]
-            tokens = []
-            for i, tx in enumerate(texts):
-                tokens.append(tokenizer.tokenize(tx))
-                if progress and (i % 50 == 0 or i == len(texts) - 1):
-                    progress("tokenize", i + 1, len(texts))
-            lexical = LexicalIndex.build(tokens)
-            timings["tokenize"] = time.perf_counter() - t
-
-            t = time.perf_counter()
+            lexical = stages.tokenize_all(chunks, tokenizer, progress)
+            t = timed("tokenize", t)
             emb = embedder or load_embedder(model)
-            reuse = cls._previous_vectors(index_dir, emb.name)
-            units: list[str] = []
-            owner_list: list[int] = []
-            for row, c in enumerate(chunks):
-                for u in embedding_units(c):
-                    units.append(u)
-                    owner_list.append(row)
-            owners = np.asarray(owner_list, dtype=np.int64)
-            vectors = np.zeros((len(units), emb.dim), dtype=np.float32)
-            todo = [i for i, tx in enumerate(units) if _text_key(tx) not in reuse]
-            for i, tx in enumerate(units):
-                v = reuse.get(_text_key(tx))
-                if v is not None:
-                    vectors[i] = v
-            done = 0
-
-            def tick(n: int) -> None:
-                nonlocal done
-                done += n
-                if progress:
-                    progress("embed", done, len(todo))
-
-            if todo:
-                vectors[todo] = emb.embed_documents([units[i] for i in todo], progress=tick)
-            elif progress:
-                progress("embed", 0, 0)
-            timings["embed"] = time.perf_counter() - t
+            embedded = stages.embed_all(chunks, emb, stages.previous_vectors(index_dir, emb.name), progress)
+            t = timed("embed", t)
             hook("embedded")
-
-            t = time.perf_counter()
-            vector = VectorIndex.build(vectors, owners)
-            timings["index"] = time.perf_counter() - t
-
-            t = time.perf_counter()
-            gen = new_generation(index_dir)
-            try:
-                documents = {d.doc_id: {"doc_id": d.doc_id, "title": d.title, "path": d.path, "sha256": d.sha256,
-                                        "encoding": d.encoding, "articles": d.articles, "text": d.text} for d in docs}
-                files_written = cls._write_files(gen, chunks, documents, lexical, vector, hook)
-                corpus = hashlib.sha256("".join(sorted(d.sha256 for d in docs)).encode()).hexdigest()
-                manifest = {
-                    "format_version": FORMAT_VERSION,
-                    "writer": f"unionqa {__version__}",
-                    "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                    "model": {"name": emb.name, "dim": emb.dim},
-                    "tokenizer": {"name": tokenizer.name, "dictionary_sha256": tokenizer.dictionary_hash},
-                    "chunking": chunking.as_dict(),
-                    "counts": {"documents": len(docs), "articles": sum(len(d.articles) for d in docs),
-                               "chunks": len(chunks), "vocabulary": len(lexical.vocab),
-                               "vector_units": len(units), "embedded": len(todo),
-                               "reused_vectors": len(units) - len(todo)},
-                    "corpus_sha256": corpus,
-                    "skipped": skipped,
-                }
-                write_manifest(gen, manifest, files_written)
-                hook("written")
-                timings["write"] = time.perf_counter() - t
-                final = publish(index_dir, gen)
-            except OSError as e:
-                # disk full, quota, I/O error: drop the partial generation; CURRENT still names the old one
-                shutil.rmtree(gen, ignore_errors=True)
-                raise IndexWriteError(f"{e.filename or gen}: {e.strerror or e}; the previous index is still served") from None
+            vector = VectorIndex.build(embedded.vectors, embedded.owners)
+            t = timed("index", t)
+            documents = stages.document_records(docs)
+            manifest, final = stages.write_generation(index_dir, docs, skipped, chunks, documents, lexical, vector,
+                                                     tokenizer, emb, embedded.embedded, chunking, hook)
+            timed("write", t)
             cleanup(index_dir)
             manifest["timings"] = timings
-        ix = cls(index_dir, manifest, chunks, documents, lexical, vector, tokenizer, emb, generation=final)
-        return ix
-
-    @staticmethod
-    def _previous_vectors(index_dir: Path, model_name: str) -> dict[str, np.ndarray]:
-        """Vectors of the live generation keyed by indexed-text hash, when it used the same model."""
-        try:
-            gen = current_generation(index_dir, missing_ok=True)
-            if gen is None:
-                return {}
-            manifest = read_manifest(gen, verify=True, required=DATA_FILES)
-            if manifest.get("model", {}).get("name") != model_name:
-                return {}
-            chunks = _read_chunks(gen / "chunks.jsonl")
-            vecs = VectorIndex.load(gen).vectors()
-            units = [u for c in chunks for u in embedding_units(c)]
-            if len(units) != len(vecs):
-                return {}
-        except (UnionQAError, OSError, ValueError, KeyError, RuntimeError) as e:  # RuntimeError: faiss
-            # a damaged or foreign old index only means nothing is reused; say why everything is re-embedded
-            logging.getLogger("unionqa").warning("not reusing vectors of the previous index (%s: %s); "
-                                                 "embedding every chunk", type(e).__name__, e)
-            return {}
-        return {_text_key(u): vecs[i] for i, u in enumerate(units)}
-
-    @staticmethod
-    def _write_files(gen: Path, chunks: list[Chunk], documents: dict[str, dict[str, Any]], lexical: LexicalIndex,
-                     vector: VectorIndex, hook: Callable[[str], None]) -> list[str]:
-        with open(gen / "chunks.jsonl", "w", encoding="utf-8") as f:
-            for c in chunks:
-                f.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
-        hook("wrote chunks.jsonl")
-        with open(gen / "documents.jsonl", "w", encoding="utf-8") as f:
-            for d in documents.values():
-                f.write(json.dumps(d, ensure_ascii=False) + "\n")
-        hook("wrote documents.jsonl")
-        files = ["chunks.jsonl", "documents.jsonl"]
-        files += lexical.save(gen)
-        hook("wrote lexical")
-        files += vector.save(gen)
-        hook("wrote vectors")
-        return files
+        return cls(index_dir, manifest, chunks, documents, lexical, vector, tokenizer, emb, generation=final)
 
     # ---- load --------------------------------------------------------------------------
     @classmethod
@@ -289,8 +149,8 @@ class Index:
                 f"{gen}: built with model {model.get('name')} ({model.get('dim')}d), not {embedder.name} ({embedder.dim}d); "
                 "rebuild the index with this model")
         try:
-            chunks = _read_chunks(gen / "chunks.jsonl")
-            documents, texts = _read_documents(gen / "documents.jsonl")
+            chunks = read_chunks(gen / "chunks.jsonl")
+            documents, texts = read_documents(gen / "documents.jsonl")
             lexical = LexicalIndex.load(gen)
             vector = VectorIndex.load(gen)
         except (ValueError, KeyError, OSError, RuntimeError) as e:
@@ -393,74 +253,9 @@ class _LazyEmbedder:
         return self.get().embed_query(text)
 
 
-def _text_of(documents: dict[str, dict[str, Any]], texts: dict[str, _DocumentText], doc_id: str) -> str:
+def _text_of(documents: dict[str, dict[str, Any]], texts: dict[str, DocumentText], doc_id: str) -> str:
     d = documents[doc_id]
     return str(d["text"]) if "text" in d else texts[doc_id].text()
-
-
-# the files of index format v2 (manifest "files" must list exactly these)
-DATA_FILES = frozenset(("chunks.jsonl", "documents.jsonl", *LexicalIndex.FILES, *VectorIndex.FILES))
-# a chunk is at most hard_max_chars (800) plus its headings: a record far past that is not one of ours, and
-# one 100 MB chunk would make every question that touches it slow and huge (issue 12 item 11)
-MAX_CHUNK_RECORD_BYTES = 64 * 1024
-# documents.jsonl holds each decoded source (≤ 64 MiB a file) as JSON
-MAX_DOCUMENT_RECORD_BYTES = 4 * MAX_FILE_BYTES
-
-
-def _bounded_lines(f: Any, limit: int, path: Path) -> Iterator[bytes]:
-    """The lines of binary file ``f``; IndexFormatError for one over ``limit`` bytes, without reading past it."""
-    while line := f.readline(limit + 1):
-        if len(line) > limit:
-            raise IndexFormatError(f"{path}: a record over {limit} bytes, not one this index wrote; rebuild the index")
-        yield line
-
-
-def _read_chunks(path: Path) -> list[Chunk]:
-    out = []
-    shared: dict[str, str] = {}  # one string object per distinct doc_id / heading (saves ~200 B a chunk)
-    with open(path, "rb") as f:
-        for line in _bounded_lines(f, MAX_CHUNK_RECORD_BYTES, path):
-            d = json.loads(line)
-            crumb, span, kind = d["breadcrumb"], d["span"], d.get("kind", "body")
-            if not (isinstance(d["chunk_id"], str) and isinstance(d["doc_id"], str) and isinstance(d["text"], str)
-                    and isinstance(kind, str) and isinstance(crumb, list) and all(isinstance(b, str) for b in crumb)
-                    and isinstance(span, list) and len(span) == 2 and all(type(x) is int for x in span)):
-                raise IndexFormatError(f"{path}: a record with fields of the wrong type; rebuild the index")
-            out.append(Chunk(d["chunk_id"], shared.setdefault(d["doc_id"], d["doc_id"]),
-                             tuple(shared.setdefault(b, b) for b in crumb), d["text"], (span[0], span[1]),
-                             shared.setdefault(kind, kind)))
-    return out
-
-
-class _DocumentText:
-    """A document's text left on disk: one line of documents.jsonl, read when needed.
-
-    The file stays open, so the text remains readable after a later build removes the generation.
-    """
-
-    def __init__(self, file: Any, offset: int, length: int) -> None:
-        self._file, self._offset, self._length = file, offset, length
-
-    def text(self) -> str:
-        raw = os.pread(self._file.fileno(), self._length, self._offset)
-        return str(json.loads(raw)["text"])
-
-
-def _read_documents(path: Path) -> tuple[dict[str, dict[str, Any]], dict[str, _DocumentText]]:
-    """Document records without their text, and a reader of each text (see Index.document_text)."""
-    documents: dict[str, dict[str, Any]] = {}
-    texts: dict[str, _DocumentText] = {}
-    f = open(path, "rb")  # noqa: SIM115 - lives as long as the readers that use it
-    offset = 0
-    for line in _bounded_lines(f, MAX_DOCUMENT_RECORD_BYTES, path):
-        d = json.loads(line)
-        text = d.pop("text", None) if isinstance(d, dict) else None
-        if not isinstance(text, str) or not isinstance(d.get("doc_id"), str):
-            raise IndexFormatError(f"{path}: a record with fields of the wrong type; rebuild the index")
-        documents[d["doc_id"]] = d
-        texts[d["doc_id"]] = _DocumentText(f, offset, len(line))
-        offset += len(line)
-    return documents, texts
 
 
 __all__ = ["Index"]

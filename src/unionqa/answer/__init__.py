@@ -16,7 +16,6 @@ settings. It never calls back into the index. Steps, one module each:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -35,56 +34,46 @@ from .evidence import Candidate, Evidence, evidence_layers, gather_evidence
 from .llm import Generator, OpenAICompatibleGenerator, llm_answer
 from .question import question_type
 
-# how many of the best-scoring sentences may stand in for the best one when it fails the constraint check
-_CONSTRAINT_DEPTH = 8
 
-
-# a counted word identifies something when fewer than ~10 % of passages use it: BM25 IDF ln((N-df+.5)/(df+.5)) ≥ ln 9
-_SPECIFIC_IDF = math.log(9)
-
-
-def _specific(ctx: AnswerContext) -> Callable[[str], bool]:
+def _specific(ctx: AnswerContext, cfg: AnswerConfig) -> Callable[[str], bool]:
     """A word identifies what is counted when the corpus never uses it or uses it in few passages (not 地方, 工作)."""
     def specific(word: str) -> bool:
         idf = ctx.term_idf(word)
-        return idf is None or idf >= _SPECIFIC_IDF
+        return idf is None or idf >= cfg.specific_idf
     return specific
 
 
-def _anchors(q: str, ctx: AnswerContext | None) -> list[Anchor]:
+def _anchors(q: str, ctx: AnswerContext | None, cfg: AnswerConfig) -> list[Anchor]:
     """The anchors of a prepared question: English place names for an English one; with ``ctx`` its counted subject."""
     return question_anchors(q, english_names(q) if is_english(q) else None,
-                            ctx.tokenize if ctx else None, _specific(ctx) if ctx else None)
+                            ctx.tokenize if ctx else None, _specific(ctx, cfg) if ctx else None)
 
 
-def anchors_for(question: str, ctx: AnswerContext | None = None) -> list[Anchor]:
+def anchors_for(question: str, ctx: AnswerContext | None = None, config: AnswerConfig | None = None) -> list[Anchor]:
     """The constraint anchors of a question (prepared or raw), as ``answer`` finds them; with ``ctx`` also its
     counted subject."""
-    return _anchors(prepare_query(question), ctx)
+    return _anchors(prepare_query(question), ctx, config or AnswerConfig())
 
 
-def _prefer_article(ev: Evidence, hits: Sequence[Hit], c: Candidate) -> Candidate:
+def _prefer_article(ev: Evidence, hits: Sequence[Hit], c: Candidate, cfg: AnswerConfig) -> Candidate:
     """A photo caption stating the answer is weaker evidence than the article saying the same: cite the article
     sentence with the same short answer when one scores close."""
     if hits[c.hit_index].kind != "caption" or not c.short:
         return c
-    for o in ev.candidates[1:_CONSTRAINT_DEPTH]:
+    for o in ev.candidates[1:cfg.constraint_depth]:
         same = o.short and (o.short == c.short or c.short in o.short or o.short in c.short)  # 阳江 / 阳江市
-        if hits[o.hit_index].kind == "body" and same and o.score >= 0.8 * c.score:
+        if hits[o.hit_index].kind == "body" and same and o.score >= cfg.article_over_caption_ratio * c.score:
             return o
     return c
 
 
-# a sentence that states the asked year/period may replace a close-scoring one that only does not contradict it
-_STATED_RATIO = 0.9
-
-
-def _prefer_stated(ev: Evidence, anchors: list[Anchor], best: Candidate) -> Candidate:
+def _prefer_stated(ev: Evidence, anchors: list[Anchor], best: Candidate, cfg: AnswerConfig | None = None) -> Candidate:
     """Evidence that confirms the question's year or period beats evidence that merely leaves it unstated."""
+    cfg = cfg or AnswerConfig()
     if not unstated(anchors, evidence_layers(ev, best)):
         return best
-    for c in ev.candidates[1:_CONSTRAINT_DEPTH]:
-        if c.score < _STATED_RATIO * best.score:
+    for c in ev.candidates[1:cfg.constraint_depth]:
+        if c.score < cfg.stated_ratio * best.score:
             break
         layers = evidence_layers(ev, c)
         if check(anchors, layers) is None and not unstated(anchors, layers) and (c.short or not best.short):
@@ -97,13 +86,13 @@ def choose(ev: Evidence, anchors: list[Anchor], cfg: AnswerConfig,
     """The best candidate that satisfies the question's anchors, and the mismatch of the best one if it does not."""
     if not ev.candidates:
         return None, None
-    best = _prefer_article(ev, hits, ev.candidates[0]) if hits else ev.candidates[0]
+    best = _prefer_article(ev, hits, ev.candidates[0], cfg) if hits else ev.candidates[0]
     if not cfg.check_constraints or not anchors:
         return best, None
     first_miss = check(anchors, evidence_layers(ev, best))
     if first_miss is None:
-        return _prefer_stated(ev, anchors, best), None
-    for c in ev.candidates[1:_CONSTRAINT_DEPTH]:
+        return _prefer_stated(ev, anchors, best, cfg), None
+    for c in ev.candidates[1:cfg.constraint_depth]:
         if check(anchors, evidence_layers(ev, c)) is None and abstain_reason(ev, c, cfg) is None:
             return c, first_miss
     return None, first_miss
@@ -122,7 +111,7 @@ def _answer(question: str, hits: Sequence[Hit], ctx: AnswerContext, cfg: AnswerC
         return Answer(question, ABSTAIN_TEXT, None, (), (), True, (), notes=("no passage matches the question",))
     q = prepare_query(question)
     ev = gather_evidence(ctx, q, hits, cfg, query_vector)
-    anchors = _anchors(q, ctx)
+    anchors = _anchors(q, ctx, cfg)
     chosen, miss = choose(ev, anchors, cfg, hits)
     if chosen is None:
         best = ev.candidates[0] if ev.candidates else None

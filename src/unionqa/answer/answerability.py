@@ -17,18 +17,18 @@ FEATURES = ("coverage", "semantic", "unknown_share", "typed_found", "rare_found"
             "english×semantic", "bias")
 
 
-def _coverage(ev: Evidence, c: Candidate | None) -> float:
-    """Share of the question found: the sentence, or 0.9 × the best passage with its headings."""
-    return max(c.coverage if c else 0.0, 0.9 * ev.passage_coverage)
+def _coverage(ev: Evidence, c: Candidate | None, cfg: AnswerConfig) -> float:
+    """Share of the question found: the sentence, or ``passage_coverage_factor`` × the best passage with its headings."""
+    return max(c.coverage if c else 0.0, cfg.passage_coverage_factor * ev.passage_coverage)
 
 
-def features(ev: Evidence, c: Candidate | None) -> list[float]:
+def features(ev: Evidence, c: Candidate | None, cfg: AnswerConfig | None = None) -> list[float]:
     """The answerability features of a question and its chosen sentence: lexical coverage (sentence, or 0.9 ×
     passage), cosine to the sentence's stored windows, share of unknown words, whether a value of the
     asked type was found (1 for untyped questions), the share of the question's two rarest words in the
     passage, its headings or title, and English interactions (cross-lingual similarity
     and translated coverage sit on other scales)."""
-    cov = _coverage(ev, c)
+    cov = _coverage(ev, c, cfg or AnswerConfig())
     sem = c.semantic if c else 0.0
     en = float(ev.english)
     return [cov, sem, ev.unknown_share, float(bool(c and c.short)) if ev.typed else 1.0, c.rare_found if c else 0.0,
@@ -47,12 +47,12 @@ def abstain_reason(ev: Evidence, c: Candidate | None, cfg: AnswerConfig) -> str 
     if not ev.english and ev.unknown_share > cfg.max_unknown:
         return f"{ev.unknown_share:.0%} of the question's words never occur in the documents"
     if cfg.answerable_weights is not None:
-        p = probability(cfg.answerable_weights, features(ev, c))
+        p = probability(cfg.answerable_weights, features(ev, c, cfg))
         if p < cfg.answerable_threshold:
             return f"the evidence does not answer the question (P(answerable) {p:.2f})"
         return None
     min_cov = cfg.min_coverage * (cfg.english_factor if ev.english else 1.0)
-    cov = _coverage(ev, c)
+    cov = _coverage(ev, c, cfg)
     if cov < min_cov:
         return f"the best sentence covers only {cov:.0%} of the question"
     if cfg.require_typed_answer and ev.typed and not ev.english and not any(x.short for x in ev.candidates[:3]):

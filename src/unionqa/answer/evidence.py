@@ -151,7 +151,7 @@ def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConf
         # single sentences, and adjacent pairs (a fact and its subject are often split by "……")
         windows = [(a, b, 1.0, sem[i]) for i, (a, b) in enumerate(spans)] + [
             (spans[i][0], spans[i + 1][1], cfg.pair_weight, max(sem[i], sem[i + 1]))
-            for i in range(len(spans) - 1) if spans[i + 1][1] - spans[i][0] <= 300]
+            for i in range(len(spans) - 1) if spans[i + 1][1] - spans[i][0] <= cfg.pair_max_chars]
         for a, b, weight, s in windows:
             if b <= a:
                 continue

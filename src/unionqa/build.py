@@ -1,0 +1,212 @@
+"""Building an index generation, one small stage each: read → chunk → tokenize → embed → write.
+
+``Index.build`` runs the stages under the build lock and publishes the result; each stage is a
+function of its inputs (and reports progress through the caller's callback).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .chunking import chunk_document, embedding_units, index_text
+from .config import FORMAT_VERSION, ChunkingConfig
+from .documents import iter_source_files, read_document
+from .embedding import Embedder
+from .errors import DocumentError, EmptyCorpusError, IndexWriteError, UnionQAError
+from .lexical import LexicalIndex
+from .records import DATA_FILES, read_chunks
+from .storage import current_generation, new_generation, publish, read_manifest, write_manifest
+from .tokenize import JiebaTokenizer
+from .types import Chunk, Document
+from .vector import VectorIndex
+
+Progress = Callable[[str, int, int], None]
+Hook = Callable[[str], None]
+
+
+def text_key(text: str) -> str:
+    """The key a vector is reused under: the hash of the exact text that was embedded."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Embedded:
+    """The embed stage's output: one vector per embedding unit, the chunk row each belongs to."""
+
+    vectors: np.ndarray
+    owners: np.ndarray
+    embedded: int  # how many were embedded now (the rest were reused)
+
+
+def read_sources(sources: Sequence[str | Path], skip_bad: bool, warn: Callable[[str], None],
+                 progress: Progress | None) -> tuple[list[Document], list[str]]:
+    """Decode and parse every file; drop empty files and exact duplicates (said through ``warn``).
+
+    Returns the documents and the errors of skipped files (``skip_bad``; otherwise the first error raises).
+    """
+    files = iter_source_files(list(sources))
+    docs: list[Document] = []
+    seen_hash: dict[str, str] = {}
+    skipped: list[str] = []
+    used_ids: set[str] = set()
+    for i, f in enumerate(files):
+        try:
+            d = read_document(f, doc_id=f.name if f.name not in used_ids else str(f))
+        except DocumentError as e:
+            if not skip_bad:
+                raise
+            skipped.append(str(e))
+            warn(f"skipped: {e}")
+            continue
+        if not d.text.strip():
+            warn(f"skipped: {f}: empty file")
+            continue
+        if d.sha256 in seen_hash:
+            warn(f"skipped: {f}: same content as {seen_hash[d.sha256]}")
+            continue
+        seen_hash[d.sha256] = d.doc_id
+        used_ids.add(d.doc_id)
+        docs.append(d)
+        if progress:
+            progress("read", i + 1, len(files))
+    if not docs:
+        raise EmptyCorpusError("no indexable text in the sources (all files empty, duplicate or unreadable)")
+    return docs, skipped
+
+
+def chunk_all(docs: list[Document], chunking: ChunkingConfig) -> list[Chunk]:
+    chunks = [c for d in docs for c in chunk_document(d, chunking)]
+    if not chunks:
+        raise EmptyCorpusError("the sources contain no text to index")
+    return chunks
+
+
+def tokenize_all(chunks: list[Chunk], tokenizer: JiebaTokenizer, progress: Progress | None) -> LexicalIndex:
+    """The BM25 index of the chunks' indexed text (headings + body)."""
+    tokens = []
+    for i, c in enumerate(chunks):
+        tokens.append(tokenizer.tokenize(index_text(c)))
+        if progress and (i % 50 == 0 or i == len(chunks) - 1):
+            progress("tokenize", i + 1, len(chunks))
+    return LexicalIndex.build(tokens)
+
+
+def previous_vectors(index_dir: Path, model_name: str) -> dict[str, np.ndarray]:
+    """Vectors of the live generation keyed by ``text_key`` of their unit, when it used the same model."""
+    try:
+        gen = current_generation(index_dir, missing_ok=True)
+        if gen is None:
+            return {}
+        manifest = read_manifest(gen, verify=True, required=DATA_FILES)
+        if manifest.get("model", {}).get("name") != model_name:
+            return {}
+        chunks = read_chunks(gen / "chunks.jsonl")
+        vecs = VectorIndex.load(gen).vectors()
+        units = [u for c in chunks for u in embedding_units(c)]
+        if len(units) != len(vecs):
+            return {}
+    except (UnionQAError, OSError, ValueError, KeyError, RuntimeError) as e:  # RuntimeError: faiss
+        # a damaged or foreign old index only means nothing is reused; say why everything is re-embedded
+        logging.getLogger("unionqa").warning("not reusing vectors of the previous index (%s: %s); "
+                                             "embedding every chunk", type(e).__name__, e)
+        return {}
+    return {text_key(u): vecs[i] for i, u in enumerate(units)}
+
+
+def embed_all(chunks: list[Chunk], emb: Embedder, reuse: dict[str, np.ndarray], progress: Progress | None) -> Embedded:
+    """Vectors of every embedding unit (``chunking.embedding_units``): reused by text, the rest embedded."""
+    units: list[str] = []
+    owner_list: list[int] = []
+    for row, c in enumerate(chunks):
+        for u in embedding_units(c):
+            units.append(u)
+            owner_list.append(row)
+    vectors = np.zeros((len(units), emb.dim), dtype=np.float32)
+    todo = [i for i, tx in enumerate(units) if text_key(tx) not in reuse]
+    for i, tx in enumerate(units):
+        v = reuse.get(text_key(tx))
+        if v is not None:
+            vectors[i] = v
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress("embed", done, len(todo))
+
+    if todo:
+        vectors[todo] = emb.embed_documents([units[i] for i in todo], progress=tick)
+    elif progress:
+        progress("embed", 0, 0)
+    return Embedded(vectors, np.asarray(owner_list, dtype=np.int64), len(todo))
+
+
+def document_records(docs: list[Document]) -> dict[str, dict[str, Any]]:
+    return {d.doc_id: {"doc_id": d.doc_id, "title": d.title, "path": d.path, "sha256": d.sha256,
+                       "encoding": d.encoding, "articles": d.articles, "text": d.text} for d in docs}
+
+
+def write_files(gen: Path, chunks: list[Chunk], documents: dict[str, dict[str, Any]], lexical: LexicalIndex,
+                vector: VectorIndex, hook: Hook) -> list[str]:
+    """The data files of a generation (``hook`` is told after each, for the interruption tests)."""
+    with open(gen / "chunks.jsonl", "w", encoding="utf-8") as f:
+        for c in chunks:
+            f.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
+    hook("wrote chunks.jsonl")
+    with open(gen / "documents.jsonl", "w", encoding="utf-8") as f:
+        for d in documents.values():
+            f.write(json.dumps(d, ensure_ascii=False) + "\n")
+    hook("wrote documents.jsonl")
+    files = ["chunks.jsonl", "documents.jsonl"]
+    files += lexical.save(gen)
+    hook("wrote lexical")
+    files += vector.save(gen)
+    hook("wrote vectors")
+    return files
+
+
+def write_generation(index_dir: Path, docs: list[Document], skipped: list[str], chunks: list[Chunk],
+                     documents: dict[str, dict[str, Any]], lexical: LexicalIndex, vector: VectorIndex,
+                     tokenizer: JiebaTokenizer, emb: Embedder, embedded: int, chunking: ChunkingConfig,
+                     hook: Hook) -> tuple[dict[str, Any], Path]:
+    """Write a new generation with its manifest and publish it; returns the manifest and the published path.
+
+    Raises IndexWriteError (the partial generation removed, CURRENT untouched) on any OS error.
+    """
+    gen = new_generation(index_dir)
+    try:
+        files_written = write_files(gen, chunks, documents, lexical, vector, hook)
+        corpus = hashlib.sha256("".join(sorted(d.sha256 for d in docs)).encode()).hexdigest()
+        n_units = vector.n_units
+        manifest: dict[str, Any] = {
+            "format_version": FORMAT_VERSION,
+            "writer": f"unionqa {__version__}",
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "model": {"name": emb.name, "dim": emb.dim},
+            "tokenizer": {"name": tokenizer.name, "dictionary_sha256": tokenizer.dictionary_hash},
+            "chunking": chunking.as_dict(),
+            "counts": {"documents": len(docs), "articles": sum(len(d.articles) for d in docs),
+                       "chunks": len(chunks), "vocabulary": len(lexical.vocab),
+                       "vector_units": n_units, "embedded": embedded, "reused_vectors": n_units - embedded},
+            "corpus_sha256": corpus,
+            "skipped": skipped,
+        }
+        write_manifest(gen, manifest, files_written)
+        hook("written")
+        return manifest, publish(index_dir, gen)
+    except OSError as e:
+        # disk full, quota, I/O error: drop the partial generation; CURRENT still names the old one
+        shutil.rmtree(gen, ignore_errors=True)
+        raise IndexWriteError(f"{e.filename or gen}: {e.strerror or e}; the previous index is still served") from None
