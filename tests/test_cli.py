@@ -53,6 +53,19 @@ def test_build_refuses_bad_file_or_skips_it(tmp_path: Path) -> None:
 
 
 @pytest.mark.model
+def test_answer_settings_from_the_command_line(capsys) -> None:  # type: ignore[no-untyped-def]
+    """``--set FIELD=VALUE`` reaches the answer step; a bad setting is one line naming the fields."""
+    q = "潮州市总工会五年来调处了多少宗劳资纠纷？"  # a city the documents do not cover: refused by default
+    assert main(["ask", q, "--index", str(ROOT / "index"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["abstained"]
+    assert main(["ask", q, "--index", str(ROOT / "index"), "--json", "--set", "check_constraints=false"]) == 0
+    assert json.loads(capsys.readouterr().out)["short_answer"] == "7090宗"  # the sibling's figure, unchecked
+    for bad in ("nosuch=1", "semantic_weight=lots", "check_constraints=maybe", "passages"):
+        assert main(["ask", q, "--index", str(ROOT / "index"), "--set", bad]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("unionqa: error: --set") and err.count("\n") == 1
+
+
 def test_search_ask_and_eval_on_seed_index(tmp_path: Path) -> None:
     r = run("search", "东莞免费送出了多少斤荔枝", "--index", "index", "--top-k", "3")
     assert r.returncode == 0 and "【" in r.stdout and "12000斤" in r.stdout and "lexical #" in r.stdout

@@ -8,7 +8,10 @@ import os
 import sys
 import time
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .config import AnswerConfig
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
     a.add_argument("--doc", action="append", default=None)
     a.add_argument("--no-llm", action="store_true", help="extractive answer even when an LLM is configured")
+    a.add_argument("--set", action="append", default=None, metavar="FIELD=VALUE", dest="answer_settings",
+                   help="an answer setting (AnswerConfig field), e.g. --set check_constraints=false (repeatable)")
     a.add_argument("--json", action="store_true")
 
     e = sub.add_parser("eval", help="score a gold question file (shared/eval format)")
@@ -54,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--index", default=default_index)
     e.add_argument("--mode", action="append", choices=("hybrid", "dense", "lexical"), default=None)
     e.add_argument("--no-answers", action="store_true", help="retrieval only")
+    e.add_argument("--set", action="append", default=None, metavar="FIELD=VALUE", dest="answer_settings",
+                   help="an answer setting (AnswerConfig field) for the answer scores (repeatable)")
     e.add_argument("--json", action="store_true")
     return p
 
@@ -140,12 +147,53 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def answer_config(settings: list[str] | None) -> AnswerConfig:
+    """``AnswerConfig`` with ``FIELD=VALUE`` overrides (numbers, true/false, none, comma-separated numbers)."""
+    from dataclasses import fields, replace
+
+    from .config import AnswerConfig
+    from .errors import UnionQAError
+
+    base = AnswerConfig()
+    if not settings:
+        return base
+    types = {f.name: getattr(base, f.name) for f in fields(AnswerConfig)}
+    changes: dict[str, Any] = {}
+    for item in settings:
+        name, eq, raw = item.partition("=")
+        name, raw = name.strip(), raw.strip()
+        if not eq or name not in types:
+            raise UnionQAError(f"--set {item!r}: expected FIELD=VALUE with FIELD one of {', '.join(types)}")
+        current = types[name]
+        try:
+            if raw.lower() == "none" and (current is None or name == "answerable_weights"):
+                value: object = None
+            elif isinstance(current, bool):
+                if raw.lower() not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+                    raise ValueError(raw)
+                value = raw.lower() in ("true", "1", "yes", "on")
+            elif isinstance(current, int):
+                value = int(raw)
+            elif isinstance(current, float):
+                value = float(raw)
+            elif isinstance(current, tuple) or name == "answerable_weights":
+                value = tuple(float(x) for x in raw.split(","))
+            else:
+                value = raw
+        except ValueError:
+            raise UnionQAError(f"--set {item!r}: {raw!r} is not a value for {name} "
+                               f"(now {current!r})") from None
+        changes[name] = value
+    return replace(base, **changes)
+
+
 def _cmd_ask(args: argparse.Namespace) -> int:
     from .index import Index
 
+    config = answer_config(args.answer_settings)
     ix = Index.load(args.index)
     ans = ix.ask(args.question, top_k=args.top_k, mode=args.mode, doc_ids=args.doc,
-                 use_llm=False if args.no_llm else None)
+                 use_llm=False if args.no_llm else None, config=config)
     if args.json:
         print(json.dumps(asdict(ans), ensure_ascii=False, indent=2))
         return 0
@@ -166,9 +214,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from .evaluation import MODES, evaluate, format_report, load_gold
     from .index import Index
 
+    config = answer_config(args.answer_settings)
     ix = Index.load(args.index)
     gold = load_gold(args.gold)
-    report = evaluate(ix, gold, modes=args.mode or MODES, answers=not args.no_answers)
+    report = evaluate(ix, gold, modes=args.mode or MODES, answers=not args.no_answers, config=config)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:

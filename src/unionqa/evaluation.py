@@ -95,8 +95,9 @@ def percentile(values: Sequence[float], p: float) -> float:
 
 
 def evaluate(index: Any, gold: list[dict[str, Any]], modes: Sequence[str] = MODES, answers: bool = True,
-             top_k: int = 10) -> dict[str, Any]:
-    """Retrieval table per mode and kind, latency, and answer accuracy per kind."""
+             top_k: int = 10, config: Any = None) -> dict[str, Any]:
+    """Retrieval table per mode and kind, latency, and answer accuracy per kind (answers with ``config``,
+    an ``AnswerConfig``, when given)."""
     report: dict[str, Any] = {"questions": len(gold), "retrieval": {}, "latency_ms": {}, "answers": {}}
     answerable = [g for g in gold if g.get("evidence")]
     per_question: dict[str, dict[str, Any]] = defaultdict(dict)
@@ -122,7 +123,7 @@ def evaluate(index: Any, gold: list[dict[str, Any]], modes: Sequence[str] = MODE
         times = []
         for g in gold:
             t = time.perf_counter()
-            ans = index.ask(g["question"])
+            ans = index.ask(g["question"], config=config) if config is not None else index.ask(g["question"])
             times.append((time.perf_counter() - t) * 1000)
             ok, lead = answer_correct(g, ans)
             wrong = wrong_entity(index, ans)
