@@ -60,6 +60,11 @@ def relevant(hit, q: dict) -> bool:
     return any(squash(a) in t for a in q["answers"])
 
 
+def first_relevant(hits, q: dict) -> int | None:
+    """Rank (1-based) of the first hit from the question's article that holds a gold answer, or None."""
+    return next((i for i, h in enumerate(hits, 1) if relevant(h, q)), None)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="eval/cmrc2018/cmrc2018_trial.json")
@@ -89,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             t = time.perf_counter()
             hits = ix.search(q["question"], top_k=10, mode=mode)
             times.append((time.perf_counter() - t) * 1000)
-            ranks.append(next((i for i, h in enumerate(hits, 1) if relevant(h, q)), None))
+            ranks.append(first_relevant(hits, q))
         report["retrieval"][mode] = retrieval_metrics(ranks)
         report["latency_ms"][mode] = {"p50": percentile(times, 50), "p95": percentile(times, 95)}
     if not args.no_answers:

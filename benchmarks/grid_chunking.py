@@ -19,7 +19,7 @@ from unionqa.config import ChunkingConfig
 from unionqa.evaluation import first_relevant_rank, load_gold, retrieval_metrics
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_cmrc2018 import cmrc_half, relevant, write_corpus  # noqa: E402
+from bench_cmrc2018 import cmrc_half, first_relevant, write_corpus  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 GRID: list[tuple[str, ChunkingConfig]] = (
@@ -46,8 +46,7 @@ def main() -> int:
         seed_ix = Index.build([ROOT / "seeds"], work / slug / "seed", chunking=cfg)
         cmrc_ix = Index.build([work / "cmrc-docs"], work / slug / "cmrc", chunking=cfg)
         d = retrieval_metrics([first_relevant_rank(seed_ix.search(g["question"], top_k=10), g["evidence"]) for g in dev])
-        c = retrieval_metrics([next((i for i, h in enumerate(cmrc_ix.search(q["question"], top_k=10), 1)
-                                     if relevant(h, q)), None) for q in cmrc])
+        c = retrieval_metrics([first_relevant(cmrc_ix.search(q["question"], top_k=10), q) for q in cmrc])
         print(f"{name:40s} {len(seed_ix.chunks):11d} {d['hit@5']:9.3f} {d['mrr@10']:8.3f} {c['hit@5']:10.3f} "
               f"{c['mrr@10']:9.3f}", flush=True)
     return 0

@@ -19,7 +19,7 @@ from unionqa.config import RetrievalConfig
 from unionqa.evaluation import first_relevant_rank, load_gold, retrieval_metrics
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_cmrc2018 import cmrc_half, relevant, write_corpus  # noqa: E402
+from bench_cmrc2018 import cmrc_half, first_relevant, write_corpus  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = RetrievalConfig()
@@ -31,14 +31,6 @@ GRID: list[tuple[str, RetrievalConfig]] = (
     + [("weighted (min-max) fusion", replace(BASE, fusion="weighted"))])
 
 
-def _ranks(ix: Index, items: list[tuple[str, object]], is_relevant) -> list[int | None]:  # type: ignore[no-untyped-def]
-    out = []
-    for question, key in items:
-        hits = ix.search(question, top_k=10, mode="hybrid")
-        out.append(next((i for i, h in enumerate(hits, 1) if is_relevant(h, key)), None))
-    return out
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed-index", default=str(ROOT / "index"))
@@ -48,14 +40,15 @@ def main() -> int:
     work = Path(args.cmrc_work)
     cmrc = [q for q in write_corpus(Path(args.data), work / "docs") if cmrc_half(q["doc"]) == "calibration"]
     Index.build([work / "docs"], work / "index")  # reuses the vectors of an earlier run
-    dev = [(g["question"], g["evidence"]) for g in load_gold(ROOT / "eval" / "dev.jsonl") if g.get("evidence")]
+    dev = [g for g in load_gold(ROOT / "eval" / "dev.jsonl") if g.get("evidence")]
     print(f"dev {len(dev)} answerable questions; CMRC calibration half {len(cmrc)} questions (hybrid, top 10)")
     print(f"{'setting':28s} {'dev hit@5':>9s} {'dev MRR':>8s} {'CMRC hit@5':>10s} {'CMRC MRR':>9s}")
     for name, cfg in [("defaults", BASE)] + GRID:
         seed_ix = Index.load(args.seed_index, retrieval=cfg)
         cmrc_ix = Index.load(work / "index", retrieval=cfg)
-        d = retrieval_metrics(_ranks(seed_ix, dev, lambda h, ev: first_relevant_rank([h], ev) == 1))
-        c = retrieval_metrics(_ranks(cmrc_ix, [(q["question"], q) for q in cmrc], relevant))
+        d = retrieval_metrics([first_relevant_rank(seed_ix.search(g["question"], top_k=10), g["evidence"])
+                               for g in dev])
+        c = retrieval_metrics([first_relevant(cmrc_ix.search(q["question"], top_k=10), q) for q in cmrc])
         print(f"{name:28s} {d['hit@5']:9.3f} {d['mrr@10']:8.3f} {c['hit@5']:10.3f} {c['mrr@10']:9.3f}")
     return 0
 

@@ -52,25 +52,18 @@ def corpus_text(sources: list[Path]) -> str:
     return _JOIN_WRAP.sub("", "\n".join(texts))
 
 
-def places(text: str) -> tuple[list[str], list[tuple[str, str, str]]]:
-    """Dictionary entries from the gazetteer, and its rows (name, level, parent)."""
-    rows = []
-    for line in (DATA / "places.tsv").read_text(encoding="utf-8").splitlines():
-        if line.startswith("#") or not line.strip():
-            continue
-        name, level, parent, shorts = (line.split("\t") + ["", "", ""])[:4]
-        if level in ("province", "city", "county"):
-            rows.append((name, level, parent, shorts))
-    provinces = {r[0]: r[3].split(",") if r[3] else [] for r in rows if r[1] == "province"}
-    mentioned = {p for p, shorts in provinces.items() if p in text or any(s and s in text for s in shorts)}
-    city_province = {r[0]: r[2] for r in rows if r[1] == "city"}
-    out: list[str] = []
-    for name, level, parent, shorts in rows:
-        if level in ("province", "city"):
-            out += [name] + [s for s in shorts.split(",") if len(s) >= 2]
-        elif len(name) >= 3 and city_province.get(parent, parent) in mentioned:
-            out.append(name)
-    return out, [(r[0], r[1], r[2]) for r in rows]
+def places(text: str) -> list[str]:
+    """Every province and prefecture surface (full and short names), and the full names (≥ 3 characters) of the
+    counties of the provinces ``text`` names — from the bundled gazetteer."""
+    from unionqa.places import gazetteer
+
+    surfaces = gazetteer().surfaces  # surface → every division it may denote
+    mentioned = {p.name for surface, ps in surfaces.items() if surface in text for p in ps if p.level == "province"}
+    province_of = {p.name: p.parent for ps in surfaces.values() for p in ps if p.level == "city"}
+    return [surface for surface, ps in surfaces.items() for p in ps
+            if p.level in ("province", "city")
+            or (p.level == "county" and surface == p.name and len(surface) >= 3
+                and province_of.get(p.parent, p.parent) in mentioned)]
 
 
 def quoted(text: str) -> list[str]:
@@ -143,8 +136,7 @@ def main() -> int:
     jieba.setLogLevel(40)
     jieba.dt.initialize()
     known = {w for w, f in jieba.dt.FREQ.items() if f}  # jieba's own words (prefix entries have frequency 0)
-    place_words, _ = places(text)
-    parts = [("places (gazetteer)", place_words),
+    parts = [("places (gazetteer)", places(text)),
              ("names the documents quote", quoted(text)),
              ("frequent terms jieba splits", frequent_terms(text, known, lambda r: jieba.dt.cut(r, HMM=False)))]
     seen: set[str] = set()

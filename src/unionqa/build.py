@@ -133,10 +133,12 @@ def embed_all(chunks: list[Chunk], emb: Embedder, reuse: dict[str, np.ndarray], 
             units.append(u)
             owner_list.append(row)
     vectors = np.zeros((len(units), emb.dim), dtype=np.float32)
-    todo = [i for i, tx in enumerate(units) if text_key(tx) not in reuse]
+    todo = []
     for i, tx in enumerate(units):
         v = reuse.get(text_key(tx))
-        if v is not None:
+        if v is None:
+            todo.append(i)
+        else:
             vectors[i] = v
     done = 0
 

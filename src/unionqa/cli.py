@@ -147,44 +147,43 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+def _setting_value(declared: str, raw: str) -> Any:
+    """``raw`` read as a value of the declared field type (``tuple[float, ...] | None``, ``bool``, …)."""
+    kinds = [k.strip() for k in declared.split("|")]
+    if raw.lower() == "none" and "None" in kinds:
+        return None
+    kind = kinds[0]
+    if kind == "bool":
+        if raw.lower() not in _TRUE + _FALSE:
+            raise ValueError(raw)
+        return raw.lower() in _TRUE
+    if kind.startswith("tuple"):
+        return tuple(float(x) for x in raw.split(","))
+    return {"int": int, "float": float}.get(kind, str)(raw)
+
+
 def answer_config(settings: list[str] | None) -> AnswerConfig:
-    """``AnswerConfig`` with ``FIELD=VALUE`` overrides (numbers, true/false, none, comma-separated numbers)."""
+    """``AnswerConfig`` with ``FIELD=VALUE`` overrides, each read as its field's declared type."""
     from dataclasses import fields, replace
 
     from .config import AnswerConfig
     from .errors import UnionQAError
 
-    base = AnswerConfig()
-    if not settings:
-        return base
-    types = {f.name: getattr(base, f.name) for f in fields(AnswerConfig)}
+    declared = {f.name: str(f.type) for f in fields(AnswerConfig)}
     changes: dict[str, Any] = {}
-    for item in settings:
-        name, eq, raw = item.partition("=")
-        name, raw = name.strip(), raw.strip()
-        if not eq or name not in types:
-            raise UnionQAError(f"--set {item!r}: expected FIELD=VALUE with FIELD one of {', '.join(types)}")
-        current = types[name]
+    for item in settings or ():
+        name, eq, raw = (x.strip() for x in item.partition("="))
+        if not eq or name not in declared:
+            raise UnionQAError(f"--set {item!r}: expected FIELD=VALUE with FIELD one of {', '.join(declared)}")
         try:
-            if raw.lower() == "none" and (current is None or name == "answerable_weights"):
-                value: object = None
-            elif isinstance(current, bool):
-                if raw.lower() not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
-                    raise ValueError(raw)
-                value = raw.lower() in ("true", "1", "yes", "on")
-            elif isinstance(current, int):
-                value = int(raw)
-            elif isinstance(current, float):
-                value = float(raw)
-            elif isinstance(current, tuple) or name == "answerable_weights":
-                value = tuple(float(x) for x in raw.split(","))
-            else:
-                value = raw
+            changes[name] = _setting_value(declared[name], raw)
         except ValueError:
             raise UnionQAError(f"--set {item!r}: {raw!r} is not a value for {name} "
-                               f"(now {current!r})") from None
-        changes[name] = value
-    return replace(base, **changes)
+                               f"(now {getattr(AnswerConfig(), name)!r})") from None
+    return replace(AnswerConfig(), **changes)
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:

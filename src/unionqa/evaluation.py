@@ -123,7 +123,7 @@ def evaluate(index: Any, gold: list[dict[str, Any]], modes: Sequence[str] = MODE
         times = []
         for g in gold:
             t = time.perf_counter()
-            ans = index.ask(g["question"], config=config) if config is not None else index.ask(g["question"])
+            ans = index.ask(g["question"], config=config)
             times.append((time.perf_counter() - t) * 1000)
             ok, lead = answer_correct(g, ans)
             wrong = wrong_entity(index, ans)

@@ -27,9 +27,6 @@ from .vector import VectorIndex
 if TYPE_CHECKING:
     from .answer import AnswerContext
 
-Progress = Callable[[str, int, int], None]
-
-
 class Index:
     """One searchable index: chunks in row order, BM25, FAISS, and the model that made it.
 
@@ -74,7 +71,7 @@ class Index:
     @classmethod
     def build(cls, sources: Sequence[str | Path], index_dir: str | Path, *, model: str | None = None,
               embedder: Embedder | None = None, chunking: ChunkingConfig | None = None,
-              progress: Progress | None = None, skip_bad: bool = False, wait_for_lock: bool = False,
+              progress: stages.Progress | None = None, skip_bad: bool = False, wait_for_lock: bool = False,
               warn: Callable[[str], None] | None = None, _hook: Callable[[str], None] | None = None) -> Index:
         """Read ``sources`` (files and folders of .txt/.md), build, and publish atomically to ``index_dir``.
 
