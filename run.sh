@@ -38,7 +38,7 @@ case "${1:-}" in
     fi
     # lint and types first (pinned versions, pyproject.toml), then the tests
     .venv/bin/ruff check src tests benchmarks scripts ui.py
-    .venv/bin/mypy src
+    .venv/bin/mypy src ui.py
     exec .venv/bin/python -m pytest -q "$@"
     ;;
   *)

@@ -205,8 +205,8 @@ def render_sources(ix: Index, ans: Answer) -> str:
     if ans.abstained:
         if not ans.closest:
             return ""
-        cards = "".join(_card(ix, None, h, []) for h in ans.closest)
-        return f"<h4>最接近的段落（仅供参考，未找到答案）</h4>{cards}"
+        closest = "".join(_card(ix, None, h, []) for h in ans.closest)
+        return f"<h4>最接近的段落（仅供参考，未找到答案）</h4>{closest}"
     cards = []
     for n, hit in enumerate(ans.citations, 1):
         support = [s.offset for s in ans.sentences if s.marker == n]
