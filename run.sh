@@ -16,6 +16,10 @@ install() {  # $1: pip extra ("" or "[test]")
     # torch pinned: this resolves to the machine's CPU build; an unpinned torch pulls CUDA wheels
     .venv/bin/python -m pip install -q "torch==2.13.0"
     .venv/bin/python -m pip install -q -e ".$1"
+    # rapidocr pulls opencv-python, whose cv2 needs the desktop libGL; on a server without it use the
+    # headless build of the same cv2 (same API, no GUI libraries)
+    .venv/bin/python -c "import cv2" 2>/dev/null || \
+      .venv/bin/python -m pip install -q --force-reinstall --no-deps opencv-python-headless
     touch "$stamp"
   fi
 }

@@ -115,8 +115,11 @@ def test_iter_source_files(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "b.txt").write_text("y", encoding="utf-8")
     (tmp_path / "c.pdf").write_text("z", encoding="utf-8")
+    (tmp_path / "d.doc").write_bytes(b"w")
+    (tmp_path / "e.xyz").write_bytes(b"v")
     names = [p.name for p in iter_source_files([tmp_path])]
-    assert names == ["a.md", "b.txt"]
+    # formats we read, and formats people have that we can't (they get a one-line error); others are ignored
+    assert names == ["a.md", "c.pdf", "d.doc", "b.txt"]
     with pytest.raises(DocumentError, match="nope"):
         iter_source_files([tmp_path / "nope"])
 

@@ -21,11 +21,11 @@ import numpy as np
 from . import __version__
 from .chunking import chunk_document, embedding_units, index_text
 from .config import FORMAT_VERSION, ChunkingConfig
-from .documents import iter_source_files, read_document
+from .documents import iter_source_files, parse_document, read_document
 from .embedding import Embedder
-from .errors import DocumentError, EmptyCorpusError, IndexWriteError, UnionQAError
+from .errors import DocumentError, EmptyCorpusError, IndexFormatError, IndexWriteError, UnionQAError
 from .lexical import LexicalIndex
-from .records import DATA_FILES, read_chunks
+from .records import DATA_FILES, read_chunks, read_documents
 from .storage import current_generation, new_generation, publish, read_manifest, write_manifest
 from .tokenize import JiebaTokenizer
 from .types import Chunk, Document
@@ -50,19 +50,22 @@ class Embedded:
 
 
 def read_sources(sources: Sequence[str | Path], skip_bad: bool, warn: Callable[[str], None],
-                 progress: Progress | None) -> tuple[list[Document], list[str]]:
-    """Decode and parse every file; drop empty files and exact duplicates (said through ``warn``).
+                 progress: Progress | None, ocr: bool = True,
+                 known: dict[str, str] | None = None) -> tuple[list[Document], list[str]]:
+    """Read and parse every file; drop empty files and exact duplicates (said through ``warn``).
 
-    Returns the documents and the errors of skipped files (``skip_bad``; otherwise the first error raises).
+    ``known``: sha256 → doc id of documents already indexed (``add``): a file with the same content is
+    a duplicate too. Returns the documents and the errors of skipped files (``skip_bad``; otherwise
+    the first error raises).
     """
     files = iter_source_files(list(sources))
     docs: list[Document] = []
-    seen_hash: dict[str, str] = {}
+    seen_hash: dict[str, str] = dict(known or {})
     skipped: list[str] = []
     used_ids: set[str] = set()
     for i, f in enumerate(files):
         try:
-            d = read_document(f, doc_id=f.name if f.name not in used_ids else str(f))
+            d = read_document(f, doc_id=f.name if f.name not in used_ids else str(f), ocr=ocr)
         except DocumentError as e:
             if not skip_bad:
                 raise
@@ -83,6 +86,28 @@ def read_sources(sources: Sequence[str | Path], skip_bad: bool, warn: Callable[[
     if not docs:
         raise EmptyCorpusError("no indexable text in the sources (all files empty, duplicate or unreadable)")
     return docs, skipped
+
+
+def stored_documents(index_dir: Path) -> tuple[dict[str, Any], list[Document]]:
+    """The live generation's manifest and its documents, parsed again from their stored text.
+
+    Parsing is a function of the text (and, for paged sources, the stored page starts), so the
+    documents — and so the chunks of the ones ``add``/``remove`` leave alone — are the same as built.
+    """
+    gen = current_generation(index_dir)
+    if gen is None:
+        raise IndexFormatError(f"{index_dir}: no index to change; build one first with `unionqa build`")
+    manifest = read_manifest(gen, verify=True, required=DATA_FILES)
+    records, texts = read_documents(gen / "documents.jsonl")
+    docs = []
+    for doc_id, r in records.items():
+        pages = r.get("pages", [])
+        docs.append(parse_document(doc_id, texts[doc_id].text(), path=str(r.get("path", "")),
+                                   encoding=str(r.get("encoding", "utf-8")),
+                                   pages=tuple(pages) if isinstance(pages, list) else (),
+                                   ocr_pages=tuple(r.get("ocr_pages", [])), fmt=str(r.get("format", "text")),
+                                   title=str(r.get("title", "")), date=str(r.get("date", ""))))
+    return manifest, docs
 
 
 def chunk_all(docs: list[Document], chunking: ChunkingConfig) -> list[Chunk]:
@@ -155,9 +180,26 @@ def embed_all(chunks: list[Chunk], emb: Embedder, reuse: dict[str, np.ndarray], 
     return Embedded(vectors, np.asarray(owner_list, dtype=np.int64), len(todo))
 
 
+def chunk_record(c: Chunk) -> dict[str, Any]:
+    """A chunks.jsonl line; the page fields only where a source has pages (text sources' lines are as before)."""
+    d = asdict(c)
+    for key, unset in (("page", None), ("page_end", None), ("ocr", False)):
+        if d[key] == unset:
+            del d[key]
+    return d
+
+
 def document_records(docs: list[Document]) -> dict[str, dict[str, Any]]:
-    return {d.doc_id: {"doc_id": d.doc_id, "title": d.title, "path": d.path, "sha256": d.sha256,
-                       "encoding": d.encoding, "articles": d.articles, "text": d.text} for d in docs}
+    out: dict[str, dict[str, Any]] = {}
+    for d in docs:
+        rec: dict[str, Any] = {"doc_id": d.doc_id, "title": d.title, "path": d.path, "sha256": d.sha256,
+                               "encoding": d.encoding, "articles": d.articles}
+        if d.format != "text":
+            # page starts, not a count: ``stored_documents`` parses the text again with them
+            rec.update(format=d.format, pages=list(d.pages), ocr_pages=list(d.ocr_pages), date=d.date)
+        rec["text"] = d.text
+        out[d.doc_id] = rec
+    return out
 
 
 def write_files(gen: Path, chunks: list[Chunk], documents: dict[str, dict[str, Any]], lexical: LexicalIndex,
@@ -165,7 +207,7 @@ def write_files(gen: Path, chunks: list[Chunk], documents: dict[str, dict[str, A
     """The data files of a generation (``hook`` is told after each, for the interruption tests)."""
     with open(gen / "chunks.jsonl", "w", encoding="utf-8") as f:
         for c in chunks:
-            f.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
+            f.write(json.dumps(chunk_record(c), ensure_ascii=False) + "\n")
     hook("wrote chunks.jsonl")
     with open(gen / "documents.jsonl", "w", encoding="utf-8") as f:
         for d in documents.values():

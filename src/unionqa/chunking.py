@@ -89,7 +89,14 @@ def chunk_document(doc: Document, cfg: ChunkingConfig | None = None) -> list[Chu
             seen_ids[cid] = n + 1
             if n:
                 cid = f"{cid}-{n}"
-            chunks.append(Chunk(cid, doc.doc_id, crumb, text, (buf[0][1], buf[-1][2]), sec.kind))
+            span = (buf[0][1], buf[-1][2])
+            page, page_end, ocr = None, None, False
+            pages = doc.pages_of(span)
+            if pages is not None:
+                first, last = pages
+                page, page_end = first, (last if last != first else None)
+                ocr = any(first <= n <= last for n in doc.ocr_pages)
+            chunks.append(Chunk(cid, doc.doc_id, crumb, text, span, sec.kind, page, page_end, ocr))
             buf.clear()
 
         size = 0

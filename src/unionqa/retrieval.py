@@ -138,5 +138,6 @@ class HybridRetriever:
                 lexical_rank=lr[0] if lr else None, lexical_score=lr[1] if lr else None,
                 dense_rank=dr[0] if dr else None, dense_score=dr[1] if dr else None,
                 kind=c.kind, matched_terms=tuple(self.lexical.terms_in(row, tokens)),
+                page=c.page, page_end=c.page_end, ocr=c.ocr,
             ))
         return hits

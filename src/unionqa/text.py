@@ -158,3 +158,17 @@ class OffsetMap:
 def map_offsets(source: str, start: int, end: int, text: str, a: int, b: int) -> tuple[int, int]:
     """One-off form of OffsetMap(source, start, end, text).span(a, b)."""
     return OffsetMap(source, start, end, text).span(a, b)
+
+
+def ends_sentence(s: str) -> bool:
+    """Whether a line ends a sentence (a closing quote or bracket counts only after 。！？ and the like)."""
+    s = s.rstrip()
+    while s and unicodedata.category(s[-1]) in ("So", "Sk", "Cn", "Mn"):
+        s = s[:-1].rstrip()
+    if not s:
+        return True
+    if s[-1] in "。！？；!?;…":
+        return True
+    if s[-1] in TERMINAL_CHARS and len(s) >= 2 and s[-2] in "。！？；!?;…":
+        return True
+    return s.endswith(".") and not s[-2:-1].isdigit()

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
+
+
+def page_label(page: int | None, page_end: int | None = None) -> str:
+    """How a page reference is shown: 第3页, 第3–4页, or "" when there is none."""
+    if page is None:
+        return ""
+    return f"第{page}页" if not page_end or page_end == page else f"第{page}–{page_end}页"
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,19 @@ class Document:
     sha256: str
     sections: tuple[Section, ...] = ()
     encoding: str = "utf-8"
+    # paged sources (PDF, images): where pages 1, 2, … start in ``text``; () for unpaged formats
+    pages: tuple[int, ...] = ()
+    ocr_pages: tuple[int, ...] = ()  # pages whose text OCR recognised
+    format: str = "text"  # text | pdf | image | docx | html
+    date: str = ""  # publish date a web page states
+
+    def pages_of(self, span: tuple[int, int]) -> tuple[int, int] | None:
+        """The first and last page (1-based) a span of ``text`` lies on, or None for unpaged sources."""
+        if not self.pages:
+            return None
+        first = bisect.bisect_right(self.pages, span[0])
+        last = bisect.bisect_right(self.pages, max(span[0], span[1] - 1))
+        return max(1, first), max(1, last)
 
     @property
     def articles(self) -> list[str]:
@@ -50,6 +71,9 @@ class Chunk:
     text: str
     span: tuple[int, int]
     kind: str = "body"
+    page: int | None = None  # first page of a paged source (PDF, image), 1-based
+    page_end: int | None = None  # last page when the chunk runs onto later pages
+    ocr: bool = False  # its text was recognised by OCR
 
     @property
     def heading(self) -> str:
@@ -74,6 +98,14 @@ class Hit:
     dense_score: float | None = None
     kind: str = "body"
     matched_terms: tuple[str, ...] = ()
+    page: int | None = None  # first page of a paged source, 1-based (see Chunk)
+    page_end: int | None = None
+    ocr: bool = False
+
+    @property
+    def page_label(self) -> str:
+        """"第3页" / "第3–4页" for a paged source, "" otherwise."""
+        return page_label(self.page, self.page_end)
 
 
 @dataclass(frozen=True)
