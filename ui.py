@@ -15,6 +15,8 @@ import os
 import re
 import sys
 import threading
+import urllib.parse
+from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -23,8 +25,10 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from unionqa import MAX_QUERY_CHARS, Answer, Hit, Index, QueryError, UnionQAError, place_spans
+from unionqa.documents import MAX_FILE_BYTES
 from unionqa.embedding import load_embedder
 from unionqa.guard import Guard
+from unionqa.manage import JobState, Manager
 from unionqa.storage import current_generation
 
 ROOT = Path(__file__).resolve().parent
@@ -57,6 +61,11 @@ CSS = """
 .uq-why {color: #4b5563; font-size: .8rem;}
 .uq-marker {font-weight: 700; text-decoration: none; color: #2563eb;}
 .uq-context {white-space: pre-wrap; color: #374151; font-size: .9rem; background: #f9fafb; padding: .5rem;}
+.uq-ocr {color: #b45309;}
+.uq-bar {height: .5rem; background: #e5e7eb; border-radius: .25rem; margin-top: .25rem;}
+.uq-bar > div {height: 100%; background: #2563eb; border-radius: .25rem;}
+.uq-job-ok {color: #15803d;}
+.uq-job-failed {color: #b91c1c;}
 .uq-footer {color: #6b7280; font-size: .8rem;}
 """
 
@@ -78,10 +87,11 @@ class App:
 
         threading.Thread(target=load, daemon=True).start()
 
-    def reload(self) -> str:
+    def reload(self, wait: bool = False) -> str:
         """Switch to the generation live on disk. One reload runs at a time (others are told so), and a reload
-        when nothing was rebuilt costs one small file read, so /reload cannot be used to pile up full loads."""
-        if not self._reloading.acquire(blocking=False):
+        when nothing was rebuilt costs one small file read, so /reload cannot be used to pile up full loads.
+        ``wait``: queue behind a running reload instead (after a document job, whose index must be served)."""
+        if not self._reloading.acquire(blocking=wait):
             return "另一个重新加载正在进行，请稍后再试"
         try:
             if current_generation(Path(self.index_dir)) == self.index.generation:
@@ -104,6 +114,59 @@ class App:
                             (("documents", "篇文档"), ("articles", "篇文章"), ("chunks", "个段落")))
         return (f'<div class="uq-footer">已索引：{counts} · '
                 f'模型 {html.escape(str(i["model"]))} · 建立于 {html.escape(str(i["created_at"]))}</div>')
+
+
+# ---- original files ---------------------------------------------------------------------
+
+ORIGINAL_ROUTE = "/original/"
+_MEDIA = {"pdf": "application/pdf", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+          "html": "text/plain; charset=utf-8", "text": "text/plain; charset=utf-8"}
+
+
+def original_file(ix: Index, doc_id: str) -> Path | None:
+    """The source file of an indexed document, looked up by doc id only (a request never names a path)."""
+    rec = ix.documents.get(doc_id)
+    path = Path(str(rec.get("path", ""))) if rec else None
+    return path if path is not None and str(path) and path.is_file() else None
+
+
+class Originals:
+    """ASGI middleware serving ``/original/<doc_id>``: the file a citation comes from, behind the same login as
+    the page (Gradio's session cookie), so a PDF opens at the cited page (``#page=N``). Web pages are served as
+    text, never as HTML from our origin."""
+
+    def __init__(self, asgi: Any, app: App) -> None:
+        self.asgi, self.app = asgi, app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if not path.startswith(ORIGINAL_ROUTE) or scope.get("method") != "GET":
+            await self.asgi(scope, receive, send)
+            return
+        from starlette.requests import Request
+        from starlette.responses import FileResponse, PlainTextResponse
+
+        request = Request(scope)
+        gradio_app = scope.get("app")
+        if getattr(gradio_app, "auth", None):
+            cookie_id = getattr(gradio_app, "cookie_id", "")
+            token = request.cookies.get(f"access-token-{cookie_id}") or request.cookies.get(f"access-token-unsecure-{cookie_id}")
+            if not token or token not in getattr(gradio_app, "tokens", {}):
+                await PlainTextResponse("login required", status_code=401)(scope, receive, send)
+                return
+        doc_id = urllib.parse.unquote(path[len(ORIGINAL_ROUTE):])
+        ix = self.app.index
+        found = original_file(ix, doc_id)
+        if found is None:
+            await PlainTextResponse("not found", status_code=404)(scope, receive, send)
+            return
+        fmt = str(ix.documents[doc_id].get("format", "text"))
+        media = _MEDIA.get(fmt, "application/octet-stream")
+        disposition = "inline" if fmt in ("pdf", "image", "html", "text") else "attachment"
+        await FileResponse(found, media_type=media if fmt != "image" else None, filename=doc_id,
+                           content_disposition_type=disposition,
+                           headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"})(
+                               scope, receive, send)
 
 
 # ---- rendering --------------------------------------------------------------------------
@@ -150,12 +213,18 @@ def _card(ix: Index, n: int | None, hit: Hit, support: list[tuple[int, int]]) ->
     anchor = f' id="src-{n}"' if n else ""
     label = f"[{n}] " if n else ""
     before, _, after = ix.context(hit.chunk_id, margin=300)
+    ocr = ' · <span class="uq-ocr">文字由OCR识别，可能有误，请核对原件</span>' if hit.ocr else ""
+    if original_file(ix, hit.doc_id) is not None:
+        at = f"#page={hit.page}" if hit.page else ""
+        ocr += (f' · <a class="uq-original" target="_blank" rel="noopener" '
+                f'href="{ORIGINAL_ROUTE.lstrip("/")}{_esc(urllib.parse.quote(hit.doc_id))}{at}">查看原文件</a>')
     why = (f"为什么是这个结果：关键词排名 {hit.lexical_rank or '—'} · 语义排名 {hit.dense_rank or '—'} · "
            f"融合分数 {hit.score:.4f}")
     return (
         f'<div class="uq-card"{anchor}>'
         f'<div class="uq-title">{label}{_esc(title)}</div>'
-        f'<div class="uq-crumb">{_esc(" › ".join(hit.breadcrumb))} · {_esc(hit.doc_id)} 第 {hit.span[0]}–{hit.span[1]} 字</div>'
+        f'<div class="uq-crumb">{_esc(" › ".join(hit.breadcrumb + ((hit.page_label,) if hit.page else ())))} · '
+        f'{_esc(hit.doc_id)} 第 {hit.span[0]}–{hit.span[1]} 字{ocr}</div>'
         f'<div class="uq-passage">{_highlight(hit.text, support, hit.matched_terms)}</div>'
         f'<details><summary>查看上下文</summary><div class="uq-context">…{_esc(before)}'
         f'<mark class="uq-support">{_esc(hit.text)}</mark>{_esc(after)}…</div></details>'
@@ -233,7 +302,31 @@ def hint(text: str) -> str:
 
 # ---- handlers ---------------------------------------------------------------------------
 
-def build_app(app: App) -> gr.Blocks:
+def documents_table(ix: Index) -> list[list[Any]]:
+    """The 文档管理 list: doc id, title, format, pages, chunks, when indexed."""
+    counts = Counter(c.doc_id for c in ix.chunks)
+    rows = []
+    for doc_id, r in sorted(ix.documents.items()):
+        pages = r.get("pages")
+        rows.append([doc_id, r.get("title", ""), r.get("format", "text"), len(pages) if isinstance(pages, list) and pages else "",
+                     counts[doc_id], str(r.get("indexed_at", ""))[:16].replace("T", " ")])
+    return rows
+
+
+def job_html(st: JobState) -> str:
+    """The running job's progress bar, or how the last one ended."""
+    if st.running:
+        share = int(100 * st.done / st.total) if st.total else 0
+        stage = {"read": "读取文件", "tokenize": "分词", "embed": "计算向量"}.get(st.stage, st.stage)
+        return (f'<div class="uq-job" id="uq-job-running">正在{_esc(st.action)}：{_esc(stage)} {st.done}/{st.total}'
+                f'<div class="uq-bar"><div style="width:{share}%"></div></div></div>')
+    if st.ok is None:
+        return ""
+    cls, mark = ("uq-job-ok", "✓") if st.ok else ("uq-job-failed", "✗")
+    return f'<div class="uq-job {cls}" id="{cls}">{mark} {_esc(st.message)}</div>'
+
+
+def build_app(app: App, manager: Manager | None = None) -> gr.Blocks:
     docs = app.doc_ids()
 
     def on_ask(question: str, mode_label: str, top_k: float, doc_filter: list[str] | None,
@@ -259,23 +352,58 @@ def build_app(app: App) -> gr.Blocks:
         return render_answer(ans), render_sources(ix, ans)
 
     with gr.Blocks(title="UnionQA 工会文档问答") as demo:
-        gr.HTML('<h2 style="margin:0">UnionQA 工会文档问答</h2>'
-                '<div class="uq-hint">用中文（简体或繁体）或英文提问，答案都附有原文出处。</div>')
-        with gr.Row():
-            question = gr.Textbox(label=f"问题（最多{MAX_QUESTION_CHARS}字）",
-                                  placeholder="例如：惠州市总工会五年来调处了多少宗劳资纠纷？", lines=1,
-                                  max_lines=3, scale=5, elem_id="uq-question", max_length=MAX_QUESTION_CHARS)
-            submit = gr.Button("提问", variant="primary", scale=1, elem_id="uq-submit")
-        gr.Examples(EXAMPLES, inputs=question, label="示例问题")
-        with gr.Accordion("高级选项", open=False):
-            mode = gr.Radio(list(MODES), value="混合检索（推荐）", label="检索方式")
-            top_k = gr.Slider(1, 20, value=5, step=1, label="参考段落数")
-            doc_filter = gr.Dropdown(docs, multiselect=True, label="只在这些文档中查找（留空为全部）")
-            reload_btn = gr.Button("重新加载索引", size="sm")
-            reload_msg = gr.Markdown()
-        answer = gr.HTML(hint("答案会显示在这里。"), elem_id="uq-answer")
-        sources = gr.HTML("", elem_id="uq-sources")
-        footer = gr.HTML(app.footer())
+        with gr.Tabs() as tabs, gr.Tab("问答", id="qa"):
+            gr.HTML('<h2 style="margin:0">UnionQA 工会文档问答</h2>'
+                    '<div class="uq-hint">用中文（简体或繁体）或英文提问，答案都附有原文出处。</div>')
+            with gr.Row():
+                question = gr.Textbox(label=f"问题（最多{MAX_QUESTION_CHARS}字）",
+                                      placeholder="例如：惠州市总工会五年来调处了多少宗劳资纠纷？", lines=1,
+                                      max_lines=3, scale=5, elem_id="uq-question", max_length=MAX_QUESTION_CHARS)
+                submit = gr.Button("提问", variant="primary", scale=1, elem_id="uq-submit")
+            gr.Examples(EXAMPLES, inputs=question, label="示例问题")
+            with gr.Accordion("高级选项", open=False):
+                mode = gr.Radio(list(MODES), value="混合检索（推荐）", label="检索方式")
+                top_k = gr.Slider(1, 20, value=5, step=1, label="参考段落数")
+                doc_filter = gr.Dropdown(docs, multiselect=True, label="只在这些文档中查找（留空为全部）")
+                reload_btn = gr.Button("重新加载索引", size="sm")
+                reload_msg = gr.Markdown()
+            answer = gr.HTML(hint("答案会显示在这里。"), elem_id="uq-answer")
+            sources = gr.HTML("", elem_id="uq-sources")
+            footer = gr.HTML(app.footer())
+
+        if manager is not None:
+            with tabs, gr.Tab("文档管理", id="admin"):
+                gr.HTML('<div class="uq-hint">上传 PDF、Word（.docx）、网页（.html）、图片或文本文件（每个不超过'
+                        f'{MAX_FILE_BYTES // (1024 * 1024)} MB，类型按内容判断）。同名文件会替换原文档。'
+                        '索引在后台更新，完成前照常使用原索引。</div>')
+                uploads = gr.File(file_count="multiple", type="filepath", label="选择文件", elem_id="uq-upload")
+                add_btn = gr.Button("添加到索引", variant="primary", elem_id="uq-add")
+                job = gr.HTML(job_html(manager.state), elem_id="uq-job")
+                table = gr.Dataframe(documents_table(app.index), headers=["文档", "标题", "格式", "页数", "段落数", "加入时间"],
+                                     interactive=False, elem_id="uq-docs")
+                to_remove = gr.Dropdown(docs, multiselect=True, label="选择要删除的文档", elem_id="uq-remove-choice")
+                remove_btn = gr.Button("删除所选文档", variant="stop", elem_id="uq-remove")
+                seen = gr.State(0)
+                timer = gr.Timer(1.0)
+
+            def start_add(files: list[str] | None) -> str:
+                return hint(manager.add(files or []))
+
+            def start_remove(doc_ids: list[str] | None) -> str:
+                return hint(manager.remove(doc_ids or []))
+
+            def tick(last: int) -> tuple[Any, ...]:
+                st = manager.state
+                if manager.finished == last:
+                    return gr.update(value=job_html(st)) if st.running else gr.update(), gr.update(), gr.update(), \
+                        gr.update(), gr.update(), last
+                ids = app.doc_ids()
+                return (job_html(st), documents_table(app.index), gr.update(choices=ids, value=[]),
+                        gr.update(choices=ids), app.footer(), manager.finished)
+
+            add_btn.click(start_add, uploads, job, api_visibility="private")
+            remove_btn.click(start_remove, to_remove, job, api_visibility="private")
+            timer.tick(tick, seen, [job, table, to_remove, doc_filter, footer, seen], api_visibility="private")
 
         inputs = [question, mode, top_k, doc_filter]
         submit.click(on_ask, inputs, [answer, sources], api_visibility="private")
@@ -327,19 +455,31 @@ def main(argv: list[str] | None = None) -> int:
                     help="questions answered at the same time")
     ap.add_argument("--threads", type=int, default=int(os.environ.get("UNIONQA_THREADS", "1")),
                     help="onnxruntime threads per query embedding (1: concurrent requests do not oversubscribe)")
+    ap.add_argument("--admin", action="store_true",
+                    help="show the 文档管理 tab (upload, delete) on loopback; with UNIONQA_AUTH it is always shown")
     args = ap.parse_args(argv)
+    auth = parse_auth(os.environ.get("UNIONQA_AUTH"))
+    loopback = args.host in ("127.0.0.1", "localhost", "::1") and not args.share
+    if args.admin and not (auth or loopback):
+        print("unionqa: error: --admin off loopback needs a login: set UNIONQA_AUTH=user:password", file=sys.stderr)
+        return 1
+    admin = bool(auth) or args.admin
     try:
         app = App(args.index, threads=args.threads)
     except UnionQAError as e:
         print(f"unionqa: error: {e}", file=sys.stderr)
         return 1
     app.warm()
-    demo = build_app(app)
+    manager = Manager(args.index, on_published=lambda: app.reload(wait=True)) if admin else None
+    demo = build_app(app, manager)
     demo.queue(max_size=args.queue_size, default_concurrency_limit=args.workers)
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=parse_auth(os.environ.get("UNIONQA_AUTH")),
-                show_error=False, css=CSS, footer_links=["api"], max_file_size="1mb", ssr_mode=False, quiet=False,
-                # no upload route, a 64 KB request body limit, login throttling (unionqa.guard)
-                app_kwargs={"middleware": [Middleware(Guard)]})
+    upload = MAX_FILE_BYTES if admin else 0
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth,
+                show_error=False, css=CSS, footer_links=["api"], max_file_size=upload or "1mb", ssr_mode=False,
+                quiet=False,
+                # no upload route unless 文档管理 is shown, a 64 KB request body limit, login throttling (unionqa.guard)
+                app_kwargs={"middleware": [Middleware(Guard, upload_limit=upload + 1024 * 1024 if upload else 0),
+                                            Middleware(Originals, app=app)]})
     return 0
 
 

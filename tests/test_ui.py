@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -307,5 +308,94 @@ def test_password_guessing_is_throttled(tmp_path: Path) -> None:
         statuses = [login(f"guess{i}") for i in range(8)]
         assert statuses[:5] == [400] * 5 and set(statuses[5:]) == {429}, statuses
         assert login("correct-horse") == 429  # locked out: even the right password waits
+        try:  # original files sit behind the same login
+            urllib.request.urlopen(url + "original/000_aab834ac4fc42f74.txt", timeout=10)
+            raise AssertionError("served without a login")
+        except urllib.error.HTTPError as e:
+            assert e.code == 401
     finally:
         _stop(proc)
+
+
+@pytest.mark.browser
+def test_browser_document_management_tab(tmp_path: Path) -> None:
+    """Issue 13 item 3: upload (type by content), background build with progress, the new index served
+    without a restart, a failed build keeps the old index and says why, delete; only with --admin."""
+    from unionqa import Index
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "ok.md").write_text("# 普通文档\n\n## 荔枝\n\n东莞市总工会送出荔枝12000斤。\n", encoding="utf-8")
+    Index.build([docs], tmp_path / "index")
+    formats = ROOT / "tests" / "data" / "formats"
+    proc, url = _start(tmp_path / "index", extra_args=("--admin",))
+    try:
+        with _browser() as browser:
+            page = browser.new_page(viewport={"width": 1280, "height": 1400})
+            page.goto(url)
+            page.wait_for_selector("#uq-question textarea", timeout=60_000)  # the 1 s job timer: never network-idle
+            page.get_by_role("tab", name="文档管理").click()
+            # a file whose content is not what it claims is refused before any build
+            page.locator("#uq-upload input[type=file]").set_input_files(str(formats / "legacy.doc"))
+            page.wait_for_timeout(1000)
+            page.locator("#uq-add").click()
+            page.wait_for_selector("text=不支持这种文件", timeout=30_000)
+            # a damaged PDF: the build fails, the old index keeps serving, the reason is shown
+            page.reload()
+            page.wait_for_selector("#uq-question textarea", timeout=60_000)
+            page.get_by_role("tab", name="文档管理").click()
+            page.locator("#uq-upload input[type=file]").set_input_files(str(formats / "broken.pdf"))
+            page.wait_for_timeout(1000)
+            page.locator("#uq-add").click()
+            page.wait_for_selector("#uq-job-failed", timeout=120_000)
+            assert "not a readable PDF" in page.locator("#uq-job-failed").inner_text()
+            # a web page: added in the background, listed, and answerable without a restart
+            page.reload()
+            page.wait_for_selector("#uq-question textarea", timeout=60_000)
+            page.get_by_role("tab", name="文档管理").click()
+            page.locator("#uq-upload input[type=file]").set_input_files(str(formats / "article.html"))
+            page.wait_for_timeout(1000)
+            page.locator("#uq-add").click()
+            page.wait_for_selector("#uq-job-ok", timeout=300_000)
+            assert "article.html" in page.locator("#uq-docs").inner_text()
+            page.get_by_role("tab", name="问答").click()
+            page.locator("#uq-question textarea").fill("河源市全市建成工会爱心驿站多少家？")
+            page.locator("#uq-submit").click()
+            page.wait_for_selector(".uq-short", timeout=120_000)
+            assert "127" in page.locator(".uq-short").inner_text()
+            assert "article.html" in page.locator("#uq-sources").inner_text()
+            # delete it again
+            page.get_by_role("tab", name="文档管理").click()
+            page.locator("#uq-remove-choice input").click()
+            page.get_by_role("option", name="article.html").click()
+            page.keyboard.press("Escape")  # close the option list, which covers the button
+            page.locator("#uq-remove").click()
+            page.wait_for_function("document.querySelector('#uq-job-ok') && "
+                                   "document.querySelector('#uq-job-ok').innerText.includes('已删除')", timeout=120_000)
+            assert "article.html" not in page.locator("#uq-docs").inner_text()
+        assert set(Index.load(tmp_path / "index").documents) == {"ok.md"}
+    finally:
+        _stop(proc)
+
+
+def test_document_management_needs_admin_and_a_login_off_loopback(server: str, tmp_path: Path) -> None:
+    with urllib.request.urlopen(server + "config", timeout=30) as r:
+        config = r.read().decode("utf-8")
+    assert "问答" in json.loads(config).__repr__() and "文档管理" not in json.loads(config).__repr__()
+    out = subprocess.run([sys.executable, str(ROOT / "ui.py"), "--host", "0.0.0.0", "--admin", "--index", str(ROOT / "index")],
+                         capture_output=True, text=True, timeout=120, env={**os.environ, "UNIONQA_AUTH": ""})
+    assert out.returncode == 1 and "needs a login" in out.stderr
+
+
+def test_original_files_by_doc_id_only(server: str) -> None:
+    """Issue 13 item 2: a citation's source file, looked up by doc id; nothing else is reachable."""
+    with urllib.request.urlopen(server + "original/000_aab834ac4fc42f74.txt", timeout=10) as r:
+        assert r.status == 200 and "惠州市总工会" in r.read().decode("utf-8")
+        assert r.headers["Content-Type"].startswith("text/plain") and r.headers["X-Content-Type-Options"] == "nosniff"
+    for bad in ("nope.txt", "..%2F..%2Fetc%2Fpasswd", "%2Fetc%2Fpasswd", "../pyproject.toml"):
+        try:
+            with urllib.request.urlopen(server + "original/" + bad, timeout=10) as r:
+                body = r.read().decode("utf-8", "replace")
+                assert r.status != 200 or ("root:x:0:0" not in body and "[project]" not in body)
+        except urllib.error.HTTPError as e:
+            assert e.code == 404

@@ -189,11 +189,25 @@ def chunk_record(c: Chunk) -> dict[str, Any]:
     return d
 
 
-def document_records(docs: list[Document]) -> dict[str, dict[str, Any]]:
+def previous_records(index_dir: Path) -> dict[str, dict[str, Any]]:
+    """The live generation's document records (without text), or {} when there is none or it is unreadable."""
+    try:
+        gen = current_generation(index_dir, missing_ok=True)
+        return read_documents(gen / "documents.jsonl")[0] if gen is not None else {}
+    except (UnionQAError, OSError, ValueError):
+        return {}
+
+
+def document_records(docs: list[Document], previous: dict[str, dict[str, Any]] | None = None,
+                     now: str | None = None) -> dict[str, dict[str, Any]]:
+    """documents.jsonl records; ``indexed_at`` carries over from ``previous`` while a document's content is unchanged."""
+    now = now or time.strftime("%Y-%m-%dT%H:%M:%S%z")
     out: dict[str, dict[str, Any]] = {}
     for d in docs:
+        old = (previous or {}).get(d.doc_id, {})
         rec: dict[str, Any] = {"doc_id": d.doc_id, "title": d.title, "path": d.path, "sha256": d.sha256,
-                               "encoding": d.encoding, "articles": d.articles}
+                               "encoding": d.encoding, "articles": d.articles,
+                               "indexed_at": old.get("indexed_at", now) if old.get("sha256") == d.sha256 else now}
         if d.format != "text":
             # page starts, not a count: ``stored_documents`` parses the text again with them
             rec.update(format=d.format, pages=list(d.pages), ocr_pages=list(d.ocr_pages), date=d.date)

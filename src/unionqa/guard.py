@@ -4,7 +4,9 @@ Gradio serves routes the UnionQA page never uses; ``Guard`` wraps the whole ASGI
 through ``launch(app_kwargs={"middleware": [...]})``) and, before any route runs:
 
 - answers 404 for ``closed`` paths (the file-upload route: the page has no upload component, and
-  Gradio's upload route accepts files from any page with no login);
+  Gradio's upload route accepts files from any page with no login) — unless ``upload_limit`` is set
+  (the 文档管理 tab, shown only behind a login or on loopback), when the upload route takes bodies
+  up to that many bytes;
 - answers 413 for a request body over ``max_body`` bytes, by its Content-Length or, for a chunked
   body, as soon as the bytes read pass the limit (the app's largest request is a question of a few
   hundred characters);
@@ -76,10 +78,11 @@ class Guard:
     """See the module docstring."""
 
     def __init__(self, app: ASGIApp, closed: tuple[str, ...] = CLOSED_PATHS, max_body: int = MAX_BODY,
-                 throttle: LoginThrottle | None = None) -> None:
+                 throttle: LoginThrottle | None = None, upload_limit: int = 0) -> None:
         self.app = app
         self.closed = closed
         self.max_body = max_body
+        self.upload_limit = upload_limit
         self.throttle = throttle or LoginThrottle()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -87,20 +90,23 @@ class Guard:
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
+        limit = self.max_body
         if any(path == p or path.startswith(p + "/") for p in self.closed):
-            await _plain(send, 404, "not found")
-            return
+            if not self.upload_limit:
+                await _plain(send, 404, "not found")
+                return
+            limit = self.upload_limit
         length = _content_length(scope)
-        if length is not None and length > self.max_body:
-            await _plain(send, 413, f"request body over {self.max_body} bytes")
+        if length is not None and length > limit:
+            await _plain(send, 413, f"request body over {limit} bytes")
             return
         if scope.get("method") == "POST" and path in LOGIN_PATHS:
             await self._login(scope, receive, send)
             return
-        await self._bounded(scope, receive, send)
+        await self._bounded(scope, receive, send, limit)
 
-    async def _bounded(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Run the app, failing the request with 413 as soon as its body passes ``max_body``."""
+    async def _bounded(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """Run the app, failing the request with 413 as soon as its body passes ``limit``."""
         seen = 0
         started = False
 
@@ -109,7 +115,7 @@ class Guard:
             msg = await receive()
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
-                if seen > self.max_body:
+                if seen > limit:
                     raise _TooLarge
             return msg
 
@@ -123,7 +129,7 @@ class Guard:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await _plain(send, 413, f"request body over {self.max_body} bytes")
+                await _plain(send, 413, f"request body over {limit} bytes")
 
     async def _login(self, scope: Scope, receive: Receive, send: Send) -> None:
         client = (scope.get("client") or ("unknown", 0))[0]
@@ -140,7 +146,7 @@ class Guard:
                 status = int(msg["status"])
             await send(msg)
 
-        await self._bounded(scope, receive, watching_send)
+        await self._bounded(scope, receive, watching_send, self.max_body)
         if 200 <= status < 300:
             self.throttle.succeeded(client)
         elif 400 <= status < 500:

@@ -157,7 +157,7 @@ class Index:
         hook("embedded")
         vector = VectorIndex.build(embedded.vectors, embedded.owners)
         t = timed("index", t)
-        documents = stages.document_records(docs)
+        documents = stages.document_records(docs, stages.previous_records(index_dir))
         manifest, final = stages.write_generation(index_dir, docs, skipped, chunks, documents, lexical, vector,
                                                  tokenizer, emb, embedded.embedded, chunking, hook)
         timed("write", t)

@@ -1,0 +1,191 @@
+"""Adding and removing documents from a served index: uploads checked by content, one background job
+at a time with its progress, the new generation published atomically and then served.
+
+Used by the web UI's 文档管理 tab; a function of the index directory and a callback, so it is tested
+without a browser. Uploaded files are kept under ``INDEX/uploads/<job>/<name>`` (the originals that
+citations point to); a failed job removes its files and leaves the served index as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .documents import MAX_FILE_BYTES
+from .errors import UnionQAError
+from .readers import SUPPORTED_SUFFIXES, UNSUPPORTED, sniff
+
+READABLE = ("text", "pdf", "image", "docx", "html")
+_SAFE_NAME = re.compile(r"[^\w.\-\u3400-\u9fff（）()]+")
+
+
+@dataclass(frozen=True)
+class JobState:
+    """What the 文档管理 tab shows: the running or last job."""
+
+    running: bool = False
+    action: str = ""  # 添加 | 删除
+    stage: str = ""  # read | tokenize | embed | …
+    done: int = 0
+    total: int = 0
+    ok: bool | None = None  # None while running or before any job
+    message: str = ""
+
+
+class Manager:
+    """One add/remove job at a time on ``index_dir``; ``on_published`` is called (e.g. the UI's reload) after
+    a job has published a new generation."""
+
+    def __init__(self, index_dir: str | Path, on_published: Callable[[], object], embedder: object | None = None) -> None:
+        self.index_dir = Path(index_dir)
+        self.uploads = self.index_dir / "uploads"
+        self._on_published = on_published
+        self._embedder = embedder  # tests pass a fake; None: the index's own model
+        self._lock = threading.Lock()
+        self._state = JobState()
+        self._thread: threading.Thread | None = None
+        self.finished = 0  # jobs ended so far: the UI refreshes its document list when this changes
+
+    @property
+    def state(self) -> JobState:
+        with self._lock:
+            return self._state
+
+    def _set(self, **changes: object) -> None:
+        with self._lock:
+            self._state = replace(self._state, **changes)  # type: ignore[arg-type]
+            if changes.get("running") is False:
+                self.finished += 1
+
+    # ---- uploads -----------------------------------------------------------------------
+    def check_upload(self, path: str | Path, name: str | None = None) -> str | None:
+        """Why an uploaded file cannot be added (one line), or None. The type is read from the content."""
+        p = Path(path)
+        shown = name or p.name
+        try:
+            size = p.stat().st_size
+            with open(p, "rb") as f:
+                head = f.read(16)
+        except OSError as e:
+            return f"{shown}：无法读取（{e.strerror}）"
+        if size > MAX_FILE_BYTES:
+            return f"{shown}：文件超过 {MAX_FILE_BYTES // (1024 * 1024)} MB，请拆分后再上传"
+        if size == 0:
+            return f"{shown}：空文件"
+        kind = sniff(Path(shown), head)
+        if kind not in READABLE:
+            hint = UNSUPPORTED.get(Path(shown).suffix.lower())
+            return (f"{shown}：不支持这种文件（按内容判断）；" + (hint or f"支持 {' '.join(SUPPORTED_SUFFIXES)}"))
+        return None
+
+    def _store(self, paths: Sequence[str | Path]) -> tuple[Path, list[Path]]:
+        folder = self.uploads / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        folder.mkdir(parents=True)
+        stored = []
+        for src in paths:
+            name = _SAFE_NAME.sub("_", Path(src).name).lstrip(".") or "upload"
+            dest = folder / name
+            shutil.copyfile(src, dest)
+            stored.append(dest)
+        return folder, stored
+
+    # ---- jobs --------------------------------------------------------------------------
+    def add(self, paths: Sequence[str | Path]) -> str:
+        """Check and store uploaded files, then add them in the background. Returns what to show now."""
+        problems = [m for m in (self.check_upload(p) for p in paths) if m]
+        if problems:
+            return "；".join(problems)
+        if not paths:
+            return "请先选择文件"
+        return self._start("添加", lambda: self._add(paths))
+
+    def remove(self, doc_ids: Sequence[str]) -> str:
+        if not doc_ids:
+            return "请先选择要删除的文档"
+        return self._start("删除", lambda: self._remove(doc_ids))
+
+    def _start(self, action: str, work: Callable[[], str]) -> str:
+        with self._lock:
+            if self._state.running:
+                return f"另一个任务（{self._state.action}）正在进行，请稍后"
+            self._state = JobState(running=True, action=action, stage="准备")
+        self._thread = threading.Thread(target=self._run, args=(work,), daemon=True)
+        self._thread.start()
+        return f"{action}任务已开始"
+
+    def _run(self, work: Callable[[], str]) -> None:
+        try:
+            message = work()
+        except UnionQAError as e:
+            self._set(running=False, ok=False, message=f"失败，仍在使用原索引：{e}")
+            return
+        except Exception as e:  # noqa: BLE001 - the job thread must report, never die silently
+            logging.getLogger("unionqa.manage").exception("document job failed")
+            self._set(running=False, ok=False, message=f"失败，仍在使用原索引：{type(e).__name__}: {e}")
+            return
+        try:
+            self._on_published()
+        except Exception as e:  # noqa: BLE001 - published but not yet served: say so
+            logging.getLogger("unionqa.manage").exception("reload after a document job failed")
+            self._set(running=False, ok=False, message=f"{message}，但重新加载失败：{e}")
+            return
+        self._set(running=False, ok=True, message=message)
+
+    def _progress(self, stage: str, done: int, total: int) -> None:
+        self._set(stage=stage, done=done, total=total)
+
+    def _add(self, paths: Sequence[str | Path]) -> str:
+        from .index import Index
+
+        folder, stored = self._store(paths)
+        try:
+            before = self._document_paths()
+            ix, added = Index.add(stored, self.index_dir, progress=self._progress, embedder=self._embedder)  # type: ignore[arg-type]
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        # a replaced document's previous upload is no longer cited
+        for doc_id in added:
+            old = before.get(doc_id)
+            if old is not None and self._is_upload(old) and old.parent != folder:
+                shutil.rmtree(old.parent, ignore_errors=True)
+        return f"已添加 {len(added)} 篇：{'、'.join(added)}（共 {ix.manifest['counts']['documents']} 篇文档）"
+
+    def _remove(self, doc_ids: Sequence[str]) -> str:
+        from .index import Index
+
+        before = self._document_paths()
+        ix = Index.remove(doc_ids, self.index_dir, embedder=self._embedder)  # type: ignore[arg-type]
+        for doc_id in doc_ids:
+            old = before.get(doc_id)
+            if old is not None and self._is_upload(old):
+                shutil.rmtree(old.parent, ignore_errors=True)
+        return f"已删除 {len(doc_ids)} 篇：{'、'.join(doc_ids)}（剩 {ix.manifest['counts']['documents']} 篇文档）"
+
+    def _document_paths(self) -> dict[str, Path]:
+        from .records import read_documents
+        from .storage import current_generation
+
+        gen = current_generation(self.index_dir)
+        assert gen is not None
+        records, _ = read_documents(gen / "documents.jsonl")
+        return {d: Path(str(r.get("path", ""))) for d, r in records.items() if r.get("path")}
+
+    def _is_upload(self, path: Path) -> bool:
+        try:
+            return path.resolve().is_relative_to(self.uploads.resolve())
+        except OSError:
+            return False
+
+    def wait(self, timeout: float = 600) -> JobState:
+        """Block until the running job ends (tests, scripts)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.state

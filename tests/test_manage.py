@@ -1,0 +1,52 @@
+"""The document jobs behind the web UI's 文档管理 tab (issue 13 item 3), without a browser."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from unionqa import Index
+from unionqa.manage import Manager
+
+FORMATS = Path(__file__).resolve().parent / "data" / "formats"
+
+
+def test_uploads_are_checked_by_content(tmp_path: Path, tiny_index: Index, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    m = Manager(tiny_index.index_dir, on_published=lambda: None, embedder=fake_embedder)
+    fake = tmp_path / "report.pdf"
+    fake.write_text("这不是PDF", encoding="utf-8")
+    assert "不支持这种文件" in (m.check_upload(fake) or "")
+    assert "save it as .docx" in (m.check_upload(FORMATS / "legacy.doc") or "")
+    assert m.check_upload(FORMATS / "report.pdf") is None and m.check_upload(FORMATS / "article.html") is None
+    (tmp_path / "empty.txt").write_bytes(b"")
+    assert "空文件" in (m.check_upload(tmp_path / "empty.txt") or "")
+    assert "不支持" in m.add([fake]) and not m.state.running  # refused before any job starts
+
+
+def test_jobs_run_one_at_a_time_and_a_failure_keeps_the_index(tiny_index: Index, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    gate = threading.Event()
+    published: list[int] = []
+    m = Manager(tiny_index.index_dir, on_published=lambda: published.append(1), embedder=fake_embedder)
+    slow_embed = fake_embedder.embed_documents
+
+    def held(texts, progress=None):  # type: ignore[no-untyped-def]
+        gate.wait(30)
+        return slow_embed(texts, progress)
+
+    fake_embedder.embed_documents = held
+    assert m.add([FORMATS / "article.html"]) == "添加任务已开始"
+    assert "正在进行" in m.remove(["a.md"])  # one job at a time
+    gate.set()
+    st = m.wait()
+    assert st.ok and "article.html" in st.message and published == [1] and m.finished == 1
+    stored = list((m.uploads).glob("*/article.html"))
+    assert len(stored) == 1 and Index.load(tiny_index.index_dir, embedder=fake_embedder).documents["article.html"]["path"] == str(stored[0])
+    # a failing job: reported in one line, its upload removed, the served index unchanged
+    m.add([FORMATS / "broken.pdf"])
+    st = m.wait()
+    assert st.ok is False and "not a readable PDF" in st.message and published == [1]
+    assert not list(m.uploads.glob("*/broken.pdf"))
+    # removing a document also removes its uploaded original
+    m.remove(["article.html"])
+    assert m.wait().ok and not list(m.uploads.glob("*/article.html"))
+    assert set(Index.load(tiny_index.index_dir, embedder=fake_embedder).documents) == {"a.md", "b.txt", "c.md"}
