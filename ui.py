@@ -12,11 +12,8 @@ import argparse
 import html
 import logging
 import os
-import re
 import sys
 import threading
-import urllib.parse
-from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -24,11 +21,13 @@ from typing import Any
 import gradio as gr
 from starlette.middleware import Middleware
 
-from unionqa import MAX_QUERY_CHARS, Answer, Hit, Index, QueryError, UnionQAError, place_spans
+from unionqa import Index, QueryError, UnionQAError
 from unionqa.documents import MAX_FILE_BYTES
 from unionqa.embedding import load_embedder
 from unionqa.guard import Guard
-from unionqa.manage import JobState, Manager
+from unionqa.manage import Manager
+from unionqa.originals import Originals
+from unionqa.render import MAX_QUESTION_CHARS, documents_table, hint, job_html, render_answer, render_sources
 from unionqa.storage import current_generation
 
 ROOT = Path(__file__).resolve().parent
@@ -41,7 +40,6 @@ EXAMPLES = [
     "What is the trade union's second medical insurance?",
     "佛岡縣總工會如何宣傳工會二次醫保？",
 ]
-MAX_QUESTION_CHARS = MAX_QUERY_CHARS  # the index answers the first MAX_QUERY_CHARS characters
 
 CSS = """
 .uq-answer {font-size: 1.05rem; line-height: 1.8;}
@@ -116,173 +114,6 @@ class App:
                 f'模型 {html.escape(str(i["model"]))} · 建立于 {html.escape(str(i["created_at"]))}</div>')
 
 
-# ---- original files ---------------------------------------------------------------------
-
-ORIGINAL_ROUTE = "/original/"
-_MEDIA = {"pdf": "application/pdf", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-          "html": "text/plain; charset=utf-8", "text": "text/plain; charset=utf-8"}
-
-
-def original_file(ix: Index, doc_id: str) -> Path | None:
-    """The source file of an indexed document, looked up by doc id only (a request never names a path)."""
-    rec = ix.documents.get(doc_id)
-    path = Path(str(rec.get("path", ""))) if rec else None
-    return path if path is not None and str(path) and path.is_file() else None
-
-
-class Originals:
-    """ASGI middleware serving ``/original/<doc_id>``: the file a citation comes from, behind the same login as
-    the page (Gradio's session cookie), so a PDF opens at the cited page (``#page=N``). Web pages are served as
-    text, never as HTML from our origin."""
-
-    def __init__(self, asgi: Any, app: App) -> None:
-        self.asgi, self.app = asgi, app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        path = scope.get("path", "") if scope["type"] == "http" else ""
-        if not path.startswith(ORIGINAL_ROUTE) or scope.get("method") != "GET":
-            await self.asgi(scope, receive, send)
-            return
-        from starlette.requests import Request
-        from starlette.responses import FileResponse, PlainTextResponse
-
-        request = Request(scope)
-        gradio_app = scope.get("app")
-        if getattr(gradio_app, "auth", None):
-            cookie_id = getattr(gradio_app, "cookie_id", "")
-            token = request.cookies.get(f"access-token-{cookie_id}") or request.cookies.get(f"access-token-unsecure-{cookie_id}")
-            if not token or token not in getattr(gradio_app, "tokens", {}):
-                await PlainTextResponse("login required", status_code=401)(scope, receive, send)
-                return
-        doc_id = urllib.parse.unquote(path[len(ORIGINAL_ROUTE):])
-        ix = self.app.index
-        found = original_file(ix, doc_id)
-        if found is None:
-            await PlainTextResponse("not found", status_code=404)(scope, receive, send)
-            return
-        fmt = str(ix.documents[doc_id].get("format", "text"))
-        media = _MEDIA.get(fmt, "application/octet-stream")
-        disposition = "inline" if fmt in ("pdf", "image", "html", "text") else "attachment"
-        await FileResponse(found, media_type=media if fmt != "image" else None, filename=doc_id,
-                           content_disposition_type=disposition,
-                           headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"})(
-                               scope, receive, send)
-
-
-# ---- rendering --------------------------------------------------------------------------
-
-def _esc(s: str) -> str:
-    return html.escape(s, quote=True)
-
-
-def _highlight(text: str, support: list[tuple[int, int]], terms: tuple[str, ...]) -> str:
-    """Escape ``text``; wrap supporting sentences in <mark> and query terms in <b>."""
-    n = len(text)
-    mark = [False] * n
-    term = [False] * n
-    for a, b in support:
-        for i in range(max(0, a), min(n, b)):
-            mark[i] = True
-    lowered = text.lower()
-    names = place_spans(text)
-    for t in sorted({t for t in terms if t.strip() and (len(t) > 1 or not t.isascii())}, key=len, reverse=True):
-        for m in re.finditer(re.escape(t.lower()), lowered):
-            # whole names only: 州市 must not light up inside 惠州市 when 广州市 was asked
-            if any(a < m.start() < b or (m.start() < a < m.end() < b) for a, b in names):
-                continue
-            for i in range(m.start(), m.end()):
-                term[i] = True
-    out: list[str] = []
-    i = 0
-    while i < n:
-        j = i
-        while j < n and mark[j] == mark[i] and term[j] == term[i]:
-            j += 1
-        seg = _esc(text[i:j])
-        if term[i]:
-            seg = f'<b class="uq-term">{seg}</b>'
-        if mark[i]:
-            seg = f'<mark class="uq-support">{seg}</mark>'
-        out.append(seg)
-        i = j
-    return "".join(out)
-
-
-def _card(ix: Index, n: int | None, hit: Hit, support: list[tuple[int, int]]) -> str:
-    title = ix.documents.get(hit.doc_id, {}).get("title") or hit.doc_id
-    anchor = f' id="src-{n}"' if n else ""
-    label = f"[{n}] " if n else ""
-    before, _, after = ix.context(hit.chunk_id, margin=300)
-    ocr = ' · <span class="uq-ocr">文字由OCR识别，可能有误，请核对原件</span>' if hit.ocr else ""
-    if original_file(ix, hit.doc_id) is not None:
-        at = f"#page={hit.page}" if hit.page else ""
-        ocr += (f' · <a class="uq-original" target="_blank" rel="noopener" '
-                f'href="{ORIGINAL_ROUTE.lstrip("/")}{_esc(urllib.parse.quote(hit.doc_id))}{at}">查看原文件</a>')
-    why = (f"为什么是这个结果：关键词排名 {hit.lexical_rank or '—'} · 语义排名 {hit.dense_rank or '—'} · "
-           f"融合分数 {hit.score:.4f}")
-    return (
-        f'<div class="uq-card"{anchor}>'
-        f'<div class="uq-title">{label}{_esc(title)}</div>'
-        f'<div class="uq-crumb">{_esc(" › ".join(hit.breadcrumb + ((hit.page_label,) if hit.page else ())))} · '
-        f'{_esc(hit.doc_id)} 第 {hit.span[0]}–{hit.span[1]} 字{ocr}</div>'
-        f'<div class="uq-passage">{_highlight(hit.text, support, hit.matched_terms)}</div>'
-        f'<details><summary>查看上下文</summary><div class="uq-context">…{_esc(before)}'
-        f'<mark class="uq-support">{_esc(hit.text)}</mark>{_esc(after)}…</div></details>'
-        f'<div class="uq-why">{why}</div></div>'
-    )
-
-
-def _with_marker_links(ans: Answer) -> str:
-    """Escaped answer text with each citation marker linked to its source card. Markers are taken where the
-    answer recorded them: a document's own footnote numbers ([2]) inside a quote stay plain text."""
-    out, pos = [], 0
-    for a, b, n in ans.markers:
-        out.append(_esc(ans.text[pos:a]))
-        out.append(f'<a class="uq-marker" href="#src-{n}">[{n}]</a>')
-        pos = b
-    out.append(_esc(ans.text[pos:]))
-    return "".join(out)
-
-
-def render_answer(ans: Answer) -> str:
-    if ans.abstained:
-        if ans.mismatch:
-            # a near miss for another place/year: never shown like an answer
-            asked, other = ans.mismatch
-            first, _, rest = ans.text.partition("\n")
-            said = f"文档中的相近内容说的是{_esc(other)}" if other else "文档中的相近内容没有提到它"
-            return (f'<div class="uq-answer"><div class="uq-abstain">{_esc(first)}</div>'
-                    f'<div class="uq-mismatch">⚠ 您问的是{_esc(asked)}，{said}——下面的内容不是答案。</div>'
-                    f'<div class="uq-nearmiss">{_esc(rest)}</div></div>')
-        return f'<div class="uq-answer"><div class="uq-abstain">{_esc(ans.text)}</div></div>'
-    if ans.mode == "llm-unverified":
-        figures = "、".join(n.split(" in:")[0].removeprefix("unsupported figure ") for n in ans.notes
-                           if n.startswith("unsupported figure"))
-        return (f'<div class="uq-answer"><div class="uq-mismatch">⚠ 未经核实：大模型的回答里有出处中没有的数字（{_esc(figures)}），'
-                f'不能作为答案，请以下面的原文为准。</div><div class="uq-nearmiss">{_with_marker_links(ans)}</div></div>')
-    lines = _with_marker_links(ans).split("\n")
-    if ans.short_answer and lines:
-        lines[0] = f'<div class="uq-short">{lines[0]}</div>'
-    notes = "".join(f'<div class="uq-why">（{_esc(n)}）</div>' for n in ans.notes if ans.mode == "llm" or "LLM" in n)
-    caveats = "".join(f'<div class="uq-caveat">⚠ {_esc(c)}</div>' for c in ans.caveats)
-    if any(n.startswith("only the first") for n in ans.notes):
-        caveats += f'<div class="uq-caveat">⚠ 问题过长，只按前{MAX_QUESTION_CHARS}字回答</div>'
-    return f'<div class="uq-answer">{"<br>".join(lines)}{caveats}{notes}</div>'
-
-
-def render_sources(ix: Index, ans: Answer) -> str:
-    if ans.abstained:
-        if not ans.closest:
-            return ""
-        closest = "".join(_card(ix, None, h, []) for h in ans.closest)
-        return f"<h4>最接近的段落（仅供参考，未找到答案）</h4>{closest}"
-    cards = []
-    for n, hit in enumerate(ans.citations, 1):
-        support = [s.offset for s in ans.sentences if s.marker == n]
-        cards.append(_card(ix, n, hit, support))
-    return "<h4>来源</h4>" + "".join(cards)
-
-
 def _top_k(value: Any) -> Any:
     """top_k from an HTTP caller: JSON may send 5.0 or "5" for 5; anything else goes unchanged to the index,
     whose check (``query.check_top_k``) gives the same QueryError as the Python API."""
@@ -294,36 +125,6 @@ def _top_k(value: Any) -> Any:
         if number.is_integer():
             return int(number)
     return value
-
-
-def hint(text: str) -> str:
-    return f'<div class="uq-hint">{_esc(text)}</div>'
-
-
-# ---- handlers ---------------------------------------------------------------------------
-
-def documents_table(ix: Index) -> list[list[Any]]:
-    """The 文档管理 list: doc id, title, format, pages, chunks, when indexed."""
-    counts = Counter(c.doc_id for c in ix.chunks)
-    rows = []
-    for doc_id, r in sorted(ix.documents.items()):
-        pages = r.get("pages")
-        rows.append([doc_id, r.get("title", ""), r.get("format", "text"), len(pages) if isinstance(pages, list) and pages else "",
-                     counts[doc_id], str(r.get("indexed_at", ""))[:16].replace("T", " ")])
-    return rows
-
-
-def job_html(st: JobState) -> str:
-    """The running job's progress bar, or how the last one ended."""
-    if st.running:
-        share = int(100 * st.done / st.total) if st.total else 0
-        stage = {"read": "读取文件", "tokenize": "分词", "embed": "计算向量"}.get(st.stage, st.stage)
-        return (f'<div class="uq-job" id="uq-job-running">正在{_esc(st.action)}：{_esc(stage)} {st.done}/{st.total}'
-                f'<div class="uq-bar"><div style="width:{share}%"></div></div></div>')
-    if st.ok is None:
-        return ""
-    cls, mark = ("uq-job-ok", "✓") if st.ok else ("uq-job-failed", "✗")
-    return f'<div class="uq-job {cls}" id="{cls}">{mark} {_esc(st.message)}</div>'
 
 
 def build_app(app: App, manager: Manager | None = None) -> gr.Blocks:
@@ -479,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
                 quiet=False,
                 # no upload route unless 文档管理 is shown, a 64 KB request body limit, login throttling (unionqa.guard)
                 app_kwargs={"middleware": [Middleware(Guard, upload_limit=upload + 1024 * 1024 if upload else 0),
-                                            Middleware(Originals, app=app)]})
+                                            Middleware(Originals, index=lambda: app.index)]})
     return 0
 
 

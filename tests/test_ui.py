@@ -261,12 +261,11 @@ def test_browser_near_miss_is_never_shown_as_an_answer(server: str) -> None:
 
 
 def test_highlight_marks_whole_place_names_only() -> None:
-    sys.path.insert(0, str(ROOT))
-    import ui
+    from unionqa import render
 
-    html = ui._highlight("惠州市总工会五年来调处劳资纠纷7090宗", [], ("广州", "州市", "总工会", "劳资纠纷"))
+    html = render._highlight("惠州市总工会五年来调处劳资纠纷7090宗", [], ("广州", "州市", "总工会", "劳资纠纷"))
     assert '<b class="uq-term">州市' not in html and "惠州市<b" in html and '<b class="uq-term">劳资纠纷</b>' in html
-    assert ui._highlight("广州市总工会", [], ("广州",)).startswith('<b class="uq-term">广州</b>市')
+    assert render._highlight("广州市总工会", [], ("广州",)).startswith('<b class="uq-term">广州</b>市')
 
 
 def test_api_wrong_top_k_types_get_a_real_error(client) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,65 @@
+"""The source file behind a citation, served by doc id: ``/original/<doc_id>`` (a PDF opens at ``#page=N``).
+
+An ASGI middleware in front of the web UI (issue 13 item 2). The file is looked up in the served index
+by doc id only — no path from a request is ever used — behind the same login as the page (Gradio's
+session cookie); web pages and text are served as ``text/plain`` with ``Content-Security-Policy: sandbox``.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .index import Index
+
+ORIGINAL_ROUTE = "/original/"
+_MEDIA = {"pdf": "application/pdf", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+          "html": "text/plain; charset=utf-8", "text": "text/plain; charset=utf-8"}
+
+
+def original_file(ix: Index, doc_id: str) -> Path | None:
+    """The source file of an indexed document, looked up by doc id only (a request never names a path)."""
+    rec = ix.documents.get(doc_id)
+    path = Path(str(rec.get("path", ""))) if rec else None
+    return path if path is not None and str(path) and path.is_file() else None
+
+
+class Originals:
+    """ASGI middleware serving ``/original/<doc_id>``: the file a citation comes from, behind the same login as
+    the page (Gradio's session cookie), so a PDF opens at the cited page (``#page=N``). Web pages are served as
+    text, never as HTML from our origin."""
+
+    def __init__(self, asgi: Any, index: Callable[[], Index]) -> None:
+        self.asgi, self.index = asgi, index
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if not path.startswith(ORIGINAL_ROUTE) or scope.get("method") != "GET":
+            await self.asgi(scope, receive, send)
+            return
+        from starlette.requests import Request
+        from starlette.responses import FileResponse, PlainTextResponse
+
+        request = Request(scope)
+        gradio_app = scope.get("app")
+        if getattr(gradio_app, "auth", None):
+            cookie_id = getattr(gradio_app, "cookie_id", "")
+            token = request.cookies.get(f"access-token-{cookie_id}") or request.cookies.get(f"access-token-unsecure-{cookie_id}")
+            if not token or token not in getattr(gradio_app, "tokens", {}):
+                await PlainTextResponse("login required", status_code=401)(scope, receive, send)
+                return
+        doc_id = urllib.parse.unquote(path[len(ORIGINAL_ROUTE):])
+        ix = self.index()
+        found = original_file(ix, doc_id)
+        if found is None:
+            await PlainTextResponse("not found", status_code=404)(scope, receive, send)
+            return
+        fmt = str(ix.documents[doc_id].get("format", "text"))
+        media = _MEDIA.get(fmt, "application/octet-stream")
+        disposition = "inline" if fmt in ("pdf", "image", "html", "text") else "attachment"
+        await FileResponse(found, media_type=media if fmt != "image" else None, filename=doc_id,
+                           content_disposition_type=disposition,
+                           headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"})(
+                               scope, receive, send)
