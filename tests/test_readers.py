@@ -157,3 +157,30 @@ def test_cli_cites_the_page_with_the_real_model(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=600)
     hit = json.loads(out.stdout)[0]
     assert (hit["doc_id"], hit["page"], hit["ocr"]) == ("report.pdf", 2, False)
+
+
+def test_docx_breadcrumbs_equal_the_heading_path() -> None:
+    """Issue 13 bar: the breadcrumb of every chunk is exactly the Word heading path above its text
+    (computed here independently from python-docx's styles)."""
+    import docx
+
+    from unionqa.chunking import chunk_document
+
+    d = docx.Document(str(FORMATS / "report.docx"))
+    path: list[str] = []
+    expected: dict[str, tuple[str, ...]] = {}
+    for p in d.paragraphs:
+        name = p.style.name if p.style is not None else ""
+        level = 0 if name == "Title" else int(name.split()[-1]) if name.startswith("Heading") else None
+        if level is not None:
+            path = path[:level] + [p.text.strip()]
+        elif p.text.strip():
+            expected[squash(p.text)[:30]] = tuple(path)
+    chunks = chunk_document(read_document(FORMATS / "report.docx"))
+    checked = 0
+    for c in chunks:
+        first = squash(c.text)[:30]
+        if first in expected:
+            assert c.breadcrumb == expected[first], (c.breadcrumb, expected[first])
+            checked += 1
+    assert checked >= 5

@@ -65,7 +65,8 @@ def read_sources(sources: Sequence[str | Path], skip_bad: bool, warn: Callable[[
     used_ids: set[str] = set()
     for i, f in enumerate(files):
         try:
-            d = read_document(f, doc_id=f.name if f.name not in used_ids else str(f), ocr=ocr)
+            on_page = (lambda done, total: progress("page", done, total)) if progress else None
+            d = read_document(f, doc_id=f.name if f.name not in used_ids else str(f), ocr=ocr, on_page=on_page)
         except DocumentError as e:
             if not skip_bad:
                 raise

@@ -103,8 +103,9 @@ def _progress(quiet: bool) -> tuple[Callable[[str, int, int], None], Callable[[]
 
         bar = bars.get(stage)
         if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc=stage, unit="chunk" if stage != "read" else "file",
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit={"read": "file", "page": "page"}.get(stage, "chunk"),
                                      file=sys.stderr, leave=True)
+        bar.total = total  # the page bar counts the pages of the file being read
         bar.n = done
         bar.refresh()
 

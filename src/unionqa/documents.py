@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import re
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,7 +71,7 @@ class _Line:
 
 
 def read_document(path: str | Path, doc_id: str | None = None, ocr: bool = True,
-                  layout: LayoutConfig | None = None) -> Document:
+                  layout: LayoutConfig | None = None, on_page: Callable[[int, int], None] | None = None) -> Document:
     """Read one file of any supported format (see :mod:`unionqa.readers`) and parse its structure.
 
     Raises DocumentError naming the file when it can't (unsupported format, damaged, encrypted, too big).
@@ -86,7 +87,7 @@ def read_document(path: str | Path, doc_id: str | None = None, ocr: bool = True,
         data = p.read_bytes()
     except OSError as e:
         raise DocumentError(f"{p}: cannot read ({e.strerror})") from None
-    x = read_source(p, data, ocr=ocr, layout=layout)
+    x = read_source(p, data, ocr=ocr, layout=layout, on_page=on_page)
     return parse_document(doc_id or p.name, x.text, path=str(p), encoding=x.encoding, pages=x.pages,
                           ocr_pages=x.ocr_pages, fmt=x.format, title=x.title, date=x.date)
 

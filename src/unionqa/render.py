@@ -19,6 +19,7 @@ from .places import place_spans
 from .types import Answer, Hit
 
 MAX_QUESTION_CHARS = MAX_QUERY_CHARS  # the index answers the first MAX_QUERY_CHARS characters
+STAGES = {"read": "读取文件", "page": "读取页面（扫描页需OCR，每页约10秒）", "tokenize": "分词", "embed": "计算向量"}
 
 
 def _esc(s: str) -> str:
@@ -154,7 +155,7 @@ def job_html(st: JobState) -> str:
     """The running job's progress bar, or how the last one ended."""
     if st.running:
         share = int(100 * st.done / st.total) if st.total else 0
-        stage = {"read": "读取文件", "tokenize": "分词", "embed": "计算向量"}.get(st.stage, st.stage)
+        stage = STAGES.get(st.stage, st.stage)
         return (f'<div class="uq-job" id="uq-job-running">正在{_esc(st.action)}：{_esc(stage)} {st.done}/{st.total}'
                 f'<div class="uq-bar"><div style="width:{share}%"></div></div></div>')
     if st.ok is None:

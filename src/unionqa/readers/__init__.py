@@ -8,6 +8,7 @@ downstream — structure, chunks, search, answers — is the same for every form
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,8 +89,10 @@ def _paged(texts: list[str], fmt: str, ocr_pages: tuple[int, ...] = (), title: s
     return Extracted("\n\n".join(parts), fmt, pages=tuple(starts), ocr_pages=ocr_pages, title=title)
 
 
-def read_source(path: Path, data: bytes, ocr: bool = True, layout: LayoutConfig | None = None) -> Extracted:
-    """Read ``data`` (the bytes of ``path``) by its format; DocumentError (one line, naming the file) when it can't."""
+def read_source(path: Path, data: bytes, ocr: bool = True, layout: LayoutConfig | None = None,
+                on_page: Callable[[int, int], None] | None = None) -> Extracted:
+    """Read ``data`` (the bytes of ``path``) by its format; DocumentError (one line, naming the file) when it can't.
+    ``on_page(done, total)`` is told after each page of a PDF."""
     layout = layout or LayoutConfig()
     kind = sniff(path, data[:16])
     if kind == "text":
@@ -102,7 +105,7 @@ def read_source(path: Path, data: bytes, ocr: bool = True, layout: LayoutConfig 
         from .layout import render_pages
         from .pdf import read_pdf
 
-        pages = read_pdf(path, data, ocr, layout)
+        pages = read_pdf(path, data, ocr, layout, on_page)
         ocr_pages = tuple(i + 1 for i, p in enumerate(pages) if p.ocr)
         return _paged(render_pages(pages, layout), "pdf", ocr_pages)
     if kind == "image":

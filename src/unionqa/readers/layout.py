@@ -178,7 +178,9 @@ def page_lines(p: Page, cfg: LayoutConfig) -> list[tuple[int, str]]:
                 continue
             left, right = edges[s.column]
             new_para = (
-                prev is None or prev.level != 0 or prev.column != s.column or not out
+                prev is None or prev.level != 0 or not out
+                # a paragraph carries on into the next column unless it ended or the new line is indented
+                or (prev.column != s.column and ends_sentence(out[-1][1]))
                 or bool(_CONT.match(text)) or bool(_CONT.match(out[-1][1]))
                 or s.x0 > left + cfg.indent * s.size
                 or s.top - prev.bottom > cfg.paragraph_gap * s.size

@@ -8,6 +8,7 @@ file from a damaged one, and renders scanned pages for OCR (one library for both
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from pathlib import Path
 
 from ..config import LayoutConfig
@@ -83,8 +84,10 @@ def _ocr_page(page, cfg: LayoutConfig) -> list[Segment]:  # noqa: ANN001 - pypdf
             for s in ocr_image(image, cfg)]
 
 
-def read_pdf(path: Path, data: bytes, ocr: bool, cfg: LayoutConfig) -> list[Page]:
-    """Every page's segments; a page without a text layer is OCR'd (``ocr``) or left empty."""
+def read_pdf(path: Path, data: bytes, ocr: bool, cfg: LayoutConfig,
+             on_page: Callable[[int, int], None] | None = None) -> list[Page]:
+    """Every page's segments; a page without a text layer is OCR'd (``ocr``) or left empty.
+    ``on_page(done, total)`` after each page (a scanned page takes seconds: builds show it)."""
     doc = _open(path, data)
     pages: list[Page] = []
     try:
@@ -100,6 +103,8 @@ def read_pdf(path: Path, data: bytes, ocr: bool, cfg: LayoutConfig) -> list[Page
             else:
                 pages.append(Page(width, height, segs))
             page.close()
+            if on_page:
+                on_page(i + 1, len(doc))
     except DocumentError:
         raise
     except Exception as e:  # noqa: BLE001 - PDFium raises plain errors on damaged pages: name the file
