@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -108,8 +107,7 @@ class SentenceTransformerEmbedder:
     batch_size = 32
 
     def __init__(self, name_or_path: str) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        # offline by ``local_files_only`` on every load (no change to the process environment: issue 16 item 9)
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as e:
