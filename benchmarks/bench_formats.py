@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import re
 import resource
 import time
 from pathlib import Path
@@ -42,6 +43,18 @@ def structure(path: Path) -> list[tuple[str, list[tuple[str, list[str]]]]]:
     return list(out.items())
 
 
+def _inline(text: str) -> str:
+    """The seeds' Markdown bold as <b>, everything else escaped."""
+    return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(text))
+
+
+def _block(para: str) -> str:
+    """A paragraph as a web page writes it: list items (the seeds' "- …") as <ul><li>."""
+    if para.startswith(("- ", "-")) and len(para) > 2:
+        return f"<ul><li>{_inline(para.lstrip('- '))}</li></ul>"
+    return f"<p>{_inline(para)}</p>"
+
+
 def to_html(arts: list[tuple[str, list[tuple[str, list[str]]]]], nav: bool = True) -> str:
     body = []
     for title, secs in arts:
@@ -49,7 +62,7 @@ def to_html(arts: list[tuple[str, list[tuple[str, list[str]]]]], nav: bool = Tru
         for head, paras in secs:
             if head:
                 body.append(f"<h2>{html.escape(head)}</h2>")
-            body += [f"<p>{html.escape(p)}</p>" for p in paras]
+            body += [_block(p) for p in paras]
         body.append("</div>")
     menu = "<nav>首页 | 工会动态 | 政策法规 | 职工服务 | 联系我们</nav>" if nav else ""
     foot = "<footer>版权所有 © 广东省总工会 | 网站地图 | 联系我们</footer>" if nav else ""
