@@ -47,6 +47,23 @@ class ChunkingConfig:
 
 
 @dataclass(frozen=True)
+class StructureConfig:
+    """How the structure of plain text is inferred from line shapes (``documents``); widths are printed
+    widths (an ASCII character counts half)."""
+
+    header_max_width: float = 40  # a header line is at most this wide
+    numbered_header_max_width: float = 60  # ... or this wide when numbered (一、 / （二）)
+    narrow_width: float = 30  # a file whose median line is this narrow (and has enough lines) is hard-wrapped
+    narrow_min_lines: int = 20
+    narrow_header_share: float = 0.8  # in a hard-wrapped file a lone header is at most this share of the wrap width
+    interleaved_share: float = 0.7  # this share of lines followed by a blank line: blank lines are not structure
+    caption_max_chars: int = 80  # credit/caption lines, the lines just above a credit, a title above a byline
+    caption_lines_above: int = 3  # how many short lines above a photo credit become its caption
+    toc_entry_max_width: float = 60  # a longer line ends a table of contents
+    collage_lines: int = 3  # a header group of more lines is a cover/collage: first line names it, last heads it
+
+
+@dataclass(frozen=True)
 class LayoutConfig:
     """How laid-out pages (PDF text layers, OCR) are read into text; sizes relative to the line's font size."""
 

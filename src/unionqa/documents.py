@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import LayoutConfig
+from .config import LayoutConfig, StructureConfig
 from .errors import DocumentError
 from .readers import SUPPORTED_SUFFIXES, UNSUPPORTED, read_source
 from .text import clean_text, ends_sentence
@@ -119,13 +119,13 @@ def _split_lines(text: str) -> list[_Line]:
     return out
 
 
-def _classify(lines: list[_Line]) -> None:
+def _classify(lines: list[_Line], cfg: StructureConfig) -> None:
     content = [ln for ln in lines if ln.kind != "blank"]
     if not content:
         return
     lengths = [_vis_len(ln.text) for ln in content]
     width = statistics.median(lengths)
-    narrow = width <= 30 and len(content) >= 20
+    narrow = width <= cfg.narrow_width and len(content) >= cfg.narrow_min_lines
     group_sizes: dict[int, int] = {}
     for ln in content:
         group_sizes[ln.group] = group_sizes.get(ln.group, 0) + 1
@@ -133,7 +133,7 @@ def _classify(lines: list[_Line]) -> None:
     for i, ln in enumerate(lines[:-1]):
         if ln.kind != "blank" and lines[i + 1].kind == "blank":
             followed_by_blank += 1
-    interleaved = followed_by_blank >= 0.7 * len(content)
+    interleaved = followed_by_blank >= cfg.interleaved_share * len(content)
 
     closed = True  # previous content line completed a sentence or was structural
     toc_mode = False
@@ -142,7 +142,7 @@ def _classify(lines: list[_Line]) -> None:
         s = ln.text
         if toc_mode:
             is_entry = bool(_TOC_ENTRY.match(s))
-            if (toc_seen and not is_entry) or _vis_len(s) > 60:
+            if (toc_seen and not is_entry) or _vis_len(s) > cfg.toc_entry_max_width:
                 toc_mode = False
             else:
                 toc_seen = toc_seen or is_entry
@@ -165,7 +165,8 @@ def _classify(lines: list[_Line]) -> None:
             ln.kind = "byline"
             closed = True
             continue
-        if (_CREDIT.search(s) and len(s) <= 80) or _CAPTION_START.match(s) or (s.startswith("■") and len(s) <= 80):
+        cap = cfg.caption_max_chars
+        if (_CREDIT.search(s) and len(s) <= cap) or _CAPTION_START.match(s) or (s.startswith("■") and len(s) <= cap):
             ln.kind = "caption"
             closed = True
             continue
@@ -173,7 +174,7 @@ def _classify(lines: list[_Line]) -> None:
             ln.kind = "list"
             closed = True
             continue
-        short = _vis_len(s) <= (60 if _NUMBERED.match(s) else 40)
+        short = _vis_len(s) <= (cfg.numbered_header_max_width if _NUMBERED.match(s) else cfg.header_max_width)
         looks_header = (
             closed
             and short
@@ -183,7 +184,7 @@ def _classify(lines: list[_Line]) -> None:
         )
         if looks_header and narrow and not _NUMBERED.match(s):
             in_group = interleaved and group_sizes.get(ln.group, 1) > 1
-            looks_header = in_group or _vis_len(s) <= 0.8 * width
+            looks_header = in_group or _vis_len(s) <= cfg.narrow_header_share * width
         if looks_header:
             ln.kind = "header"
             closed = True
@@ -192,12 +193,12 @@ def _classify(lines: list[_Line]) -> None:
             closed = ends_sentence(s) or s.endswith(("：", ":"))
     # A longer headline is still a title when a byline follows it directly.
     for a, b in zip(content, content[1:]):
-        if a.kind == "body" and b.kind == "byline" and _vis_len(a.text) <= 80 and not ends_sentence(a.text):
+        if a.kind == "body" and b.kind == "byline" and _vis_len(a.text) <= cfg.caption_max_chars and not ends_sentence(a.text):
             a.kind = "header"
-    _mark_captions(lines)
+    _mark_captions(lines, cfg)
 
 
-def _mark_captions(lines: list[_Line]) -> None:
+def _mark_captions(lines: list[_Line], cfg: StructureConfig) -> None:
     """A standalone photo credit also makes the short lines right above it captions."""
     idx = [i for i, ln in enumerate(lines) if ln.kind != "blank"]
     for pos, i in enumerate(idx):
@@ -205,9 +206,9 @@ def _mark_captions(lines: list[_Line]) -> None:
         if ln.kind == "caption" and _CREDIT_ONLY.match(ln.text):
             back = pos - 1
             taken = 0
-            while back >= 0 and taken < 3:
+            while back >= 0 and taken < cfg.caption_lines_above:
                 prev = lines[idx[back]]
-                if prev.kind not in ("body", "caption") or len(prev.text) > 80:
+                if prev.kind not in ("body", "caption") or len(prev.text) > cfg.caption_max_chars:
                     break
                 if prev.kind == "body" and not ends_sentence(prev.text):
                     break
@@ -217,16 +218,18 @@ def _mark_captions(lines: list[_Line]) -> None:
 
 
 def parse_document(doc_id: str, text: str, path: str = "", encoding: str = "utf-8", pages: tuple[int, ...] = (),
-                   ocr_pages: tuple[int, ...] = (), fmt: str = "text", title: str = "", date: str = "") -> Document:
+                   ocr_pages: tuple[int, ...] = (), fmt: str = "text", title: str = "", date: str = "",
+                   structure: StructureConfig | None = None) -> Document:
     """Find the structure of decoded ``text`` and return a Document with its sections.
 
     ``pages``/``ocr_pages``/``fmt``/``date`` are what a reader found (see ``readers.Extracted``); ``title``
     is used when the text has no heading to take it from.
     """
     given_title = title
+    cfg = structure or StructureConfig()
     text = clean_text(text)
     lines = _split_lines(text)
-    _classify(lines)
+    _classify(lines, cfg)
     content = [ln for ln in lines if ln.kind != "blank"]
     title = ""
     for ln in content:
@@ -237,14 +240,14 @@ def parse_document(doc_id: str, text: str, path: str = "", encoding: str = "utf-
             break
     if not title:
         title = given_title or Path(path or doc_id).stem
-    sections = _build_sections(content)
+    sections = _build_sections(content, cfg)
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return Document(doc_id=doc_id, title=title[:80], path=path, text=text, sha256=sha,
                     sections=tuple(sections), encoding=encoding, pages=pages, ocr_pages=ocr_pages, format=fmt,
                     date=date)
 
 
-def _build_sections(content: list[_Line]) -> list[Section]:
+def _build_sections(content: list[_Line], cfg: StructureConfig) -> list[Section]:
     sections: list[Section] = []
     article = ""
     headers: list[str] = []
@@ -289,7 +292,7 @@ def _build_sections(content: list[_Line]) -> list[Section]:
             )
             flush()
             kind = "body"
-            if is_article and len(texts) > 3:
+            if is_article and len(texts) > cfg.collage_lines:
                 # a cover or collage of display lines: first line names it, last line heads it
                 article = texts[0]
                 headers = [texts[-1]]
