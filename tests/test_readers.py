@@ -184,3 +184,27 @@ def test_docx_breadcrumbs_equal_the_heading_path() -> None:
             assert c.breadcrumb == expected[first], (c.breadcrumb, expected[first])
             checked += 1
     assert checked >= 5
+
+
+@pytest.mark.browser
+def test_seed_printed_by_chromium_reads_back(tmp_path: Path) -> None:
+    """Issue 13 item 4: a seed as a web page, printed to PDF by headless Chromium (A4, two columns, running
+    header, page numbers) and as .docx with heading styles, reads back with every paragraph in order."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench_formats import structure, to_docx, to_html, to_pdfs
+
+    seed = ROOT / "seeds" / "004_d12b36c59bcc273d.txt"
+    arts = structure(seed)
+    page = to_html(arts)
+    (tmp_path / "seed.html").write_text(page, encoding="utf-8")
+    to_pdfs({"seed": page}, tmp_path)
+    to_docx(arts, tmp_path / "seed.docx")
+    paras = [squash(p).replace("*", "") for _, secs in arts for _, ps in secs for p in ps]
+    for name in ("seed.pdf", "seed.docx", "seed.html"):
+        doc = read_document(tmp_path / name)
+        flat = squash(doc.text).replace("*", "")
+        positions = [flat.find(p) for p in paras]
+        assert -1 not in positions and positions == sorted(positions), name
+        assert "广东工人报" not in doc.text and "—1—" not in flat, name
+    pdf = read_document(tmp_path / "seed.pdf")
+    assert len(pdf.pages) >= 2 and pdf.articles == [a for a, _ in arts]
