@@ -39,6 +39,7 @@ from .types import Document, Section
 MAX_FILE_BYTES = 64 * 1024 * 1024
 # a folder's files that are read, and those that get a one-line "save it as …" error (--skip-bad skips them)
 FOLDER_SUFFIXES = SUPPORTED_SUFFIXES + tuple(UNSUPPORTED)
+DEFAULT_STRUCTURE = StructureConfig()
 
 _MD_HEADER = re.compile(r"^(#{1,6})\s+(.*\S)\s*$")
 _CONT = re.compile(r"^[（(]\s*(下转|上接|转)第?\s*(\d+)\s*版?页?\s*[)）]$")
@@ -119,7 +120,7 @@ def _split_lines(text: str) -> list[_Line]:
     return out
 
 
-def _classify(lines: list[_Line], cfg: StructureConfig) -> None:
+def _classify(lines: list[_Line], cfg: StructureConfig = DEFAULT_STRUCTURE) -> None:
     content = [ln for ln in lines if ln.kind != "blank"]
     if not content:
         return
@@ -198,7 +199,7 @@ def _classify(lines: list[_Line], cfg: StructureConfig) -> None:
     _mark_captions(lines, cfg)
 
 
-def _mark_captions(lines: list[_Line], cfg: StructureConfig) -> None:
+def _mark_captions(lines: list[_Line], cfg: StructureConfig = DEFAULT_STRUCTURE) -> None:
     """A standalone photo credit also makes the short lines right above it captions."""
     idx = [i for i, ln in enumerate(lines) if ln.kind != "blank"]
     for pos, i in enumerate(idx):
@@ -226,7 +227,7 @@ def parse_document(doc_id: str, text: str, path: str = "", encoding: str = "utf-
     is used when the text has no heading to take it from.
     """
     given_title = title
-    cfg = structure or StructureConfig()
+    cfg = structure or DEFAULT_STRUCTURE
     text = clean_text(text)
     lines = _split_lines(text)
     _classify(lines, cfg)
@@ -247,7 +248,7 @@ def parse_document(doc_id: str, text: str, path: str = "", encoding: str = "utf-
                     date=date)
 
 
-def _build_sections(content: list[_Line], cfg: StructureConfig) -> list[Section]:
+def _build_sections(content: list[_Line], cfg: StructureConfig = DEFAULT_STRUCTURE) -> list[Section]:
     sections: list[Section] = []
     article = ""
     headers: list[str] = []
