@@ -21,7 +21,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from ..config import LayoutConfig
-from ..text import ends_sentence
+from ..text import ends_sentence, join_lines
 
 _PAGE_NUMBER = re.compile(r"^[-—–－\s·]*(第\s*)?\d{1,4}(\s*页)?[-—–－\s·]*$|^\d{1,4}\s*/\s*\d{1,4}$")
 _CONT = re.compile(r"^[（(]\s*(下转|上接|转)第?\s*\d+\s*版?页?\s*[)）]$")
@@ -37,7 +37,6 @@ class Segment:
     x1: float
     bottom: float
     size: float
-    bold: bool = False
     column: int = 0  # 0 spans / single column, 1 left, 2 right (set by order_page)
     level: int = 0  # heading level (0 = body), set by mark_headings
 
@@ -131,17 +130,11 @@ def _merge_lines(segs: list[Segment]) -> list[Segment]:
         if (last is not None and last.column == s.column and last.level == s.level
                 and abs((last.top + last.bottom) / 2 - (s.top + s.bottom) / 2) < 0.5 * max(last.size, s.size)
                 and s.x0 >= last.x1 - 0.5 * s.size):
-            out[-1] = Segment(_join(last.text, s.text), last.x0, min(last.top, s.top), s.x1, max(last.bottom, s.bottom),
-                              max(last.size, s.size), last.bold and s.bold, last.column, last.level)
+            out[-1] = Segment(join_lines([last.text, s.text]), last.x0, min(last.top, s.top), s.x1, max(last.bottom, s.bottom),
+                              max(last.size, s.size), last.column, last.level)
         else:
             out.append(s)
     return out
-
-
-def _join(a: str, b: str) -> str:
-    if a and b and a[-1].isascii() and a[-1].isalnum() and b[0].isascii() and b[0].isalnum():
-        return a + " " + b
-    return a + b
 
 
 def page_lines(p: Page, cfg: LayoutConfig) -> list[tuple[int, str]]:
@@ -189,7 +182,7 @@ def page_lines(p: Page, cfg: LayoutConfig) -> list[tuple[int, str]]:
             if new_para:
                 out.append((0, text))
             else:
-                out[-1] = (0, _join(out[-1][1], text))
+                out[-1] = (0, join_lines([out[-1][1], text]))
             prev = s
     return out
 

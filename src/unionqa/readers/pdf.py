@@ -35,16 +35,15 @@ def _segments(textpage, width: float, height: float) -> list[Segment]:  # noqa: 
 
     n = textpage.count_chars()
     segs: list[Segment] = []
-    cur: list[tuple[str, float, float, float, float, float, int]] = []
+    cur: list[tuple[str, float, float, float, float, float]] = []  # char, box (y down), font size
 
     def flush() -> None:
         if cur:
             text = "".join(c[0] for c in cur).strip()
             if text:
                 sizes = [c[5] for c in cur if not c[0].isspace()] or [cur[0][5]]
-                weights = [c[6] for c in cur if not c[0].isspace()] or [cur[0][6]]
                 segs.append(Segment(text, min(c[1] for c in cur), min(c[2] for c in cur), max(c[3] for c in cur),
-                                    max(c[4] for c in cur), statistics.median(sizes), statistics.median(weights) >= 600))
+                                    max(c[4] for c in cur), statistics.median(sizes)))
             cur.clear()
 
     for i in range(n):
@@ -54,11 +53,10 @@ def _segments(textpage, width: float, height: float) -> list[Segment]:  # noqa: 
             continue  # PDFium's own line breaks: lines are found from the boxes instead
         left, bottom, right, top = textpage.get_charbox(i, loose=True)  # loose: one height per line, quotes too
         size = raw.FPDFText_GetFontSize(textpage.raw, i) or (top - bottom)
-        weight = raw.FPDFText_GetFontWeight(textpage.raw, i)
         y0, y1 = height - top, height - bottom
         if ch.isspace():
             if cur:
-                cur.append((" ", left, y0, right, y1, size, weight))
+                cur.append((" ", left, y0, right, y1, size))
             continue
         if cur:
             last = next((c for c in reversed(cur) if not c[0].isspace()), cur[-1])
@@ -70,7 +68,7 @@ def _segments(textpage, width: float, height: float) -> list[Segment]:  # noqa: 
             spaced = cur[-1][0] == " "  # a stretched space of justified text, not a jump to another block
             if not same_line or gutter or (gap > 4 * em and not spaced) or gap < -2 * size:
                 flush()
-        cur.append((ch, left, y0, right, y1, size, weight))
+        cur.append((ch, left, y0, right, y1, size))
     flush()
     return segs
 
