@@ -21,9 +21,12 @@ def read_html(path: Path, html: str) -> tuple[str, str, str]:
         import trafilatura
     except ImportError as e:  # pragma: no cover - a declared dependency
         raise DocumentError(f"{path}: reading web pages needs trafilatura ({e})") from None
-    body = trafilatura.extract(html, output_format="markdown", include_tables=True, include_formatting=True,
+    tree = trafilatura.load_html(html)  # parsed once for the body and the metadata
+    if tree is None:
+        raise DocumentError(f"{path}: not a readable web page; save the page again (File › Save as)")
+    meta = trafilatura.extract_metadata(tree)  # before extract, which may prune the tree
+    body = trafilatura.extract(tree, output_format="markdown", include_tables=True, include_formatting=True,
                                include_comments=False, include_links=False, include_images=False, favor_recall=True)
-    meta = trafilatura.extract_metadata(html)
     title = (meta.title or "").strip() if meta else ""
     date = (meta.date or "").strip() if meta else ""
     if not body or not body.strip():
