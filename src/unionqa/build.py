@@ -89,8 +89,9 @@ def read_sources(sources: Sequence[str | Path], skip_bad: bool, warn: Callable[[
     return docs, skipped
 
 
-def stored_documents(index_dir: Path) -> tuple[dict[str, Any], list[Document]]:
-    """The live generation's manifest and its documents, parsed again from their stored text.
+def stored_documents(index_dir: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]], list[Document]]:
+    """The live generation's manifest, document records (without text) and documents, parsed again from
+    their stored text.
 
     Parsing is a function of the text (and, for paged sources, the stored page starts), so the
     documents — and so the chunks of the ones ``add``/``remove`` leave alone — are the same as built.
@@ -108,7 +109,7 @@ def stored_documents(index_dir: Path) -> tuple[dict[str, Any], list[Document]]:
                                    pages=tuple(pages) if isinstance(pages, list) else (),
                                    ocr_pages=tuple(r.get("ocr_pages", [])), fmt=str(r.get("format", "text")),
                                    title=str(r.get("title", "")), date=str(r.get("date", ""))))
-    return manifest, docs
+    return manifest, records, docs
 
 
 def chunk_all(docs: list[Document], chunking: ChunkingConfig) -> list[Chunk]:

@@ -103,14 +103,14 @@ class Index:
         index_dir = Path(index_dir)
         with build_lock(index_dir, wait=wait_for_lock):
             t = time.perf_counter()
-            manifest, kept = stages.stored_documents(index_dir)
+            manifest, records, kept = stages.stored_documents(index_dir)
             new, skipped = stages.read_sources(files, skip_bad, warn or (lambda msg: None), progress, ocr=ocr,
                                                known={d.sha256: d.doc_id for d in kept})
             names = {d.doc_id for d in new}
             docs = [d for d in kept if d.doc_id not in names] + new
             return cls._publish(index_dir, docs, skipped, manifest["model"]["name"], embedder,
                                 ChunkingConfig(**manifest["chunking"]), progress, _hook,
-                                {"read": time.perf_counter() - t}), sorted(names)
+                                {"read": time.perf_counter() - t}, records), sorted(names)
 
     @classmethod
     def remove(cls, doc_ids: Sequence[str], index_dir: str | Path, *, embedder: Embedder | None = None,
@@ -121,7 +121,7 @@ class Index:
         """
         index_dir = Path(index_dir)
         with build_lock(index_dir, wait=wait_for_lock):
-            manifest, kept = stages.stored_documents(index_dir)
+            manifest, records, kept = stages.stored_documents(index_dir)
             known = {d.doc_id for d in kept}
             unknown = [d for d in doc_ids if d not in known]
             if unknown:
@@ -130,13 +130,15 @@ class Index:
             if not docs:
                 raise EmptyCorpusError("removing these would leave the index empty; build a new index instead")
             return cls._publish(index_dir, docs, [], manifest["model"]["name"], embedder,
-                                ChunkingConfig(**manifest["chunking"]), None, _hook, {})
+                                ChunkingConfig(**manifest["chunking"]), None, _hook, {}, records)
 
     @classmethod
     def _publish(cls, index_dir: Path, docs: list[Document], skipped: list[str], model: str | None,
                  embedder: Embedder | None, chunking: ChunkingConfig, progress: stages.Progress | None,
-                 _hook: Callable[[str], None] | None, timings: dict[str, float]) -> Index:
-        """Chunk → tokenize → embed → write a generation of ``docs`` and publish it (the build lock is held)."""
+                 _hook: Callable[[str], None] | None, timings: dict[str, float],
+                 previous: dict[str, dict[str, Any]] | None = None) -> Index:
+        """Chunk → tokenize → embed → write a generation of ``docs`` and publish it (the build lock is held).
+        ``previous``: the live generation's document records when the caller has read them already."""
         hook = _hook or (lambda stage: None)
 
         def timed(stage: str, t: float) -> float:
@@ -157,7 +159,9 @@ class Index:
         hook("embedded")
         vector = VectorIndex.build(embedded.vectors, embedded.owners)
         t = timed("index", t)
-        documents = stages.document_records(docs, stages.previous_records(index_dir))
+        if previous is None:
+            previous = stages.previous_records(index_dir)
+        documents = stages.document_records(docs, previous)
         manifest, final = stages.write_generation(index_dir, docs, skipped, chunks, documents, lexical, vector,
                                                  tokenizer, emb, embedded.embedded, chunking, hook)
         timed("write", t)
