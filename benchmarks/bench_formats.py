@@ -14,33 +14,21 @@ import argparse
 import html
 import re
 import resource
+import sys
 import time
 from pathlib import Path
 
 from unionqa import Index
-from unionqa.documents import read_document
 from unionqa.evaluation import evaluate, load_gold
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from make_format_fixtures import seed_articles as structure  # noqa: E402  (a seed's articles and sections)
+
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
 CSS = """body{font-family:'WenQuanYi Micro Hei',sans-serif;font-size:10.5pt;line-height:1.55}
 h1{font-size:20pt;text-align:center;column-span:all}h2{font-size:14pt}
 .cols{column-count:2;column-gap:8mm}p{text-indent:2em;margin:.2em 0}nav,footer{font-size:9pt;color:#555}"""
-
-
-def structure(path: Path) -> list[tuple[str, list[tuple[str, list[str]]]]]:
-    """A seed's articles: (title, [(heading, [paragraph…])…]), as the .txt parser found them."""
-    doc = read_document(path)
-    out: dict[str, list[tuple[str, list[str]]]] = {}
-    for s in doc.sections:
-        paras = [doc.text[a:b].replace("\n", "") for a, b in s.pieces]
-        head = " ".join(s.headers)
-        secs = out.setdefault(s.article or doc.title, [])
-        if secs and secs[-1][0] == head:
-            secs[-1][1].extend(paras)
-        else:
-            secs.append((head, paras))
-    return list(out.items())
 
 
 def _inline(text: str) -> str:

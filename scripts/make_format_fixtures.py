@@ -27,21 +27,27 @@ FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 FIXED_DATE = "2025-01-15T08:00:00+08:00"
 
 
-def articles() -> list[tuple[str, list[tuple[str, list[str]]]]]:
-    """The first two articles of seed 000: (title, [(heading, [paragraph…])…])."""
-    doc = read_document(ROOT / "seeds" / "000_aab834ac4fc42f74.txt")
+def seed_articles(path: Path, body_only: bool = False) -> list[tuple[str, list[tuple[str, list[str]]]]]:
+    """A seed's articles as the .txt parser found them: (title, [(heading, [paragraph…])…]); with
+    ``body_only``, without captions, bylines and mastheads."""
+    doc = read_document(path)
     out: dict[str, list[tuple[str, list[str]]]] = {}
     for s in doc.sections:
-        if s.kind != "body":
+        if body_only and s.kind != "body":
             continue
         paras = [doc.text[a:b].replace("\n", "") for a, b in s.pieces]
         head = " ".join(s.headers)
-        secs = out.setdefault(s.article, [])
+        secs = out.setdefault(s.article or doc.title, [])
         if secs and secs[-1][0] == head:
             secs[-1][1].extend(paras)
         else:
             secs.append((head, paras))
-    return list(out.items())[:2]
+    return list(out.items())
+
+
+def articles() -> list[tuple[str, list[tuple[str, list[str]]]]]:
+    """The first two articles of seed 000, body text only: what the fixtures hold."""
+    return seed_articles(ROOT / "seeds" / "000_aab834ac4fc42f74.txt", body_only=True)[:2]
 
 
 def make_pdf(path: Path) -> None:

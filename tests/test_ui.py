@@ -333,28 +333,26 @@ def test_browser_document_management_tab(tmp_path: Path) -> None:
             page = browser.new_page(viewport={"width": 1280, "height": 1400})
             page.goto(url)
             page.wait_for_selector("#uq-question textarea", timeout=60_000)  # the 1 s job timer: never network-idle
-            page.get_by_role("tab", name="文档管理").click()
+
+            def add(name: str, reload: bool = True) -> None:
+                """Upload one file on a fresh 文档管理 tab and press 添加到索引."""
+                if reload:
+                    page.reload()
+                    page.wait_for_selector("#uq-question textarea", timeout=60_000)
+                page.get_by_role("tab", name="文档管理").click()
+                page.locator("#uq-upload input[type=file]").set_input_files(str(formats / name))
+                page.wait_for_timeout(1000)
+                page.locator("#uq-add").click()
+
             # a file whose content is not what it claims is refused before any build
-            page.locator("#uq-upload input[type=file]").set_input_files(str(formats / "legacy.doc"))
-            page.wait_for_timeout(1000)
-            page.locator("#uq-add").click()
+            add("legacy.doc", reload=False)
             page.wait_for_selector("text=不支持这种文件", timeout=30_000)
             # a damaged PDF: the build fails, the old index keeps serving, the reason is shown
-            page.reload()
-            page.wait_for_selector("#uq-question textarea", timeout=60_000)
-            page.get_by_role("tab", name="文档管理").click()
-            page.locator("#uq-upload input[type=file]").set_input_files(str(formats / "broken.pdf"))
-            page.wait_for_timeout(1000)
-            page.locator("#uq-add").click()
+            add("broken.pdf")
             page.wait_for_selector("#uq-job-failed", timeout=120_000)
             assert "not a readable PDF" in page.locator("#uq-job-failed").inner_text()
             # a web page: added in the background, listed, and answerable without a restart
-            page.reload()
-            page.wait_for_selector("#uq-question textarea", timeout=60_000)
-            page.get_by_role("tab", name="文档管理").click()
-            page.locator("#uq-upload input[type=file]").set_input_files(str(formats / "article.html"))
-            page.wait_for_timeout(1000)
-            page.locator("#uq-add").click()
+            add("article.html")
             page.wait_for_selector("#uq-job-ok", timeout=300_000)
             assert "article.html" in page.locator("#uq-docs").inner_text()
             page.get_by_role("tab", name="问答").click()
