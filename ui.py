@@ -28,7 +28,6 @@ from unionqa.guard import Guard
 from unionqa.manage import Manager
 from unionqa.originals import Originals
 from unionqa.render import MAX_QUESTION_CHARS, documents_table, hint, job_html, render_answer, render_sources
-from unionqa.storage import current_generation
 
 ROOT = Path(__file__).resolve().parent
 
@@ -92,15 +91,15 @@ class App:
         if not self._reloading.acquire(blocking=wait):
             return "另一个重新加载正在进行，请稍后再试"
         try:
-            if current_generation(Path(self.index_dir)) == self.index.generation:
-                return f"已加载索引 {self.index.generation.name}（没有新的索引）"
+            if Index.live_generation(self.index_dir) == self.index.generation_name:
+                return f"已加载索引 {self.index.generation_name}（没有新的索引）"
             # one reference assignment, under the reload lock: a request sees the old index or the new one
             self.index = fresh = Index.load(self.index_dir)
         except UnionQAError as e:
             return f"重新加载失败，仍在使用原索引：{e}"
         finally:
             self._reloading.release()
-        return f"已加载索引 {fresh.generation.name}"
+        return f"已加载索引 {fresh.generation_name}"
 
     def doc_ids(self) -> list[str]:
         """The document filter's choices: the doc ids of the index being served."""

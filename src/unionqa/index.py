@@ -14,15 +14,13 @@ import numpy as np
 from . import build as stages
 from .config import AnswerConfig, ChunkingConfig, RetrievalConfig
 from .embedding import Embedder, load_embedder
-from .errors import EmptyCorpusError, IndexFormatError, QueryError
-from .lexical import LexicalIndex
+from .errors import EmptyCorpusError, QueryError
 from .query import check_top_k, prepare_query
-from .records import DATA_FILES, DocumentText, read_chunks, read_documents
+from .records import TextSource
 from .retrieval import HybridRetriever
-from .storage import build_lock, cleanup, current_generation, read_manifest
+from .stores import Loaded, LocalStore, Store, open_store
 from .tokenize import JiebaTokenizer, Tokenizer
 from .types import Answer, Chunk, Document, Hit
-from .vector import VectorIndex
 
 if TYPE_CHECKING:
     from .answer import AnswerContext
@@ -34,22 +32,25 @@ class Index:
     thread-safe. The embedding model is loaded lazily, once per process.
     """
 
-    def __init__(self, index_dir: Path, manifest: dict[str, Any], chunks: list[Chunk], documents: dict[str, dict[str, Any]],
-                 lexical: LexicalIndex, vector: VectorIndex, tokenizer: Tokenizer, embedder: Embedder | None = None,
-                 generation: Path | None = None, retrieval: RetrievalConfig | None = None,
-                 document_texts: dict[str, DocumentText] | None = None) -> None:
-        self.index_dir = index_dir
-        self.generation = generation or index_dir
-        self.manifest = manifest
-        self.chunks = chunks
-        self.documents = documents
-        self._document_texts = document_texts or {}  # doc_id → text left on disk (records loaded without it)
-        self.lexical = lexical
-        self.vector = vector
+    def __init__(self, store: Store, loaded: Loaded, tokenizer: Tokenizer, embedder: Embedder | None = None,
+                 retrieval: RetrievalConfig | None = None) -> None:
+        self.store = store
+        # the location as given: a local index directory (a Path, as before) or a ``milvus:…`` string
+        self.index_dir: Path | str = store.index_dir if isinstance(store, LocalStore) else store.location
+        self.generation_name = loaded.generation
+        # the local generation directory (the Milvus store has none: the collection's name stands in)
+        self.generation = loaded.path if loaded.path is not None else Path(loaded.generation)
+        self.manifest = loaded.manifest
+        self.chunks = chunks = loaded.chunks
+        self.documents = loaded.documents
+        self._document_texts = loaded.texts  # doc_id → text left on disk / in Milvus (records loaded without it)
+        self.lexical = loaded.lexical
+        self.vector = loaded.vector
         self.tokenizer = tokenizer
         # nothing the index owns refers back to it (no reference cycle: a replaced index is freed at once)
-        self._model = _LazyEmbedder(str(manifest["model"]["name"]), embedder)
-        self.retriever = HybridRetriever(chunks, lexical, vector, tokenizer, self._model.embed_query, retrieval)
+        self._model = _LazyEmbedder(str(loaded.manifest["model"]["name"]), embedder)
+        self.retriever = HybridRetriever(chunks, loaded.lexical, loaded.vector, tokenizer, self._model.embed_query,
+                                         retrieval)
         self._by_id = {c.chunk_id: i for i, c in enumerate(chunks)}
         self._answer_context: AnswerContext | None = None
         self._context_lock = threading.Lock()
@@ -82,11 +83,11 @@ class Index:
         (unless ``skip_bad``), EmptyCorpusError when nothing indexable is left. ``ocr``: read scanned
         PDF pages and images with OCR (off: such files are an error).
         """
-        index_dir = Path(index_dir)
-        with build_lock(index_dir, wait=wait_for_lock):
+        store = open_store(index_dir)
+        with store.lock(wait=wait_for_lock):
             t = time.perf_counter()
             docs, skipped = stages.read_sources(sources, skip_bad, warn or (lambda msg: None), progress, ocr=ocr)
-            return cls._publish(index_dir, docs, skipped, model, embedder, chunking or ChunkingConfig(), progress,
+            return cls._publish(store, docs, skipped, model, embedder, chunking or ChunkingConfig(), progress,
                                 _hook, {"read": time.perf_counter() - t})
 
     @classmethod
@@ -100,15 +101,15 @@ class Index:
         index and the doc ids added or replaced. A file with the same content as an indexed document
         is left out (said through ``warn``).
         """
-        index_dir = Path(index_dir)
-        with build_lock(index_dir, wait=wait_for_lock):
+        store = open_store(index_dir)
+        with store.lock(wait=wait_for_lock):
             t = time.perf_counter()
-            manifest, records, kept = stages.stored_documents(index_dir)
+            manifest, records, kept = store.stored_documents()
             new, skipped = stages.read_sources(files, skip_bad, warn or (lambda msg: None), progress, ocr=ocr,
                                                known={d.sha256: d.doc_id for d in kept})
             names = {d.doc_id for d in new}
             docs = [d for d in kept if d.doc_id not in names] + new
-            return cls._publish(index_dir, docs, skipped, manifest["model"]["name"], embedder,
+            return cls._publish(store, docs, skipped, manifest["model"]["name"], embedder,
                                 ChunkingConfig(**manifest["chunking"]), progress, _hook,
                                 {"read": time.perf_counter() - t}, records), sorted(names)
 
@@ -119,9 +120,9 @@ class Index:
 
         Raises QueryError naming an unknown doc id, EmptyCorpusError when nothing would be left.
         """
-        index_dir = Path(index_dir)
-        with build_lock(index_dir, wait=wait_for_lock):
-            manifest, records, kept = stages.stored_documents(index_dir)
+        store = open_store(index_dir)
+        with store.lock(wait=wait_for_lock):
+            manifest, records, kept = store.stored_documents()
             known = {d.doc_id for d in kept}
             unknown = [d for d in doc_ids if d not in known]
             if unknown:
@@ -129,11 +130,11 @@ class Index:
             docs = [d for d in kept if d.doc_id not in set(doc_ids)]
             if not docs:
                 raise EmptyCorpusError("removing these would leave the index empty; build a new index instead")
-            return cls._publish(index_dir, docs, [], manifest["model"]["name"], embedder,
+            return cls._publish(store, docs, [], manifest["model"]["name"], embedder,
                                 ChunkingConfig(**manifest["chunking"]), None, _hook, {}, records)
 
     @classmethod
-    def _publish(cls, index_dir: Path, docs: list[Document], skipped: list[str], model: str | None,
+    def _publish(cls, store: Store, docs: list[Document], skipped: list[str], model: str | None,
                  embedder: Embedder | None, chunking: ChunkingConfig, progress: stages.Progress | None,
                  _hook: Callable[[str], None] | None, timings: dict[str, float],
                  previous: dict[str, dict[str, Any]] | None = None) -> Index:
@@ -154,67 +155,31 @@ class Index:
         lexical = stages.tokenize_all(chunks, tokenizer, progress)
         t = timed("tokenize", t)
         emb = embedder or load_embedder(model)
-        embedded = stages.embed_all(chunks, emb, stages.previous_vectors(index_dir, emb.name), progress)
+        embedded = stages.embed_all(chunks, emb, store.previous_vectors(emb.name), progress)
         t = timed("embed", t)
         hook("embedded")
-        vector = VectorIndex.build(embedded.vectors, embedded.owners)
-        t = timed("index", t)
         if previous is None:
-            previous = stages.previous_records(index_dir)
+            previous = store.previous_records()
         documents = stages.document_records(docs, previous)
-        manifest, final = stages.write_generation(index_dir, docs, skipped, chunks, documents, lexical, vector,
-                                                 tokenizer, emb, embedded.embedded, chunking, hook)
+        loaded = store.write(docs, skipped, chunks, documents, lexical, embedded, tokenizer, emb, chunking, hook,
+                             timings)
         timed("write", t)
-        cleanup(index_dir)
-        manifest["timings"] = timings
-        return cls(index_dir, manifest, chunks, documents, lexical, vector, tokenizer, emb, generation=final)
+        loaded.manifest["timings"] = timings
+        return cls(store, loaded, tokenizer, emb)
 
     # ---- load --------------------------------------------------------------------------
     @classmethod
     def load(cls, index_dir: str | Path, *, embedder: Embedder | None = None, verify: bool = True,
              retrieval: RetrievalConfig | None = None) -> Index:
-        """Open the live generation of ``index_dir``, checking manifest, checksums and compatibility."""
-        index_dir = Path(index_dir)
-        if not index_dir.exists():
-            raise IndexFormatError(f"{index_dir}: no such index directory (build one with `unionqa build`)")
-        for attempt in range(3):
-            gen = current_generation(index_dir)
-            try:
-                return cls._load_generation(index_dir, gen, embedder, verify, retrieval)  # type: ignore[arg-type]
-            except IndexFormatError:
-                # a build may have switched CURRENT and removed this generation while we read it
-                if attempt == 2 or gen is None or gen.exists() and current_generation(index_dir) == gen:
-                    raise
-        raise AssertionError("unreachable")
+        """Open the live generation of ``index_dir`` (a directory, or ``milvus:…``), checking manifest, checksums
+        and compatibility."""
+        store = open_store(index_dir)
+        return cls(store, store.load(embedder, verify), JiebaTokenizer(), embedder, retrieval)
 
-    @classmethod
-    def _load_generation(cls, index_dir: Path, gen: Path, embedder: Embedder | None, verify: bool,
-                         retrieval: RetrievalConfig | None) -> Index:
-        assert gen is not None
-        manifest = read_manifest(gen, verify=verify, required=DATA_FILES)
-        tokenizer = JiebaTokenizer()
-        tok = manifest.get("tokenizer", {})
-        if tok.get("name") != tokenizer.name or tok.get("dictionary_sha256") != tokenizer.dictionary_hash:
-            raise IndexFormatError(f"{gen}: built with a different tokenizer or dictionary; rebuild the index")
-        model = manifest.get("model", {})
-        if embedder is not None and (embedder.name != model.get("name") or embedder.dim != model.get("dim")):
-            raise IndexFormatError(
-                f"{gen}: built with model {model.get('name')} ({model.get('dim')}d), not {embedder.name} ({embedder.dim}d); "
-                "rebuild the index with this model")
-        try:
-            chunks = read_chunks(gen / "chunks.jsonl")
-            documents, texts = read_documents(gen / "documents.jsonl")
-            lexical = LexicalIndex.load(gen)
-            vector = VectorIndex.load(gen)
-        except (ValueError, KeyError, OSError, RuntimeError) as e:
-            raise IndexFormatError(f"{gen}: damaged ({type(e).__name__}); rebuild the index") from None
-        counts = manifest.get("counts")
-        if not (isinstance(counts, dict) and len(chunks) == lexical.n_docs == len(vector) == counts.get("chunks")):
-            raise IndexFormatError(f"{gen}: chunk, BM25 and vector counts disagree; rebuild the index")
-        if vector.dim != model.get("dim"):
-            raise IndexFormatError(f"{gen}: vectors are {vector.dim}d but the manifest says {model.get('dim')}d; rebuild")
-        return cls(index_dir, manifest, chunks, documents, lexical, vector, tokenizer, embedder, generation=gen,
-                   retrieval=retrieval, document_texts=texts)
+    @staticmethod
+    def live_generation(index_dir: str | Path) -> str | None:
+        """The name of the generation a load of ``index_dir`` would open now (None: no index)."""
+        return open_store(index_dir).live()
 
     # ---- query -------------------------------------------------------------------------
     def search(self, query: str, top_k: int = 5, mode: str = "hybrid", doc_ids: Sequence[str] | None = None) -> list[Hit]:
@@ -281,7 +246,7 @@ class Index:
     def info(self) -> dict[str, Any]:
         m = self.manifest
         return {
-            "index_dir": str(self.index_dir), "generation": self.generation.name,
+            "index_dir": str(self.index_dir), "generation": self.generation_name,
             "format_version": m["format_version"], "writer": m.get("writer"), "created_at": m.get("created_at"),
             "model": m["model"]["name"], "dim": m["model"]["dim"], "tokenizer": m["tokenizer"]["name"],
             "documents": m["counts"]["documents"], "articles": m["counts"]["articles"], "chunks": m["counts"]["chunks"],
@@ -306,7 +271,7 @@ class _LazyEmbedder:
         return self.get().embed_query(text)
 
 
-def _text_of(documents: dict[str, dict[str, Any]], texts: dict[str, DocumentText], doc_id: str) -> str:
+def _text_of(documents: dict[str, dict[str, Any]], texts: dict[str, TextSource], doc_id: str) -> str:
     d = documents[doc_id]
     return str(d["text"]) if "text" in d else texts[doc_id].text()
 

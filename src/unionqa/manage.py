@@ -2,7 +2,7 @@
 at a time with its progress, the new generation published atomically and then served.
 
 Used by the web UI's 文档管理 tab; a function of the index directory and a callback, so it is tested
-without a browser. Uploaded files are kept under ``INDEX/uploads/<job>/<name>`` (the originals that
+without a browser. Uploaded files are kept under ``INDEX/uploads/<job>/<name>`` (the store's ``uploads_dir``) (the originals that
 citations point to); a failed job removes its files and leaves the served index as it was.
 """
 
@@ -44,8 +44,11 @@ class Manager:
     a job has published a new generation."""
 
     def __init__(self, index_dir: str | Path, on_published: Callable[[], object], embedder: object | None = None) -> None:
-        self.index_dir = Path(index_dir)
-        self.uploads = self.index_dir / "uploads"
+        from .stores import open_store
+
+        self._index_store = open_store(index_dir)
+        self.index_dir = index_dir if isinstance(index_dir, str) and index_dir.startswith("milvus:") else Path(index_dir)
+        self.uploads = self._index_store.uploads_dir()
         self._on_published = on_published
         self._embedder = embedder  # tests pass a fake; None: the index's own model
         self._lock = threading.Lock()
@@ -170,12 +173,7 @@ class Manager:
         return f"已删除 {len(doc_ids)} 篇：{'、'.join(doc_ids)}（剩 {ix.manifest['counts']['documents']} 篇文档）"
 
     def _document_paths(self) -> dict[str, Path]:
-        from .records import read_documents
-        from .storage import current_generation
-
-        gen = current_generation(self.index_dir)
-        assert gen is not None
-        records, _ = read_documents(gen / "documents.jsonl")
+        records = self._index_store.previous_records()
         return {d: Path(str(r.get("path", ""))) for d, r in records.items() if r.get("path")}
 
     def _is_upload(self, path: Path) -> bool:

@@ -6,7 +6,7 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .documents import MAX_FILE_BYTES
 from .errors import IndexFormatError
@@ -36,19 +36,31 @@ def read_chunks(path: Path) -> list[Chunk]:
     shared: dict[str, str] = {}  # one string object per distinct doc_id / heading (saves ~200 B a chunk)
     with open(path, "rb") as f:
         for line in bounded_lines(f, MAX_CHUNK_RECORD_BYTES, path):
-            d = json.loads(line)
-            crumb, span, kind = d["breadcrumb"], d["span"], d.get("kind", "body")
-            if not (isinstance(d["chunk_id"], str) and isinstance(d["doc_id"], str) and isinstance(d["text"], str)
-                    and isinstance(kind, str) and isinstance(crumb, list) and all(isinstance(b, str) for b in crumb)
-                    and isinstance(span, list) and len(span) == 2 and all(type(x) is int for x in span)):
-                raise IndexFormatError(f"{path}: a record with fields of the wrong type; rebuild the index")
-            page, page_end, ocr = d.get("page"), d.get("page_end"), d.get("ocr", False)
-            if not (all(p is None or type(p) is int for p in (page, page_end)) and isinstance(ocr, bool)):
-                raise IndexFormatError(f"{path}: a record with fields of the wrong type; rebuild the index")
-            out.append(Chunk(d["chunk_id"], shared.setdefault(d["doc_id"], d["doc_id"]),
-                             tuple(shared.setdefault(b, b) for b in crumb), d["text"], (span[0], span[1]),
-                             shared.setdefault(kind, kind), page, page_end, ocr))
+            out.append(chunk_from_record(json.loads(line), str(path), shared))
     return out
+
+
+def chunk_from_record(d: Any, where: str, shared: dict[str, str]) -> Chunk:
+    """A Chunk from one chunk record (``build.chunk_record``), type-checked; ``shared`` interns repeated strings."""
+    if not isinstance(d, dict):
+        raise IndexFormatError(f"{where}: a chunk record that is not an object; rebuild the index")
+    crumb, span, kind = d["breadcrumb"], d["span"], d.get("kind", "body")
+    if not (isinstance(d["chunk_id"], str) and isinstance(d["doc_id"], str) and isinstance(d["text"], str)
+            and isinstance(kind, str) and isinstance(crumb, list) and all(isinstance(b, str) for b in crumb)
+            and isinstance(span, list) and len(span) == 2 and all(type(x) is int for x in span)):
+        raise IndexFormatError(f"{where}: a record with fields of the wrong type; rebuild the index")
+    page, page_end, ocr = d.get("page"), d.get("page_end"), d.get("ocr", False)
+    if not (all(p is None or type(p) is int for p in (page, page_end)) and isinstance(ocr, bool)):
+        raise IndexFormatError(f"{where}: a record with fields of the wrong type; rebuild the index")
+    return Chunk(d["chunk_id"], shared.setdefault(d["doc_id"], d["doc_id"]),
+                 tuple(shared.setdefault(b, b) for b in crumb), d["text"], (span[0], span[1]),
+                 shared.setdefault(kind, kind), page, page_end, ocr)
+
+
+class TextSource(Protocol):
+    """A document's text kept outside memory until asked for (a file line, a Milvus row)."""
+
+    def text(self) -> str: ...
 
 
 class DocumentText:

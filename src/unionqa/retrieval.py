@@ -4,27 +4,55 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import numpy as np
 
 from .config import RetrievalConfig
 from .errors import QueryError
 from .fusion import rrf, weighted_scores
-from .lexical import LexicalIndex
 from .query import check_top_k, is_english, prepare_query
 from .text import normalize_for_match, split_sentences
 from .tokenize import Tokenizer, load_stopwords
 from .translate import expand_english
 from .types import Chunk, Hit
-from .vector import VectorIndex
 
 MODES = ("hybrid", "dense", "lexical")
+
+
+class LexicalChannel(Protocol):
+    """The BM25 side of an index as retrieval and answering use it: ``lexical.LexicalIndex`` or
+    ``milvus.channels.MilvusLexical``. ``mask`` restricts to rows (the Milvus channel filters by their documents)."""
+
+    vocab: dict[str, int]
+    idf: np.ndarray
+    n_docs: int
+
+    def top(self, tokens: list[str], k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]: ...
+
+    def terms_in(self, row: int, tokens: list[str]) -> list[str]: ...
+
+
+class VectorChannel(Protocol):
+    """The dense side of an index: ``vector.VectorIndex`` or ``milvus.channels.MilvusVector``."""
+
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def n_units(self) -> int: ...
+
+    def __len__(self) -> int: ...
+
+    def top(self, query: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]: ...
+
+    def unit_vectors(self, row: int) -> np.ndarray: ...
 
 
 class HybridRetriever:
     """Searches one loaded index; safe to call from many threads at once."""
 
-    def __init__(self, chunks: Sequence[Chunk], lexical: LexicalIndex, vector: VectorIndex, tokenizer: Tokenizer,
+    def __init__(self, chunks: Sequence[Chunk], lexical: LexicalChannel, vector: VectorChannel, tokenizer: Tokenizer,
                  embed_query: Callable[[str], np.ndarray], config: RetrievalConfig | None = None) -> None:
         self.chunks = chunks
         self.lexical = lexical
