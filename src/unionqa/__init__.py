@@ -15,6 +15,7 @@ from .errors import (
     IndexWriteError,
     ModelUnavailableError,
     QueryError,
+    StoreUnavailableError,
     UnionQAError,
 )
 from .types import Answer, Chunk, Document, Hit, SupportSentence
@@ -53,6 +54,7 @@ __all__ = [
     "ModelUnavailableError",
     "QueryError",
     "RetrievalConfig",
+    "StoreUnavailableError",
     "SupportSentence",
     "UnionQAError",
     "__version__",

@@ -101,15 +101,20 @@ def stored_documents(index_dir: Path) -> tuple[dict[str, Any], dict[str, dict[st
         raise IndexFormatError(f"{index_dir}: no index to change; build one first with `unionqa build`")
     manifest = read_manifest(gen, verify=True, required=DATA_FILES)
     records, texts = read_documents(gen / "documents.jsonl")
+    return manifest, records, documents_from_records(records, lambda doc_id: texts[doc_id].text())
+
+
+def documents_from_records(records: dict[str, dict[str, Any]], text_of: Callable[[str], str]) -> list[Document]:
+    """Documents parsed again from their stored records and text (``text_of(doc_id)``), as built."""
     docs = []
     for doc_id, r in records.items():
         pages = r.get("pages", [])
-        docs.append(parse_document(doc_id, texts[doc_id].text(), path=str(r.get("path", "")),
+        docs.append(parse_document(doc_id, text_of(doc_id), path=str(r.get("path", "")),
                                    encoding=str(r.get("encoding", "utf-8")),
                                    pages=tuple(pages) if isinstance(pages, list) else (),
                                    ocr_pages=tuple(r.get("ocr_pages", [])), fmt=str(r.get("format", "text")),
                                    title=str(r.get("title", "")), date=str(r.get("date", ""))))
-    return manifest, records, docs
+    return docs
 
 
 def chunk_all(docs: list[Document], chunking: ChunkingConfig) -> list[Chunk]:
@@ -237,6 +242,25 @@ def write_files(gen: Path, chunks: list[Chunk], documents: dict[str, dict[str, A
     return files
 
 
+def new_manifest(docs: list[Document], skipped: list[str], chunks: list[Chunk], lexical: LexicalIndex, n_units: int,
+                 tokenizer: JiebaTokenizer, emb: Embedder, embedded: int, chunking: ChunkingConfig) -> dict[str, Any]:
+    """The manifest of a new generation (every store writes the same one; the local store adds ``files``)."""
+    corpus = hashlib.sha256("".join(sorted(d.sha256 for d in docs)).encode()).hexdigest()
+    return {
+        "format_version": FORMAT_VERSION,
+        "writer": f"unionqa {__version__}",
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "model": {"name": emb.name, "dim": emb.dim},
+        "tokenizer": {"name": tokenizer.name, "dictionary_sha256": tokenizer.dictionary_hash},
+        "chunking": chunking.as_dict(),
+        "counts": {"documents": len(docs), "articles": sum(len(d.articles) for d in docs),
+                   "chunks": len(chunks), "vocabulary": len(lexical.vocab),
+                   "vector_units": n_units, "embedded": embedded, "reused_vectors": n_units - embedded},
+        "corpus_sha256": corpus,
+        "skipped": skipped,
+    }
+
+
 def write_generation(index_dir: Path, docs: list[Document], skipped: list[str], chunks: list[Chunk],
                      documents: dict[str, dict[str, Any]], lexical: LexicalIndex, vector: VectorIndex,
                      tokenizer: JiebaTokenizer, emb: Embedder, embedded: int, chunking: ChunkingConfig,
@@ -248,21 +272,7 @@ def write_generation(index_dir: Path, docs: list[Document], skipped: list[str], 
     gen = new_generation(index_dir)
     try:
         files_written = write_files(gen, chunks, documents, lexical, vector, hook)
-        corpus = hashlib.sha256("".join(sorted(d.sha256 for d in docs)).encode()).hexdigest()
-        n_units = vector.n_units
-        manifest: dict[str, Any] = {
-            "format_version": FORMAT_VERSION,
-            "writer": f"unionqa {__version__}",
-            "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "model": {"name": emb.name, "dim": emb.dim},
-            "tokenizer": {"name": tokenizer.name, "dictionary_sha256": tokenizer.dictionary_hash},
-            "chunking": chunking.as_dict(),
-            "counts": {"documents": len(docs), "articles": sum(len(d.articles) for d in docs),
-                       "chunks": len(chunks), "vocabulary": len(lexical.vocab),
-                       "vector_units": n_units, "embedded": embedded, "reused_vectors": n_units - embedded},
-            "corpus_sha256": corpus,
-            "skipped": skipped,
-        }
+        manifest = new_manifest(docs, skipped, chunks, lexical, vector.n_units, tokenizer, emb, embedded, chunking)
         write_manifest(gen, manifest, files_written)
         hook("written")
         return manifest, publish(index_dir, gen)

@@ -35,3 +35,7 @@ class IndexWriteError(UnionQAError, OSError):
     """The index could not be written (disk full, not a directory, no permission); the previous one still serves.
 
     Also an OSError, so callers that catch file-system errors keep working."""
+
+
+class StoreUnavailableError(UnionQAError):
+    """The store holding an index cannot be reached or opened (a Milvus server down, a Milvus Lite file in use)."""

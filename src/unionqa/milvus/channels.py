@@ -1,0 +1,131 @@
+"""Search channels served by a Milvus collection: BM25 as sparse inner product, dense vectors by inner product.
+
+They answer ``retrieval.LexicalChannel`` / ``VectorChannel`` exactly as the local ``LexicalIndex`` and
+``VectorIndex`` do — (row, score) best first, ties by row — so fusion, re-ranking and answering are the
+project's own code on either store.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..chunking import index_text
+from ..config import hnsw_ef_search
+from ..tokenize import Tokenizer
+from ..types import Chunk
+from .collection import MAX_TOPK, doc_filter, guarded
+
+
+def _doc_ids(chunks: Sequence[Chunk], rows: np.ndarray | None) -> list[str] | None:
+    """The documents of the rows a search is restricted to (retrieval restricts by document)."""
+    if rows is None:
+        return None
+    return sorted({chunks[int(r)].doc_id for r in rows})
+
+
+def _ranked(hits: list[dict[str, Any]], k: int) -> list[tuple[int, float]]:
+    """Best score per chunk row, best first, ties by row (as the local channels)."""
+    best: dict[int, float] = {}
+    for h in hits:
+        row = int(h["entity"]["chunk_row"])
+        score = float(h["distance"])
+        if row not in best or score > best[row]:
+            best[row] = score
+    return sorted(best.items(), key=lambda x: (-x[1], x[0]))[:k]
+
+
+class MilvusLexical:
+    """BM25 over the collection's sparse field: query = the question's term counts, stored = idf × saturated tf.
+
+    ``vocab`` and ``idf`` (loaded with the index) serve the re-ranker and the answer step, as the local index's.
+    """
+
+    def __init__(self, client: Any, collection: str, vocab: dict[str, int], idf: np.ndarray, chunks: Sequence[Chunk],
+                 tokenizer: Tokenizer) -> None:
+        self.client, self.collection = client, collection
+        self.vocab = vocab
+        self.idf = idf
+        self.n_docs = len(chunks)
+        self._chunks = chunks
+        self._tokenizer = tokenizer
+        self._terms: dict[int, frozenset[str]] = {}
+        self._lock = threading.Lock()
+
+    def query_vector(self, tokens: Sequence[str]) -> dict[int, float]:
+        return {self.vocab[t] + 1: float(n) for t, n in Counter(t for t in tokens if t in self.vocab).items()}
+
+    def top(self, tokens: Sequence[str], k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+        q = self.query_vector(tokens)
+        if not q or k <= 0:
+            return []
+        docs = _doc_ids(self._chunks, None if mask is None else np.flatnonzero(mask))
+        if docs == []:
+            return []
+        res = guarded(self.collection, self.client.search, self.collection, data=[q], anns_field="sparse", limit=min(k, MAX_TOPK),
+                                 filter="unit == 0 and chunk_row >= 0" + doc_filter(docs),
+                                 output_fields=["chunk_row"], search_params={"metric_type": "IP"})
+        return [(r, s) for r, s in _ranked(list(res[0]), k) if s > 0]
+
+    def terms_in(self, row: int, tokens: Sequence[str]) -> list[str]:
+        """Which of ``tokens`` occur in chunk ``row``: the chunk's indexed text tokenized as at build time."""
+        with self._lock:
+            terms = self._terms.get(row)
+        if terms is None:
+            terms = frozenset(self._tokenizer.tokenize(index_text(self._chunks[row])))
+            with self._lock:
+                if len(self._terms) > 50_000:
+                    self._terms.clear()
+                self._terms[row] = terms
+        return [t for t in dict.fromkeys(tokens) if t in terms]
+
+
+class MilvusVector:
+    """Dense search over the collection's unit vectors; a chunk scores the best of its units (as ``VectorIndex``)."""
+
+    def __init__(self, client: Any, collection: str, dim: int, n_units: int, chunks: Sequence[Chunk], hnsw: bool) -> None:
+        self.client, self.collection = client, collection
+        self._dim, self._n_units, self.n_chunks, self.hnsw = dim, n_units, len(chunks), hnsw
+        self._chunks = chunks
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    @property
+    def n_units(self) -> int:
+        return self._n_units
+
+    def __len__(self) -> int:
+        return self.n_chunks
+
+    def top(self, query: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        n = self._n_units
+        if n == 0 or k <= 0:
+            return []
+        docs = _doc_ids(self._chunks, rows)
+        if docs == []:
+            return []
+        units_per_chunk = max(1, n // max(1, self.n_chunks))
+        fetch = min(n, k * (units_per_chunk + 2), MAX_TOPK)
+        params: dict[str, Any] = {"metric_type": "IP"}
+        if self.hnsw:
+            params["params"] = {"ef": max(hnsw_ef_search(), fetch)}
+        q = np.asarray(query, dtype=np.float32).reshape(-1)
+        res = guarded(self.collection, self.client.search, self.collection, data=[q.tolist()], anns_field="dense", limit=fetch,
+                                 filter="chunk_row >= 0" + doc_filter(docs), output_fields=["chunk_row"],
+                                 search_params=params)
+        return _ranked(list(res[0]), k)
+
+    def unit_vectors(self, row: int) -> np.ndarray:
+        """The vectors of one chunk's units, in the order they were embedded."""
+        res = guarded(self.collection, self.client.query, self.collection, filter=f"chunk_row == {int(row)}", output_fields=["id", "dense"],
+                                limit=MAX_TOPK)
+        res = sorted(res, key=lambda r: r["id"])
+        if not res:
+            return np.zeros((0, self._dim), np.float32)
+        return np.asarray([r["dense"] for r in res], dtype=np.float32)
