@@ -15,10 +15,11 @@ from . import build as stages
 from .config import AnswerConfig, ChunkingConfig, RetrievalConfig
 from .embedding import Embedder, load_embedder
 from .errors import EmptyCorpusError, QueryError
+from .locations import open_store
 from .query import check_top_k, prepare_query
 from .records import TextSource
 from .retrieval import HybridRetriever
-from .stores import Loaded, LocalStore, Store, open_store
+from .stores import Loaded, LocalStore, Store
 from .tokenize import JiebaTokenizer, Tokenizer
 from .types import Answer, Chunk, Document, Hit
 

@@ -44,7 +44,7 @@ class Manager:
     a job has published a new generation."""
 
     def __init__(self, index_dir: str | Path, on_published: Callable[[], object], embedder: object | None = None) -> None:
-        from .stores import open_store
+        from .locations import open_store
 
         self._index_store = open_store(index_dir)
         self.index_dir = index_dir if isinstance(index_dir, str) and index_dir.startswith("milvus:") else Path(index_dir)

@@ -1,4 +1,5 @@
-"""Where an index lives: a local directory of generations (the default) or a Milvus store (``milvus:…``).
+"""Where an index lives: the ``Store`` protocol and ``LocalStore``, a local directory of generations (the default);
+``milvus.store.MilvusStore`` is the other store, ``locations.open_store`` picks one for a location.
 
 ``Index`` talks to a store through one small interface — lock, read the live documents and vectors for an
 incremental build, write and publish a generation, load the live one — so search, ask, add and remove are
@@ -65,17 +66,6 @@ class Store(Protocol):
     def load(self, embedder: Embedder | None, verify: bool = True) -> Loaded: ...
 
     def uploads_dir(self) -> Path: ...
-
-
-def open_store(location: str | Path) -> Store:
-    """The store an index location names: ``milvus:…`` → Milvus, anything else → a local index directory."""
-    from .milvus import is_milvus
-
-    if is_milvus(location):
-        from .milvus.store import MilvusStore
-
-        return MilvusStore(str(location))
-    return LocalStore(Path(location))
 
 
 def check_manifest(manifest: dict[str, Any], where: str, tokenizer: Tokenizer, embedder: Embedder | None) -> None:
