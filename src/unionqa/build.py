@@ -47,6 +47,7 @@ class Embedded:
     vectors: np.ndarray
     owners: np.ndarray
     embedded: int  # how many were embedded now (the rest were reused)
+    keys: list[str]  # ``text_key`` of each unit's text (what a later build reuses the vector under)
 
 
 def read_sources(sources: Sequence[str | Path], skip_bad: bool, warn: Callable[[str], None],
@@ -165,9 +166,10 @@ def embed_all(chunks: list[Chunk], emb: Embedder, reuse: dict[str, np.ndarray], 
             units.append(u)
             owner_list.append(row)
     vectors = np.zeros((len(units), emb.dim), dtype=np.float32)
+    keys = [text_key(tx) for tx in units]
     todo = []
-    for i, tx in enumerate(units):
-        v = reuse.get(text_key(tx))
+    for i, key in enumerate(keys):
+        v = reuse.get(key)
         if v is None:
             todo.append(i)
         else:
@@ -184,7 +186,7 @@ def embed_all(chunks: list[Chunk], emb: Embedder, reuse: dict[str, np.ndarray], 
         vectors[todo] = emb.embed_documents([units[i] for i in todo], progress=tick)
     elif progress:
         progress("embed", 0, 0)
-    return Embedded(vectors, np.asarray(owner_list, dtype=np.int64), len(todo))
+    return Embedded(vectors, np.asarray(owner_list, dtype=np.int64), len(todo), keys)
 
 
 def chunk_record(c: Chunk) -> dict[str, Any]:

@@ -45,9 +45,10 @@ class Manager:
 
     def __init__(self, index_dir: str | Path, on_published: Callable[[], object], embedder: object | None = None) -> None:
         from .locations import open_store
+        from .milvus import is_milvus
 
         self._index_store = open_store(index_dir)
-        self.index_dir = index_dir if isinstance(index_dir, str) and index_dir.startswith("milvus:") else Path(index_dir)
+        self.index_dir = index_dir if is_milvus(index_dir) else Path(index_dir)
         self.uploads = self._index_store.uploads_dir()
         self._on_published = on_published
         self._embedder = embedder  # tests pass a fake; None: the index's own model

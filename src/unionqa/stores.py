@@ -9,6 +9,7 @@ the same code whichever store holds the index.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,8 +113,6 @@ class LocalStore:
               documents: dict[str, dict[str, Any]], lexical: LexicalIndex, embedded: stages.Embedded,
               tokenizer: JiebaTokenizer, emb: Embedder, chunking: ChunkingConfig,
               hook: Callable[[str], None], timings: dict[str, float]) -> Loaded:
-        import time
-
         t = time.perf_counter()
         vector = VectorIndex.build(embedded.vectors, embedded.owners)
         timings["index"] = time.perf_counter() - t

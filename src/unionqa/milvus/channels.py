@@ -29,14 +29,9 @@ def _doc_ids(chunks: Sequence[Chunk], rows: np.ndarray | None) -> list[str] | No
 
 
 def _ranked(hits: list[dict[str, Any]], k: int) -> list[tuple[int, float]]:
-    """Best score per chunk row, best first, ties by row (as the local channels)."""
-    best: dict[int, float] = {}
-    for h in hits:
-        row = int(h["entity"]["chunk_row"])
-        score = float(h["distance"])
-        if row not in best or score > best[row]:
-            best[row] = score
-    return sorted(best.items(), key=lambda x: (-x[1], x[0]))[:k]
+    """(chunk row, score), best first, ties by row (as the local channels). Each search returns a row once: the
+    sparse search reads only unit 0 of each chunk, the dense one groups by chunk."""
+    return sorted(((int(h["entity"]["chunk_row"]), float(h["distance"])) for h in hits), key=lambda x: (-x[1], x[0]))[:k]
 
 
 class MilvusLexical:
@@ -66,9 +61,9 @@ class MilvusLexical:
         docs = _doc_ids(self._chunks, None if mask is None else np.flatnonzero(mask))
         if docs == []:
             return []
-        res = guarded(self.collection, self.client.search, self.collection, data=[q], anns_field="sparse", limit=min(k, MAX_TOPK),
-                                 filter="unit == 0 and chunk_row >= 0" + doc_filter(docs),
-                                 output_fields=["chunk_row"], search_params={"metric_type": "IP"})
+        res = guarded(self.collection, self.client.search, self.collection, data=[q], anns_field="sparse",
+                      limit=min(k, MAX_TOPK), filter="unit == 0 and chunk_row >= 0" + doc_filter(docs),
+                      output_fields=["chunk_row"], search_params={"metric_type": "IP"})
         return [(r, s) for r, s in _ranked(list(res[0]), k) if s > 0]
 
     def terms_in(self, row: int, tokens: Sequence[str]) -> list[str]:

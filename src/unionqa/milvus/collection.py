@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from ..errors import IndexFormatError
+from ..errors import IndexFormatError, StoreUnavailableError, UnionQAError
 
 MAX_DATA_BYTES = 60_000  # below Milvus's VARCHAR limit of 65,535 bytes
 MAX_DOC_ID_BYTES = 4096
@@ -34,7 +34,7 @@ BATCH_BYTES = 8 << 20  # rows sent per insert (gRPC messages stay far below thei
 MAX_TOPK = 16384  # Milvus's largest search limit
 
 
-def schema(client: Any, dim: int) -> Any:
+def schema(dim: int) -> Any:
     from pymilvus import DataType, MilvusClient
 
     s = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
@@ -128,8 +128,6 @@ def brief(e: BaseException) -> str:
 
 def guarded(where: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Call the Milvus client; its failures (server gone, collection dropped) become one StoreUnavailableError line."""
-    from ..errors import StoreUnavailableError, UnionQAError
-
     try:
         return fn(*args, **kwargs)
     except UnionQAError:
@@ -188,5 +186,3 @@ def read_text(client: Any, collection: str, doc_id: str) -> str:
                         output_fields=["unit", "data"], limit=MAX_TOPK)
     return "".join(r["data"] for r in sorted(rows, key=lambda r: r["unit"]))
 
-
-Progress = Callable[[str, int, int], None]

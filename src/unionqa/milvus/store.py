@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import json
 import logging
 import os
 import threading
@@ -216,12 +217,10 @@ class MilvusStore:
         hnsw = n_units > ann_threshold()
         manifest = stages.new_manifest(docs, skipped, chunks, lexical, n_units, tokenizer, emb, embedded.embedded,
                                        chunking)
-        manifest["store"] = {"kind": "milvus", "collection": coll, "previous": old,
-                             "dense_index": "HNSW" if hnsw else "FLAT"}
-        manifest["lexical"] = {"k1": lexical.k1, "b": lexical.b, "epsilon": lexical.epsilon}
+        manifest["store"] = {"kind": "milvus", "collection": coll, "dense_index": "HNSW" if hnsw else "FLAT"}
         t = time.perf_counter()
         try:
-            client.create_collection(coll, schema=schema(client, emb.dim))
+            client.create_collection(coll, schema=schema(emb.dim))
             self._write_rows(client, coll, chunks, documents, lexical, embedded, manifest, hook)
             client.flush(coll)
             client.create_index(coll, index_params(client, n_units, ann_threshold()))
@@ -249,14 +248,11 @@ class MilvusStore:
     def _write_rows(client: Any, coll: str, chunks: list[Chunk], documents: dict[str, dict[str, Any]],
                     lexical: LexicalIndex, embedded: stages.Embedded, manifest: dict[str, Any],
                     hook: Callable[[str], None]) -> None:
-        import json
-
         w = RowWriter(client, coll, embedded.vectors.shape[1])
         csc = sparse.csc_matrix((np.asarray(lexical.weights), np.asarray(lexical.rows), lexical.colptr),
                                 shape=(lexical.n_docs, len(lexical.vocab)))
         bm25 = sparse_rows(csc, lexical.idf)
         owners = embedded.owners
-        units = [u for c in chunks for u in _units(c)]
         prev_row = -1
         unit_no = 0
         for i, row in enumerate(owners.tolist()):
@@ -269,7 +265,7 @@ class MilvusStore:
                 data = json.dumps(stages.chunk_record(c), ensure_ascii=False)
             else:
                 vec, data = {}, ""
-            w.add(row, unit_no, c.doc_id, stages.text_key(units[i]), data, embedded.vectors[i], vec)
+            w.add(row, unit_no, c.doc_id, embedded.keys[i], data, embedded.vectors[i], vec)
         w.flush()
         hook("wrote units")
         for doc_id, rec in documents.items():
@@ -317,7 +313,7 @@ class MilvusStore:
                 return guarded(self.location, self._load_collection, client, coll, embedder)  # type: ignore[no-any-return]
             except UnionQAError:
                 # a build may have switched the alias and dropped this collection while we read it
-                if attempt == 2 or self._live(client) == coll:
+                if attempt == 2 or guarded(self.location, self._live, client) == coll:
                     raise
         raise AssertionError("unreachable")
 
@@ -336,8 +332,6 @@ class MilvusStore:
                        iterate(client, coll, "unit == 0 and chunk_row >= 0", ["chunk_row", "data"])),
                       key=lambda x: x[0])
         try:
-            import json
-
             chunks = [chunk_from_record(json.loads(d), where, shared) for _, d in rows]
             lex = read_record(client, coll, "lexical")
             vocab = {t: i for i, t in enumerate(lex["terms"])}
@@ -354,12 +348,6 @@ class MilvusStore:
         return Loaded(manifest, chunks, documents, MilvusLexical(client, coll, vocab, idf, chunks, tokenizer),
                       MilvusVector(client, coll, int(manifest["model"]["dim"]), int(counts.get("vector_units", 0)),
                                    chunks, hnsw), coll, None, dict(texts))
-
-
-def _units(c: Chunk) -> list[str]:
-    from ..chunking import embedding_units
-
-    return embedding_units(c)
 
 
 def close(location: str) -> None:
