@@ -35,6 +35,23 @@ SCRIPT = textwrap.dedent("""
     print("done", flush=True)
 """)
 
+def kill_build_at(stage: str, corpus: Path, location: str, tmp_path: Path) -> list[str]:
+    """Run ``Index.build([corpus], location)`` in a subprocess, SIGKILL it once it reports ``stage``; the stages seen."""
+    script = tmp_path / "build.py"
+    script.write_text(SCRIPT.format(tests=str(ROOT / "tests")), encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(script), str(corpus), location, stage],
+                            stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert proc.stdout is not None
+    seen = []
+    for line in proc.stdout:
+        seen.append(line.strip())
+        if line.strip() == stage:
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    return seen
+
+
 STAGES = ["chunked", "embedding", "embedded", "wrote chunks.jsonl", "wrote documents.jsonl", "wrote lexical",
           "wrote vectors", "written"]
 
@@ -45,19 +62,8 @@ def test_kill_mid_build_keeps_old_index(tiny_index: Index, tiny_corpus: Path, fa
     before_chunks = [asdict(c) for c in tiny_index.chunks]
     before_hits = tiny_index.search("劳资纠纷", top_k=3)
     (tiny_corpus / "new.md").write_text("# 新增\n\n新的一篇关于工会驿站的文章。\n", encoding="utf-8")
-    script = tmp_path / "build.py"
-    script.write_text(SCRIPT.format(tests=str(ROOT / "tests")), encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, str(script), str(tiny_corpus), str(tiny_index.index_dir), stage],
-                            stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
-    assert proc.stdout is not None
-    seen = []
-    for line in proc.stdout:
-        seen.append(line.strip())
-        if line.strip() == stage:
-            break
+    seen = kill_build_at(stage, tiny_corpus, str(tiny_index.index_dir), tmp_path)
     assert stage in seen, seen
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
     again = Index.load(tiny_index.index_dir, embedder=fake_embedder)
     assert [asdict(c) for c in again.chunks] == before_chunks
     assert again.search("劳资纠纷", top_k=3) == before_hits

@@ -4,16 +4,15 @@ publishing (killed and failed builds), incremental builds, and one-line errors."
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import textwrap
 import time
 from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, FakeEmbedder
+from test_build_interrupt import kill_build_at
 
 from unionqa import (
     BuildLockedError,
@@ -150,21 +149,6 @@ def test_failed_build_keeps_the_alias_and_drops_its_collection(tiny_corpus: Path
     assert _hits(Index.load(lite, embedder=fake_embedder), "劳资纠纷", top_k=3) == before
 
 
-KILL_SCRIPT = textwrap.dedent("""
-    import sys, time
-    sys.path.insert(0, {tests!r})
-    from conftest import FakeEmbedder
-    from unionqa import Index
-    stop_at = sys.argv[3]
-    def hook(stage):
-        print(stage, flush=True)
-        if stage == stop_at:
-            time.sleep(60)
-    Index.build([sys.argv[1]], sys.argv[2], embedder=FakeEmbedder(), _hook=hook)
-    print("done", flush=True)
-""")
-
-
 @pytest.mark.parametrize("stage", ["chunked", "embedded", "wrote units", "wrote documents", "wrote lexical", "written"])
 def test_kill_mid_build_leaves_the_alias_on_the_old_collection(tiny_corpus: Path, tmp_path: Path, lite: str,
                                                                fake_embedder: FakeEmbedder, stage: str) -> None:
@@ -173,19 +157,8 @@ def test_kill_mid_build_leaves_the_alias_on_the_old_collection(tiny_corpus: Path
     before_hits = _hits(ix, "劳资纠纷", top_k=3)
     close(lite)  # Milvus Lite serves one process per file: let the builder open it
     (tiny_corpus / "new.md").write_text("# 新增\n\n新的一篇关于工会驿站的文章。\n", encoding="utf-8")
-    script = tmp_path / "build.py"
-    script.write_text(KILL_SCRIPT.format(tests=str(ROOT / "tests")), encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, str(script), str(tiny_corpus), lite, stage], stdout=subprocess.PIPE,
-                            text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
-    assert proc.stdout is not None
-    seen = []
-    for line in proc.stdout:
-        seen.append(line.strip())
-        if line.strip() == stage:
-            break
+    seen = kill_build_at(stage, tiny_corpus, lite, tmp_path)
     assert stage in seen, seen
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
     again = Index.load(lite, embedder=fake_embedder)
     assert again.generation_name == ix.generation_name
     assert [asdict(c) for c in again.chunks] == before_chunks
