@@ -23,6 +23,7 @@ from unionqa.evaluation import evaluate, load_gold
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
+from make_format_fixtures import add_sections  # noqa: E402
 from make_format_fixtures import seed_articles as structure  # noqa: E402  (a seed's articles and sections)
 
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
@@ -64,11 +65,7 @@ def to_docx(arts: list[tuple[str, list[tuple[str, list[str]]]]], path: Path) -> 
     d = docx.Document()
     for title, secs in arts:
         d.add_heading(title, level=0)
-        for head, paras in secs:
-            if head:
-                d.add_heading(head, level=1)
-            for p in paras:
-                d.add_paragraph(p)
+        add_sections(d, secs, 1)
     d.save(str(path))
 
 

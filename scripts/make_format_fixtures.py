@@ -130,6 +130,15 @@ def make_notice(path: Path) -> None:
     tmp.unlink()
 
 
+def add_sections(d, sections: list[tuple[str, list[str]]], level: int) -> None:  # type: ignore[no-untyped-def]
+    """Sections into a python-docx Document: each heading at ``level``, then its paragraphs."""
+    for head, paras in sections:
+        if head:
+            d.add_heading(head, level=level)
+        for p in paras:
+            d.add_paragraph(p)
+
+
 def make_docx(path: Path) -> None:
     import docx
 
@@ -137,11 +146,7 @@ def make_docx(path: Path) -> None:
     d = docx.Document()
     d.core_properties.title = title
     d.add_heading(title, level=0)
-    for head, paras in sections:
-        if head:
-            d.add_heading(head, level=1)
-        for p in paras:
-            d.add_paragraph(p)
+    add_sections(d, sections, 1)
     d.add_heading("五年工作数据", level=1)
     d.add_heading("劳动关系与服务阵地", level=2)
     table = d.add_table(rows=1, cols=3)
@@ -153,11 +158,7 @@ def make_docx(path: Path) -> None:
         for cell, text in zip(cells, row):
             cell.text = text
     d.add_heading(title2.rstrip("：:"), level=1)
-    for head, paras in sections2[:2]:
-        if head:
-            d.add_heading(head, level=2)
-        for p in paras:
-            d.add_paragraph(p)
+    add_sections(d, sections2[:2], 2)
     d.core_properties.created = d.core_properties.modified = __import__("datetime").datetime(2025, 1, 15)
     d.save(str(path))
 
