@@ -13,6 +13,7 @@ import numpy as np
 
 from . import build as stages
 from .config import AnswerConfig, ChunkingConfig, RetrievalConfig
+from .conversation import Turn, resolve_followup
 from .embedding import Embedder, load_embedder
 from .errors import EmptyCorpusError, QueryError
 from .locations import open_store
@@ -193,16 +194,23 @@ class Index:
         return self.retriever.search(query, top_k=top_k, mode=mode, doc_ids=doc_ids)
 
     def ask(self, question: str, top_k: int = 5, mode: str = "hybrid", doc_ids: Sequence[str] | None = None,
-            use_llm: bool | None = None, config: AnswerConfig | None = None) -> Answer:
+            use_llm: bool | None = None, config: AnswerConfig | None = None,
+            history: Sequence[Answer | Turn] = ()) -> Answer:
         """Answer ``question`` from the documents with cited sentences, or abstain.
 
         ``use_llm``: None uses the LLM configured by ``UNIONQA_LLM_*`` if any; ``config`` overrides
-        the answer settings (``AnswerConfig``). Raises QueryError as :meth:`search` does (empty
-        question, bad mode, ``top_k`` not a positive integer).
+        the answer settings (``AnswerConfig``). ``history``: the conversation's earlier answers, oldest
+        first — a follow-up ("河源呢？") is answered as the question it stands for, kept in
+        ``Answer.question`` (``Answer.asked`` is what was typed; see ``unionqa.conversation``).
+        Raises QueryError as :meth:`search` does (empty question, bad mode, ``top_k`` not a positive integer).
         """
         from .answer import OpenAICompatibleGenerator, answer
 
         check_top_k(top_k, len(self.chunks))  # the same contract and messages as search
+        generator = OpenAICompatibleGenerator.from_env() if use_llm is not False else None
+        typed = question
+        resolution = resolve_followup(question, history, generator)
+        question = resolution.question
         cfg = config or AnswerConfig()
         if self.model_name != cfg.calibrated_model:
             cfg = replace(cfg, answerable_weights=None, semantic_weight=0.0)
@@ -212,8 +220,10 @@ class Index:
         prefetch = getattr(self.vector, "prefetch", None)
         if prefetch is not None:  # a remote store: the answer step's unit vectors in one round trip
             prefetch([self._by_id[h.chunk_id] for h in hits])
-        generator = OpenAICompatibleGenerator.from_env() if use_llm is not False else None
-        return answer(question, hits, self.answer_context, cfg, query_vector=qvec, generator=generator)
+        ans = answer(question, hits, self.answer_context, cfg, query_vector=qvec, generator=generator)
+        if resolution.changed:
+            ans = replace(ans, asked=typed, inherited=resolution.inherited)
+        return ans
 
     @property
     def answer_context(self) -> AnswerContext:

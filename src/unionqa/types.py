@@ -141,3 +141,8 @@ class Answer:
     # where the citation markers are in ``text``: (start, end, n) — quoted document text may hold its own
     # footnote numbers such as [2], which are text, not markers
     markers: tuple[tuple[int, int, int], ...] = ()
+    # a follow-up in a conversation: ``question`` is what was answered (惠州市总工会五年来成功调解了多少件？),
+    # ``asked`` what was typed (成功调解了多少件？; "" when the question stood alone), ``inherited`` what came
+    # from the earlier turn (惠州市总工会, 五年来)
+    asked: str = ""
+    inherited: tuple[str, ...] = ()
