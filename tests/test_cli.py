@@ -163,3 +163,46 @@ def test_jieba_dictionary_built_once_per_process() -> None:
 
     a, b = JiebaTokenizer(), JiebaTokenizer()
     assert a._tk() is b._tk() and a.tokenize("惠州市总工会调处7090宗") == b.tokenize("惠州市总工会调处7090宗")
+
+
+def test_chat_follow_ups_and_feedback(tmp_path: Path) -> None:
+    """Issue 15: `unionqa chat` answers follow-ups as the questions they stand for, says so, starts over on
+    新对话; /wrong writes a verdict next to the index and `unionqa feedback` prints it."""
+    feedback = tmp_path / "fb.jsonl"
+    env = {**__import__("os").environ, "UNIONQA_FEEDBACK": str(feedback)}
+    turns = "惠州市总工会五年来调处了多少宗劳资纠纷？\n成功调解了多少件？\n/wrong 应该说明是五年累计\n河源呢？\n新对话\n成功调解了多少件？\n"
+    r = subprocess.run([sys.executable, "-m", "unionqa", "chat", "--index", "index"], input=turns, capture_output=True,
+                       text=True, cwd=ROOT, timeout=600, env=env)
+    assert r.returncode == 0, r.stderr
+    parts = r.stdout.split("（新对话）")
+    assert parts[0].startswith("7090宗 [1]")
+    assert "（按“惠州市总工会五年来成功调解了多少件？”回答）\n1092件 [1]" in parts[0]
+    assert "（按“河源市总工会五年来成功调解了多少件？”回答）\n文档中没有河源市的这项数据" in parts[0]
+    assert "（按“" not in parts[1]  # a new conversation: nothing to lean on
+    r = subprocess.run([sys.executable, "-m", "unionqa", "feedback", "--index", "index"], capture_output=True, text=True,
+                       cwd=ROOT, timeout=60, env=env)
+    assert r.returncode == 0
+    assert "👎" in r.stdout and "惠州市总工会五年来成功调解了多少件？" in r.stdout and "(typed: 成功调解了多少件？)" in r.stdout
+    assert "应该说明是五年累计" in r.stdout and "1092件" in r.stdout
+    [line] = feedback.read_text(encoding="utf-8").splitlines()
+    record = json.loads(line)
+    assert record["vote"] == "down" and record["citations"][0]["doc_id"] == "000_aab834ac4fc42f74.txt"
+    assert not ({"ip", "user", "host"} & set(record))
+
+
+def test_feedback_file_sits_next_to_the_index_and_bad_votes_are_refused(tmp_path: Path) -> None:
+    from unionqa.errors import QueryError
+    from unionqa.feedback import feedback_path, feedback_record, read_feedback, record_feedback
+
+    path = feedback_path(tmp_path / "myindex")
+    assert path == tmp_path / "myindex.feedback.jsonl"
+    assert feedback_path("milvus:" + str(tmp_path / "x.db")) == Path(str(tmp_path / "x.db") + ".feedback.jsonl")
+    with pytest.raises(QueryError, match="vote"):
+        feedback_record({"question": "问"}, "maybe")
+    with pytest.raises(QueryError, match="no answer"):
+        feedback_record({"question": " "}, "up")
+    record_feedback(path, feedback_record({"question": "问题一", "text": "答"}, "up", "x" * 5000))
+    path.open("a", encoding="utf-8").write("{broken\n")
+    record_feedback(path, feedback_record({"question": "问题二"}, "down", "不对"))
+    got = read_feedback(path)
+    assert [r["question"] for r in got] == ["问题一", "问题二"] and len(got[0]["comment"]) == 2000

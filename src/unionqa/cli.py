@@ -1,4 +1,5 @@
-"""Command line: ``unionqa build | add | remove | info | search | ask | eval``; errors are one line on stderr."""
+"""Command line: ``unionqa build | add | remove | info | search | ask | chat | eval | feedback``; errors are one line
+on stderr."""
 
 from __future__ import annotations
 
@@ -67,6 +68,18 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--set", action="append", default=None, metavar="FIELD=VALUE", dest="answer_settings",
                    help="an answer setting (AnswerConfig field), e.g. --set check_constraints=false (repeatable)")
     a.add_argument("--json", action="store_true")
+
+    c = sub.add_parser("chat", help="a conversation in the terminal: follow-ups (河源呢？) lean on the previous answer")
+    c.add_argument("--index", default=default_index)
+    c.add_argument("--top-k", type=int, default=5)
+    c.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
+    c.add_argument("--doc", action="append", default=None)
+    c.add_argument("--no-llm", action="store_true", help="extractive answers even when an LLM is configured")
+
+    f = sub.add_parser("feedback", help="the questions users marked wrong (👎), newest last")
+    f.add_argument("--index", default=default_index)
+    f.add_argument("--all", action="store_true", help="every verdict, 👍 too")
+    f.add_argument("--json", action="store_true", help="one JSON record per line, as stored")
 
     e = sub.add_parser("eval", help="score a gold question file (shared/eval format)")
     e.add_argument("gold")
@@ -254,6 +267,13 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(asdict(ans), ensure_ascii=False, indent=2))
         return 0
+    _print_answer(ans)
+    return 0
+
+
+def _print_answer(ans: Any) -> None:
+    if ans.asked:
+        print(f"（按“{ans.question}”回答）")
     print(ans.text)
     for n in ans.notes:
         print(f"({n})")
@@ -264,6 +284,81 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         print("closest passages:")
         for h in ans.closest:
             print(f"  - {h.doc_id} › {' › '.join(_crumb(h)[1:])}: {h.text[:80]}…")
+
+
+CHAT_HELP = ("输入问题并回车；追问（“成功调解了多少件？”“河源呢？”）沿用上一问的主语、地点和时间。"
+             "/new 或 新对话：重新开始 · /wrong [意见]：标记上一个答案有误 · /good：标记正确 · /quit：退出")
+HISTORY_TURNS = 10  # earlier answers a follow-up may lean on (only the last one is used today)
+
+
+def _cmd_chat(args: argparse.Namespace) -> int:
+    from .errors import QueryError
+    from .feedback import feedback_path, feedback_record, record_feedback
+    from .index import Index
+
+    ix = Index.load(args.index)
+    tty = sys.stdin.isatty()
+    if tty:
+        print(CHAT_HELP)
+    history: list[Any] = []
+    while True:
+        try:
+            line = input("问> " if tty else "")
+        except EOFError:
+            return 0
+        line = line.strip()
+        if not line:
+            continue
+        if line in ("/quit", "/exit", "/q"):
+            return 0
+        if line in ("/new", "新对话"):
+            history.clear()
+            print("（新对话）\n")
+            continue
+        if line.startswith(("/wrong", "/good")):
+            if not history:
+                print("还没有答案可以评价\n")
+                continue
+            vote = "down" if line.startswith("/wrong") else "up"
+            comment = line.split(maxsplit=1)[1] if " " in line else ""
+            path = feedback_path(args.index)
+            record_feedback(path, feedback_record(history[-1], vote, comment, ix.generation_name))
+            print(f"（已记录到 {path}）\n")
+            continue
+        if line.startswith("/"):
+            print(CHAT_HELP + "\n")
+            continue
+        try:
+            ans = ix.ask(line, top_k=args.top_k, mode=args.mode, doc_ids=args.doc,
+                         use_llm=False if args.no_llm else None, history=history[-HISTORY_TURNS:])
+        except QueryError as e:
+            print(f"unionqa: error: {e}\n")
+            continue
+        _print_answer(ans)
+        print()
+        sys.stdout.flush()
+        history.append(ans)
+
+
+def _cmd_feedback(args: argparse.Namespace) -> int:
+    from .feedback import feedback_path, read_feedback
+
+    path = feedback_path(args.index)
+    records = [r for r in read_feedback(path) if args.all or r["vote"] == "down"]
+    if args.json:
+        for r in records:
+            print(json.dumps(r, ensure_ascii=False))
+        return 0
+    if not records:
+        print(f"no {'feedback' if args.all else 'answers marked wrong'} in {path}")
+        return 0
+    for r in records:
+        mark = "👎" if r["vote"] == "down" else "👍"
+        typed = f"  (typed: {r['asked']})" if r.get("asked") else ""
+        print(f"{mark} {r['time'][:16].replace('T', ' ')}  {r['question']}{typed}")
+        print(f"    answer: {r['answer'].splitlines()[0][:120] if r['answer'] else ''}")
+        if r.get("comment"):
+            print(f"    comment: {r['comment']}")
     return 0
 
 
@@ -295,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     from .errors import UnionQAError
 
     handler = {"build": _cmd_build, "add": _cmd_add, "remove": _cmd_remove, "info": _cmd_info, "search": _cmd_search,
-               "ask": _cmd_ask, "eval": _cmd_eval}
+               "ask": _cmd_ask, "chat": _cmd_chat, "eval": _cmd_eval, "feedback": _cmd_feedback}
     try:
         code = handler[args.command](args)
         sys.stdout.flush()

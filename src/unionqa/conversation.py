@@ -23,13 +23,13 @@ the follow-up nor the previous turn named, and keeps every one the follow-up nam
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .answer.anchors import periods_in, years_in
 from .places import PlaceMention, gazetteer
 from .query import is_english, prepare_query
+from .tokenize import first_word
 from .types import Answer
 
 _NUM = "一二两三四五六七八九十"
@@ -50,20 +50,6 @@ _CONNECTIVES = ("其中", "一共", "总共", "共计", "合计", "总计", "分
                 "共", "而", "并")
 _PREDICATE_FLAGS = {"v", "vn", "vd", "vg", "a", "ad", "d", "p", "c", "m", "t", "r", "u", "ul", "uj", "b", "q", "f", "y"}
 _SHORT = 12  # a 多少 question this short without a topic of its own is a follow-up
-
-_posseg_lock = threading.Lock()
-
-
-def _first_flag(text: str) -> tuple[str, str]:
-    """The first word of ``text`` and its part-of-speech tag (jieba's tagger, loaded once)."""
-    import jieba.posseg as pseg
-
-    with _posseg_lock:  # the tagger initialises itself on first use; once is enough
-        for w in pseg.cut(text):
-            if w.word.strip():
-                return w.word, w.flag
-    return "", ""
-
 
 @dataclass(frozen=True)
 class Turn:
@@ -180,7 +166,7 @@ def _about(f: _Frame, core: str, asked: str) -> Resolution | None:
         return Resolution(_with_time(f, time.group(0)), asked, tuple(x for x in (f.subject,) if x), "rule")
     if places:
         return None  # a new place and nothing to put it into: the question stands alone
-    word, flag = _first_flag(core)
+    word, flag = first_word(core)
     if f.counted and not flag.startswith("v"):  # 烧鹅呢 after 多少斤荔枝: count the new thing
         q = f.question.replace(f.counted, "多少" + core, 1)
         return Resolution(q, asked, tuple(x for x in (f.subject, f.time) if x), "rule")
@@ -244,7 +230,7 @@ def _elliptical(body: str) -> bool:
         return False
     if body.startswith(_CONNECTIVES):
         return True
-    word, flag = _first_flag(body)
+    word, flag = first_word(body)
     if flag in _PREDICATE_FLAGS or flag[:1] in ("v", "d", "p", "m", "t"):
         return True
     core = re.sub(r"[？?。!！\s]", "", body)

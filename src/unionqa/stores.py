@@ -68,6 +68,8 @@ class Store(Protocol):
 
     def uploads_dir(self) -> Path: ...
 
+    def feedback_file(self) -> Path: ...
+
 
 def check_manifest(manifest: dict[str, Any], where: str, tokenizer: Tokenizer, embedder: Embedder | None) -> None:
     """The compatibility checks every store makes on load: tokenizer and dictionary, model name and dimension."""
@@ -108,6 +110,10 @@ class LocalStore:
 
     def uploads_dir(self) -> Path:
         return self.index_dir / "uploads"
+
+    def feedback_file(self) -> Path:
+        """Users' 👍/👎 next to the index directory, not in it (a rebuild or a copy of the index never carries it)."""
+        return self.index_dir.parent / f"{self.index_dir.name}.feedback.jsonl"
 
     def write(self, docs: list[Document], skipped: list[str], chunks: list[Chunk],
               documents: dict[str, dict[str, Any]], lexical: LexicalIndex, embedded: stages.Embedded,

@@ -6,7 +6,7 @@ import hashlib
 import re
 import threading
 from importlib import resources
-from typing import Protocol
+from typing import Any, Protocol
 
 from .text import normalize_for_match
 
@@ -64,6 +64,27 @@ def _jieba_with(userdict: str):  # type: ignore[no-untyped-def]
                     tk.add_word(word, int(freq) if freq.strip().isdigit() else None)
             _JIEBA[userdict] = tk
         return tk
+
+
+_POS: dict[str, Any] = {}
+
+
+def first_word(text: str) -> tuple[str, str]:
+    """The first word of ``text`` and its part-of-speech tag (jieba's tagger over the shared dictionary: ``v``,
+    ``n``, ``r`` …; ``("", "")`` for no word)."""
+    userdict = _data("userdict.txt")
+    with _JIEBA_LOCK:
+        pos = _POS.get(userdict)
+    if pos is None:
+        import jieba.posseg
+
+        tk = _jieba_with(userdict)
+        with _JIEBA_LOCK:
+            pos = _POS.setdefault(userdict, jieba.posseg.POSTokenizer(tk))
+    for w in pos.cut(text):
+        if w.word.strip():
+            return str(w.word), str(w.flag)
+    return "", ""
 
 
 class JiebaTokenizer:

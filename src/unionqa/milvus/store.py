@@ -148,6 +148,11 @@ class MilvusStore:
             return Path(self.loc.uri + ".uploads")
         return Path("unionqa-uploads") / self.loc.name
 
+    def feedback_file(self) -> Path:
+        if self.loc.lite:
+            return Path(self.loc.uri + ".feedback.jsonl")
+        return Path(f"unionqa-{self.loc.name}.feedback.jsonl")
+
     @contextlib.contextmanager
     def lock(self, wait: bool = False) -> Iterator[None]:
         """One build at a time per location in this process; across processes Milvus Lite's own file lock
