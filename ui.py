@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import json
 import logging
 import os
 import sys
@@ -24,10 +25,24 @@ from starlette.middleware import Middleware
 from unionqa import Index, QueryError, UnionQAError
 from unionqa.documents import MAX_FILE_BYTES
 from unionqa.embedding import load_embedder
+from unionqa.feedback import feedback_path, feedback_record, record_feedback
 from unionqa.guard import Guard
 from unionqa.manage import Manager
 from unionqa.originals import Originals
-from unionqa.render import MAX_QUESTION_CHARS, documents_table, hint, job_html, render_answer, render_sources
+from unionqa.render import (
+    MAX_TURNS,
+    document_choices,
+    documents_table,
+    hint,
+    history_turns,
+    index_summary,
+    job_html,
+    read_turns,
+    render_history,
+    render_sources,
+    render_turn,
+    turn_record,
+)
 
 ROOT = Path(__file__).resolve().parent
 
@@ -51,6 +66,7 @@ CSS = """
 .uq-card {border: 1px solid #e5e7eb; border-radius: 10px; padding: .8rem 1rem; margin: .6rem 0; background: #fff;}
 .uq-card:target {border-color: #f59e0b; box-shadow: 0 0 0 3px #fde68a;}
 .uq-crumb {color: #6b7280; font-size: .85rem;}
+.uq-file {color: #6b7280; font-size: .8rem;}
 .uq-title {font-weight: 700;}
 .uq-passage {white-space: pre-wrap; line-height: 1.75; margin: .4rem 0;}
 .uq-passage mark.uq-support {background: #fef08a; padding: 0 1px;}
@@ -64,7 +80,69 @@ CSS = """
 .uq-job-ok {color: #15803d;}
 .uq-job-failed {color: #b91c1c;}
 .uq-footer {color: #6b7280; font-size: .8rem;}
+.uq-asked {font-weight: 600; color: #111827; margin-bottom: .2rem;}
+.uq-resolved {color: #2563eb; font-size: .9rem; margin-bottom: .3rem;}
+.uq-filters {display: inline-block; background: #eef2ff; color: #3730a3; border-radius: 6px; padding: .1rem .5rem;
+             font-size: .85rem; margin-bottom: .3rem;}
+.uq-history {border-left: 3px solid #e5e7eb; padding-left: .8rem; margin-bottom: .6rem;}
+.uq-turn {margin: .5rem 0; color: #374151;}
+.uq-said {white-space: pre-wrap; font-size: .95rem;}
+.uq-tools {margin-top: .6rem; display: flex; flex-wrap: wrap; gap: .8rem; align-items: center; font-size: .9rem;}
+.uq-tools button, .uq-retry {border: 1px solid #d1d5db; border-radius: 6px; padding: .15rem .6rem; background: #f9fafb;
+                            cursor: pointer;}
+.uq-down {color: #b91c1c; font-weight: 600;}
 """
+
+# copy buttons, the retry button, and a watchdog for a server that stopped answering; event delegation, so the
+# answer HTML carries no script and no inline handler
+HEAD = """<script>
+(() => {
+  const copyText = (text, btn) => {
+    const done = () => { const t = btn.dataset.label || btn.textContent; btn.dataset.label = t;
+                         btn.textContent = '已复制'; setTimeout(() => { btn.textContent = t; }, 1500); };
+    const fallback = () => { const ta = document.createElement('textarea'); ta.value = text;
+      document.body.appendChild(ta); ta.select(); try { document.execCommand('copy'); done(); } catch (e) {} ta.remove(); };
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, fallback);
+    else fallback();
+  };
+  document.addEventListener('click', (e) => {
+    const b = e.target.closest('.uq-copy, .uq-copy-link, .uq-retry');
+    if (!b) return;
+    if (b.classList.contains('uq-retry')) { document.querySelector('#uq-submit')?.click(); return; }
+    const text = b.classList.contains('uq-copy-link')
+      ? new URL(b.dataset.copy, location.href.split('#')[0]).href : b.dataset.copy;
+    copyText(text, b);
+  });
+  // while a question is out: when the page still waits after a few seconds, ask whether the server is there;
+  // the page may redraw the answer box (its placeholder comes back), so look again until the answer is in
+  window.uqWatch = () => {
+    const started = Date.now();
+    let down = false;
+    const check = async () => {
+      const wait = document.querySelector('#uq-answer .uq-waiting');
+      if (!wait) return;  // answered
+      let up = true;
+      try { const r = await fetch(location.pathname.replace(/[^/]*$/, '') + 'config', {cache: 'no-store'});
+            up = r.ok || r.status === 401; } catch (e) { up = false; }
+      down = down || !up;
+      const slow = up && !down && Date.now() - started > 120000;
+      const now = document.querySelector('#uq-answer .uq-waiting');
+      if (now && (down || slow) && !now.querySelector('.uq-retry')) {
+        const said = !up ? '无法连接到服务器（可能已停止或正在重启），这个问题还没有答案。'
+          : down ? '服务器已恢复，但这个问题在中断时丢失了，请点击重试。' : '服务器长时间没有回应，这个问题还没有答案。';
+        now.innerHTML = '<div class="uq-down">' + said + '</div><button class="uq-retry" type="button">重试</button>';
+      } else if (now && down && up && now.querySelector('.uq-down')) {
+        now.querySelector('.uq-down').textContent = '服务器已恢复，但这个问题在中断时丢失了，请点击重试。';
+      }
+      if (now) setTimeout(check, 2000);
+    };
+    setTimeout(check, 2000);
+  };
+})();
+</script>"""
+# runs in the page as a question goes out: the previous answer and its sources give way at once
+WAITING_JS = """(...args) => { window.uqWatch && window.uqWatch();
+  return ['<div class="uq-answer uq-waiting">正在检索…</div>', '']; }"""
 
 
 class App:
@@ -75,6 +153,7 @@ class App:
         self.threads = threads
         self._reloading = threading.Lock()  # one load at a time: a reload is a full verified load
         self.index = Index.load(index_dir)
+        self.feedback_file = feedback_path(index_dir)
 
     def warm(self) -> None:
         """Load the embedding model in the background so the first question is not slow."""
@@ -92,25 +171,25 @@ class App:
             return "另一个重新加载正在进行，请稍后再试"
         try:
             if Index.live_generation(self.index_dir) == self.index.generation_name:
-                return f"已加载索引 {self.index.generation_name}（没有新的索引）"
+                return f"索引没有变化：{index_summary(self.index)}"
             # one reference assignment, under the reload lock: a request sees the old index or the new one
             self.index = fresh = Index.load(self.index_dir)
         except UnionQAError as e:
             return f"重新加载失败，仍在使用原索引：{e}"
         finally:
             self._reloading.release()
-        return f"已加载索引 {fresh.generation_name}"
+        return f"已加载最新的索引：{index_summary(fresh)}"
 
     def doc_ids(self) -> list[str]:
-        """The document filter's choices: the doc ids of the index being served."""
+        """The doc ids of the index being served."""
         return sorted(self.index.documents)
 
+    def doc_choices(self) -> list[tuple[str, str]]:
+        """The document filter's choices: (title, doc id) of the index being served."""
+        return document_choices(self.index)
+
     def footer(self) -> str:
-        i = self.index.info()
-        counts = " · ".join(f"{html.escape(str(i[k]))} {label}" for k, label in
-                            (("documents", "篇文档"), ("articles", "篇文章"), ("chunks", "个段落")))
-        return (f'<div class="uq-footer">已索引：{counts} · '
-                f'模型 {html.escape(str(i["model"]))} · 建立于 {html.escape(str(i["created_at"]))}</div>')
+        return f'<div class="uq-footer">{html.escape(index_summary(self.index))}</div>'
 
 
 def _top_k(value: Any) -> Any:
@@ -127,49 +206,79 @@ def _top_k(value: Any) -> Any:
 
 
 def build_app(app: App, manager: Manager | None = None) -> gr.Blocks:
-    docs = app.doc_ids()
-
-    def on_ask(question: str, mode_label: str, top_k: float, doc_filter: list[str] | None,
-               progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
+    def answer_turn(question: str, mode_label: str, top_k: float, doc_filter: list[str] | None,
+                    conversation: str) -> tuple[Any, ...]:
+        """One turn: (history, answer, sources, conversation, question box, feedback row, feedback message,
+        feedback comment). The conversation comes from the page and goes back to it; the server keeps none."""
+        keep = (gr.update(), gr.update())  # history and conversation stay as they were
+        quiet = (gr.update(), gr.update(visible=False), "", "")
         question = (question or "").strip()
         if not question:
-            return hint("请输入一个关于文档的问题，例如：" + EXAMPLES[0]), ""
-        if len(question) > MAX_QUESTION_CHARS:
-            question = question[:MAX_QUESTION_CHARS]
-        progress(0.2, desc="正在检索…")
+            return (*keep[:1], hint("请输入一个关于文档的问题，例如：" + EXAMPLES[0]), "", keep[1], *quiet)
+        turns = read_turns(conversation)
         ix = app.index
+        mode = MODES.get(mode_label, "hybrid")
+        doc_filter = [d for d in doc_filter or [] if d in ix.documents] or None  # a document a rebuild removed
         try:
-            ans = ix.ask(question, top_k=int(top_k), mode=MODES.get(mode_label, "hybrid"),
-                         doc_ids=doc_filter or None)
+            ans = ix.ask(question, top_k=int(top_k), mode=mode, doc_ids=doc_filter, history=history_turns(turns))
+            more = ix.search(ans.question, top_k=int(top_k), mode=mode, doc_ids=doc_filter)
         except QueryError as e:
-            return hint(f"无法处理这个问题：{e}"), ""
+            return (*keep[:1], hint(f"无法处理这个问题：{e}"), "", keep[1], *quiet)
         except UnionQAError as e:
-            return hint(f"出错了：{e}"), ""
+            return (*keep[:1], hint(f"出错了：{e}"), "", keep[1], *quiet)
         except Exception:  # noqa: BLE001 - never show a traceback to users, but log the cause for the operator
             logging.getLogger("unionqa.ui").exception("answering %r failed", question[:80])
-            return hint("出错了，请换个问法再试。"), ""
-        progress(1.0, desc="完成")
-        return render_answer(ans), render_sources(ix, ans)
+            return (*keep[:1], hint("出错了，请换个问法再试。"), "", keep[1], *quiet)
+        shown = question if len(question) <= 200 else question[:200] + "…"
+        now = render_turn(ix, ans, doc_filter, typed=shown)
+        record = turn_record(ans, ix)
+        return (render_history(turns), now, render_sources(ix, ans, more, mode),
+                json.dumps((turns + [record])[-MAX_TURNS:], ensure_ascii=False), "",
+                gr.update(visible=True), "", "")
+
+    def new_conversation() -> tuple[Any, ...]:
+        return "", hint("新对话：前面的问题不再作为上下文。"), "", "[]", gr.update(visible=False), "", ""
+
+    def give_feedback(vote: str, comment: str, conversation: str) -> str:
+        turns = read_turns(conversation)
+        if not turns:
+            return hint("还没有答案可以评价。")
+        try:
+            record_feedback(app.feedback_file, feedback_record(turns[-1], vote, comment, app.index.generation_name))
+        except (UnionQAError, OSError) as e:
+            return hint(f"没能记录：{e}")
+        return hint("已记录，谢谢！" + ("我们会核对这个答案。" if vote == "down" else ""))
 
     with gr.Blocks(title="UnionQA 工会文档问答") as demo:
         with gr.Tabs() as tabs, gr.Tab("问答", id="qa"):
             gr.HTML('<h2 style="margin:0">UnionQA 工会文档问答</h2>'
-                    '<div class="uq-hint">用中文（简体或繁体）或英文提问，答案都附有原文出处。</div>')
+                    '<div class="uq-hint">用中文（简体或繁体）或英文提问，答案都附有原文出处；可以接着追问，例如“河源呢？”。</div>')
             with gr.Row():
-                question = gr.Textbox(label=f"问题（最多{MAX_QUESTION_CHARS}字）",
-                                      placeholder="例如：惠州市总工会五年来调处了多少宗劳资纠纷？", lines=1,
-                                      max_lines=3, scale=5, elem_id="uq-question", max_length=MAX_QUESTION_CHARS)
+                question = gr.Textbox(label="问题", placeholder="例如：惠州市总工会五年来调处了多少宗劳资纠纷？", lines=1,
+                                      max_lines=3, scale=5, elem_id="uq-question")
                 submit = gr.Button("提问", variant="primary", scale=1, elem_id="uq-submit")
-            gr.Examples(EXAMPLES, inputs=question, label="示例问题")
-            with gr.Accordion("高级选项", open=False):
-                mode = gr.Radio(list(MODES), value="混合检索（推荐）", label="检索方式")
-                top_k = gr.Slider(1, 20, value=5, step=1, label="参考段落数")
-                doc_filter = gr.Dropdown(docs, multiselect=True, label="只在这些文档中查找（留空为全部）")
-                reload_btn = gr.Button("重新加载索引", size="sm")
-                reload_msg = gr.Markdown()
+                new_chat = gr.Button("新对话", scale=1, elem_id="uq-new")
+            history = gr.HTML("", elem_id="uq-history")
             answer = gr.HTML(hint("答案会显示在这里。"), elem_id="uq-answer")
             sources = gr.HTML("", elem_id="uq-sources")
-            footer = gr.HTML(app.footer())
+            with gr.Row(visible=False, elem_id="uq-feedback") as feedback_row:
+                up = gr.Button("👍 有用", size="sm", scale=0, elem_id="uq-up")
+                down = gr.Button("👎 有误", size="sm", scale=0, elem_id="uq-down")
+                comment = gr.Textbox(placeholder="哪里不对？（可选）", show_label=False, scale=4, max_lines=2,
+                                     elem_id="uq-comment")
+            feedback_msg = gr.HTML("", elem_id="uq-feedback-msg")
+            conversation = gr.Textbox("[]", visible=False, elem_id="uq-conversation")
+            gr.HTML('<div class="uq-hint">示例问题（点击即问）：</div>')
+            with gr.Row(elem_id="uq-examples"):
+                example_buttons = [gr.Button(e, size="sm", elem_classes=["uq-example"]) for e in EXAMPLES]
+            with gr.Accordion("高级选项", open=False):
+                mode = gr.Radio(list(MODES), value="混合检索（推荐）", label="检索方式")
+                top_k = gr.Slider(1, 20, value=5, step=1, label="参考段落数（答案下方列出的相关段落）")
+                doc_filter = gr.Dropdown(app.doc_choices(), multiselect=True, label="只在这些文档中查找（留空为全部）",
+                                         elem_id="uq-doc-filter")
+                reload_btn = gr.Button("重新加载索引", size="sm", elem_id="uq-reload")
+                reload_msg = gr.Markdown(elem_id="uq-reload-msg")
+            footer = gr.HTML(app.footer(), elem_id="uq-footer")
 
         if manager is not None:
             with tabs, gr.Tab("文档管理", id="admin"):
@@ -181,7 +290,7 @@ def build_app(app: App, manager: Manager | None = None) -> gr.Blocks:
                 job = gr.HTML(job_html(manager.state), elem_id="uq-job")
                 table = gr.Dataframe(documents_table(app.index), headers=["文档", "标题", "格式", "页数", "段落数", "加入时间"],
                                      interactive=False, elem_id="uq-docs")
-                to_remove = gr.Dropdown(docs, multiselect=True, label="选择要删除的文档", elem_id="uq-remove-choice")
+                to_remove = gr.Dropdown(app.doc_ids(), multiselect=True, label="选择要删除的文档", elem_id="uq-remove-choice")
                 remove_btn = gr.Button("删除所选文档", variant="stop", elem_id="uq-remove")
                 seen = gr.State(0)
                 timer = gr.Timer(1.0)
@@ -197,19 +306,41 @@ def build_app(app: App, manager: Manager | None = None) -> gr.Blocks:
                 if manager.finished == last:
                     return gr.update(value=job_html(st)) if st.running else gr.update(), gr.update(), gr.update(), \
                         gr.update(), gr.update(), last
-                ids = app.doc_ids()
-                return (job_html(st), documents_table(app.index), gr.update(choices=ids, value=[]),
-                        gr.update(choices=ids), app.footer(), manager.finished)
+                return (job_html(st), documents_table(app.index), gr.update(choices=app.doc_ids(), value=[]),
+                        gr.update(choices=app.doc_choices()), app.footer(), manager.finished)
 
             add_btn.click(start_add, uploads, job, api_visibility="private")
             remove_btn.click(start_remove, to_remove, job, api_visibility="private")
             timer.tick(tick, seen, [job, table, to_remove, doc_filter, footer, seen], api_visibility="private")
 
-        inputs = [question, mode, top_k, doc_filter]
-        submit.click(on_ask, inputs, [answer, sources], api_visibility="private")
-        question.submit(on_ask, inputs, [answer, sources], api_visibility="private")
-        reload_btn.click(lambda: (app.reload(), app.footer(), gr.update(choices=app.doc_ids())), None,
+        inputs = [question, mode, top_k, doc_filter, conversation]
+        outputs = [history, answer, sources, conversation, question, feedback_row, feedback_msg, comment]
+        for trigger in (submit.click, question.submit):
+            trigger(None, None, [answer, sources], js=WAITING_JS, api_visibility="private").then(
+                answer_turn, inputs, outputs, api_visibility="private")
+        for button, text in zip(example_buttons, EXAMPLES):
+            button.click(lambda t=text: t, None, question, api_visibility="private").then(
+                None, None, [answer, sources], js=WAITING_JS, api_visibility="private").then(
+                answer_turn, inputs, outputs, api_visibility="private")
+        new_chat.click(new_conversation, None, [history, answer, sources, conversation, feedback_row, feedback_msg,
+                                                comment], api_visibility="private")
+        up.click(lambda c, conv: give_feedback("up", c, conv), [comment, conversation], feedback_msg,
+                 api_visibility="private")
+        down.click(lambda c, conv: give_feedback("down", c, conv), [comment, conversation], feedback_msg,
+                   api_visibility="private")
+        reload_btn.click(lambda: (app.reload(), app.footer(), gr.update(choices=app.doc_choices())), None,
                          [reload_msg, footer, doc_filter], api_visibility="private")
+
+        def on_load(request: gr.Request) -> tuple[Any, ...]:
+            """A page (re)load shows the index being served (document list, footer) and asks a shared question
+            (``?q=…``) at once."""
+            shared = (request.query_params.get("q") or "").strip() if request is not None else ""
+            head = (gr.update(choices=app.doc_choices()), app.footer())
+            if not shared:
+                return (*head, gr.update(), *(gr.update() for _ in outputs))
+            return (*head, shared, *answer_turn(shared, "混合检索（推荐）", 5, None, "[]"))
+
+        demo.load(on_load, None, [doc_filter, footer, question, *outputs], api_visibility="private")
 
         def ask(question: str, top_k: int = 5, mode: str = "hybrid") -> dict[str, Any]:
             """Answer a question from the documents (same fields as Index.ask)."""
@@ -275,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.queue(max_size=args.queue_size, default_concurrency_limit=args.workers)
     upload = MAX_FILE_BYTES if admin else 0
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth,
-                show_error=False, css=CSS, footer_links=["api"], max_file_size=upload or "1mb", ssr_mode=False,
+                show_error=False, css=CSS, head=HEAD, footer_links=["api"], max_file_size=upload or "1mb", ssr_mode=False,
                 quiet=False,
                 # no upload route unless 文档管理 is shown, a 64 KB request body limit, login throttling (unionqa.guard)
                 app_kwargs={"middleware": [Middleware(Guard, upload_limit=upload + 1024 * 1024 if upload else 0),

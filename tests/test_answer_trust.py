@@ -245,7 +245,7 @@ def test_document_footnote_numbers_are_text_not_markers(tmp_path, fake_embedder)
     import sys
 
     sys.path.insert(0, str(ROOT))
-    import ui
+    from unionqa import render as ui
 
     html = ui.render_answer(ans)
     assert html.count('class="uq-marker"') == 2 and 'href="#src-2"' not in html and 'href="#src-12"' not in html

@@ -170,7 +170,8 @@ def test_chat_follow_ups_and_feedback(tmp_path: Path) -> None:
     新对话; /wrong writes a verdict next to the index and `unionqa feedback` prints it."""
     feedback = tmp_path / "fb.jsonl"
     env = {**__import__("os").environ, "UNIONQA_FEEDBACK": str(feedback)}
-    turns = "惠州市总工会五年来调处了多少宗劳资纠纷？\n成功调解了多少件？\n/wrong 应该说明是五年累计\n河源呢？\n新对话\n成功调解了多少件？\n"
+    turns = ("惠州市总工会五年来调处了多少宗劳资纠纷？\n成功调解了多少件？\n/wrong 应该说明是五年累计\n河源呢？\n"
+             "新对话\n成功调解了多少件？\n")
     r = subprocess.run([sys.executable, "-m", "unionqa", "chat", "--index", "index"], input=turns, capture_output=True,
                        text=True, cwd=ROOT, timeout=600, env=env)
     assert r.returncode == 0, r.stderr

@@ -31,8 +31,8 @@ def _free_port() -> int:
 
 
 def _start(index_dir: Path, extra_env: dict[str, str] | None = None,
-           extra_args: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+           extra_args: tuple[str, ...] = (), port: int | None = None) -> tuple[subprocess.Popen, str]:
+    port = port or _free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", **(extra_env or {})}
     proc = subprocess.Popen([sys.executable, str(ROOT / "ui.py"), "--index", str(index_dir), "--port", str(port),
                              *extra_args],
@@ -132,7 +132,8 @@ def test_errors_are_one_short_line(client) -> None:  # type: ignore[no-untyped-d
 
 
 def test_reload_endpoint(client) -> None:  # type: ignore[no-untyped-def]
-    assert client.predict(api_name="/reload").startswith("已加载索引 gen-")
+    said = client.predict(api_name="/reload")  # plain words, no generation name (issue 15)
+    assert said.startswith("索引没有变化：基于5篇文档") and "gen-" not in said
 
 
 def test_twenty_concurrent_clients(server: str) -> None:
@@ -203,7 +204,8 @@ def test_browser_ask_highlight_and_citation_click(server: str) -> None:
         assert "7090宗" in page.locator(".uq-short").inner_text()
         assert page.locator("mark.uq-support").first.is_visible()
         assert page.locator("#src-1").is_visible()
-        assert "关键词排名" in page.locator("#src-1 .uq-why").inner_text()
+        why = page.locator("#src-1 .uq-why").inner_text()
+        assert "关键词匹配第" in why and "融合分数" not in why
         page.locator("a.uq-marker").first.click()
         page.wait_for_function("location.hash === '#src-1'")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,7 @@ def app(tiny_index: Index, fake_embedder, monkeypatch):  # type: ignore[no-untyp
 def test_reload_without_a_rebuild_does_not_load(app) -> None:  # type: ignore[no-untyped-def]
     before = len(app.loads)
     msg = app.reload()
-    assert "没有新的索引" in msg and len(app.loads) == before
+    assert msg.startswith("索引没有变化：基于") and len(app.loads) == before
 
 
 def test_concurrent_reloads_load_once_and_the_filter_follows(app, tiny_corpus: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
@@ -51,5 +51,5 @@ def test_concurrent_reloads_load_once_and_the_filter_follows(app, tiny_corpus: P
     for t in threads:
         t.join()
     assert len(app.loads) - before == 1, out  # eight reloads at once: one full load
-    assert sum(m.startswith("已加载索引 gen-") and "没有新的" not in m for m in out) == 1, out
+    assert sum(m.startswith("已加载最新的索引：基于") for m in out) == 1, out
     assert "new.md" in app.doc_ids()

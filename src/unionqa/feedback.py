@@ -36,7 +36,7 @@ def feedback_record(ans: Answer | dict[str, Any], vote: str, comment: str = "", 
     """The line written for a verdict on ``ans`` (an Answer, or the same fields as a dict, as the UI keeps them)."""
     if vote not in VOTES:
         raise QueryError(f"vote must be one of {', '.join(VOTES)}, not {vote!r}")
-    a = ans if isinstance(ans, dict) else {
+    a: dict[str, Any] = ans if isinstance(ans, dict) else {
         "question": ans.question, "asked": ans.asked, "text": ans.text, "short_answer": ans.short_answer,
         "abstained": ans.abstained,
         "citations": [{"doc_id": c.doc_id, "chunk_id": c.chunk_id, "breadcrumb": list(c.breadcrumb)}

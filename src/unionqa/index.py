@@ -247,6 +247,19 @@ class Index:
     def chunk(self, chunk_id: str) -> Chunk:
         return self.chunks[self._by_id[chunk_id]]
 
+    def neighbours(self, chunk_id: str) -> tuple[Chunk | None, Chunk | None]:
+        """The chunks just before and after ``chunk_id`` in its document (None at either end)."""
+        i = self._by_id[chunk_id]
+        c = self.chunks[i]
+
+        def near(j: int) -> Chunk | None:
+            return self.chunks[j] if 0 <= j < len(self.chunks) and self.chunks[j].doc_id == c.doc_id else None
+
+        before, after = near(i - 1), near(i + 1)
+        # chunks are written in document order; anything else is not a neighbour
+        return (before if before and before.span[1] <= c.span[0] else None,
+                after if after and after.span[0] >= c.span[1] else None)
+
     def document_text(self, doc_id: str) -> str:
         """The decoded text of a document (spans index into it); read from disk on demand after load."""
         return _text_of(self.documents, self._document_texts, doc_id)

@@ -6,12 +6,16 @@ Every piece of document or question text is escaped here (``_esc``); ``ui.py`` o
 from __future__ import annotations
 
 import html
+import json
 import re
 import urllib.parse
 from collections import Counter
+from datetime import datetime
+from pathlib import PurePath
 from typing import Any
 
 from .config import MAX_QUERY_CHARS
+from .conversation import Turn
 from .index import Index
 from .manage import JobState
 from .originals import ORIGINAL_ROUTE, original_file
@@ -59,27 +63,81 @@ def _highlight(text: str, support: list[tuple[int, int]], terms: tuple[str, ...]
     return "".join(out)
 
 
-def _card(ix: Index, n: int | None, hit: Hit, support: list[tuple[int, int]]) -> str:
-    title = ix.documents.get(hit.doc_id, {}).get("title") or hit.doc_id
+def card_title(ix: Index, hit: Hit) -> str:
+    """A source card's title: the article the passage is in (a magazine's article, not the magazine's name), or the
+    document's title when the document is one article."""
+    record = ix.documents.get(hit.doc_id, {})
+    articles = record.get("articles") or []
+    if len(hit.breadcrumb) > 1 and hit.breadcrumb[1] in articles:
+        return hit.breadcrumb[1]
+    return str(record.get("title") or hit.breadcrumb[0] if hit.breadcrumb else hit.doc_id)
+
+
+def crumb_parts(hit: Hit) -> list[str]:
+    """document › article › section, each once: a part that repeats the one before it (an article headed by the
+    document's title, 深化产改… › 深化产改… 惠州市总工会：) shows only what it adds."""
+    out: list[str] = []
+    for part in hit.breadcrumb:
+        part = " ".join(part.split())
+        if out and part.startswith(out[-1]):
+            part = part[len(out[-1]):].strip(" ：:")
+        if part and part not in out:
+            out.append(part)
+    return out
+
+
+_FORMATS = {"text": "文本文件", "pdf": "PDF文件", "image": "图片", "docx": "Word文件", "html": "网页"}
+
+
+def source_file(ix: Index, doc_id: str) -> str:
+    """Where a passage comes from, in plain words: 文本文件 000_aab834ac4fc42f74.txt."""
+    record = ix.documents.get(doc_id, {})
+    name = PurePath(str(record.get("path") or doc_id)).name or doc_id
+    return f"{_FORMATS.get(str(record.get('format') or 'text'), '文件')} {name}"
+
+
+def _why(hit: Hit, mode: str) -> str:
+    """Why this passage, in plain words: its place in each list it was found in (no scores)."""
+    parts = []
+    if mode != "dense":
+        parts.append(f"关键词匹配第{hit.lexical_rank}名" if hit.lexical_rank else "关键词没有匹配")
+    if mode != "lexical":
+        parts.append(f"意思相近第{hit.dense_rank}名" if hit.dense_rank else "意思相近不在前列")
+    return "为什么是这个结果：" + " · ".join(parts)
+
+
+def _context(ix: Index, hit: Hit) -> str:
+    """The passage between its neighbours as the chunker read them (hard-wrapped source lines joined), their own
+    section named when it differs."""
+    before, after = ix.neighbours(hit.chunk_id)
+    out = []
+    if before is not None:
+        head = f"【{before.breadcrumb[-1]}】" if before.breadcrumb[-1:] != hit.breadcrumb[-1:] else ""
+        out.append(f"…{_esc(head + before.text[-300:])}\n")
+    out.append(f'<mark class="uq-support">{_esc(hit.text)}</mark>')
+    if after is not None:
+        head = f"【{after.breadcrumb[-1]}】" if after.breadcrumb[-1:] != hit.breadcrumb[-1:] else ""
+        out.append(f"\n{_esc(head + after.text[:300])}…")
+    return "".join(out)
+
+
+def _card(ix: Index, n: int | None, hit: Hit, support: list[tuple[int, int]], mode: str = "hybrid") -> str:
     anchor = f' id="src-{n}"' if n else ""
     label = f"[{n}] " if n else ""
-    before, _, after = ix.context(hit.chunk_id, margin=300)
     ocr = ' · <span class="uq-ocr">文字由OCR识别，可能有误，请核对原件</span>' if hit.ocr else ""
     if original_file(ix, hit.doc_id) is not None:
         at = f"#page={hit.page}" if hit.page else ""
         ocr += (f' · <a class="uq-original" target="_blank" rel="noopener" '
                 f'href="{ORIGINAL_ROUTE.lstrip("/")}{_esc(urllib.parse.quote(hit.doc_id))}{at}">查看原文件</a>')
-    why = (f"为什么是这个结果：关键词排名 {hit.lexical_rank or '—'} · 语义排名 {hit.dense_rank or '—'} · "
-           f"融合分数 {hit.score:.4f}")
+    crumb = " › ".join(crumb_parts(hit) + ([hit.page_label] if hit.page else []))
     return (
         f'<div class="uq-card"{anchor}>'
-        f'<div class="uq-title">{label}{_esc(title)}</div>'
-        f'<div class="uq-crumb">{_esc(" › ".join(hit.breadcrumb + ((hit.page_label,) if hit.page else ())))} · '
-        f'{_esc(hit.doc_id)} 第 {hit.span[0]}–{hit.span[1]} 字{ocr}</div>'
+        f'<div class="uq-title">{label}{_esc(card_title(ix, hit))}</div>'
+        f'<div class="uq-crumb">{_esc(crumb)}</div>'
+        f'<div class="uq-file">来自{_esc(source_file(ix, hit.doc_id))}{ocr}</div>'
         f'<div class="uq-passage">{_highlight(hit.text, support, hit.matched_terms)}</div>'
-        f'<details><summary>查看上下文</summary><div class="uq-context">…{_esc(before)}'
-        f'<mark class="uq-support">{_esc(hit.text)}</mark>{_esc(after)}…</div></details>'
-        f'<div class="uq-why">{why}</div></div>'
+        f'<details><summary>查看上下文</summary><div class="uq-context">{_context(ix, hit)}</div></details>'
+        f'<div class="uq-why">{_why(hit, mode)}</div></div>'
     )
 
 
@@ -116,22 +174,153 @@ def render_answer(ans: Answer) -> str:
         lines[0] = f'<div class="uq-short">{lines[0]}</div>'
     notes = "".join(f'<div class="uq-why">（{_esc(n)}）</div>' for n in ans.notes if ans.mode == "llm" or "LLM" in n)
     caveats = "".join(f'<div class="uq-caveat">⚠ {_esc(c)}</div>' for c in ans.caveats)
-    if any(n.startswith("only the first") for n in ans.notes):
-        caveats += f'<div class="uq-caveat">⚠ 问题过长，只按前{MAX_QUESTION_CHARS}字回答</div>'
     return f'<div class="uq-answer">{"<br>".join(lines)}{caveats}{notes}</div>'
 
 
-def render_sources(ix: Index, ans: Answer) -> str:
+def render_sources(ix: Index, ans: Answer, more: list[Hit] | None = None, mode: str = "hybrid") -> str:
+    """The answer's source cards; ``more``: the other passages retrieved (参考段落数), collapsed below them;
+    ``mode``: the search mode (which lists a card's "why" names)."""
     if ans.abstained:
         if not ans.closest:
             return ""
-        closest = "".join(_card(ix, None, h, []) for h in ans.closest)
+        closest = "".join(_card(ix, None, h, [], mode) for h in ans.closest)
         return f"<h4>最接近的段落（仅供参考，未找到答案）</h4>{closest}"
     cards = []
     for n, hit in enumerate(ans.citations, 1):
         support = [s.offset for s in ans.sentences if s.marker == n]
-        cards.append(_card(ix, n, hit, support))
-    return "<h4>来源</h4>" + "".join(cards)
+        cards.append(_card(ix, n, hit, support, mode))
+    cited = {h.chunk_id for h in ans.citations}
+    rest = [h for h in more or [] if h.chunk_id not in cited]
+    extra = ""
+    if rest:
+        extra = (f'<details class="uq-more"><summary>另外{len(rest)}个相关段落（参考段落数）</summary>'
+                 + "".join(_card(ix, None, h, [], mode) for h in rest) + "</details>")
+    return "<h4>来源</h4>" + "".join(cards) + extra
+
+
+# ---- plain text, conversation turns ------------------------------------------------------------
+
+def _unmarked(text: str) -> str:
+    return re.sub(r"\s*\[\d+\]", "", text).strip()
+
+
+def cite_plain(ix: Index, hit: Hit) -> str:
+    """One source as plain text: 《document》，article › section，第N页."""
+    parts = crumb_parts(hit)
+    doc = parts[0] if parts else hit.doc_id
+    rest = " › ".join(parts[1:])
+    return f"《{doc}》" + (f"，{rest}" if rest else "") + (f"，{hit.page_label}" if hit.page else "")
+
+
+def plain_answer(ix: Index, ans: Answer) -> str:
+    """The answer with its sources as plain text for a report or a message: 7090宗（来源：《…》，…，第…页）."""
+    if ans.abstained:  # the refusal itself: a near miss is not an answer to pass on
+        first = _unmarked(ans.text.split("\n")[0])
+        return first.split("。")[0] + "。" if "。" in first else first
+    body = ans.short_answer or _unmarked(ans.text)
+    sources = [cite_plain(ix, h) for h in ans.citations]
+    if len(sources) > 1:
+        sources = [f"[{i}]{s}" for i, s in enumerate(sources, 1)]
+    return f"{body}（来源：{'；'.join(sources)}）" if sources else body
+
+
+def share_link(question: str) -> str:
+    """A relative link that asks ``question`` again when opened (the page reads ``?q=``)."""
+    return "?" + urllib.parse.urlencode({"q": question})
+
+
+def titles(ix: Index, doc_ids: list[str] | None) -> list[str]:
+    return [str(ix.documents.get(d, {}).get("title") or d) for d in doc_ids or []]
+
+
+def render_turn(ix: Index, ans: Answer, doc_filter: list[str] | None = None, typed: str = "") -> str:
+    """The newest turn: what was asked (and what it was answered as), the active filters, the answer, and the
+    copy and share buttons."""
+    head = f'<div class="uq-asked">问：{_esc(typed or ans.asked or ans.question)}</div>'
+    if ans.asked:
+        inherited = f"（沿用上一问的{_esc('、'.join(ans.inherited))}）" if ans.inherited else ""
+        head += f'<div class="uq-resolved">按“{_esc(ans.question)}”回答{inherited}</div>'
+    if doc_filter:
+        head += f'<div class="uq-filters">只在所选文档中查找：{_esc("、".join("《" + t + "》" for t in titles(ix, doc_filter)))}</div>'
+    if any(n.startswith("only the first") for n in ans.notes):
+        head += f'<div class="uq-caveat uq-cut">⚠ 问题过长，只按前{MAX_QUESTION_CHARS}字回答</div>'
+    body = render_answer(ans)
+    if doc_filter and ans.abstained:  # say where it looked: the filter may be what hides the answer
+        within = '<div class="uq-answer"><div class="uq-abstain">在所选文档中没有找到这个问题的答案。</div></div>'
+        body = within + body if ans.mismatch else within
+    copy = _esc(plain_answer(ix, ans))
+    link = _esc(share_link(ans.question))
+    tools = (f'<div class="uq-tools"><button class="uq-copy" type="button" data-copy="{copy}">复制答案和出处</button> '
+             f'<a class="uq-share" href="{link}" target="_blank" rel="noopener">分享链接</a> '
+             f'<button class="uq-copy-link" type="button" data-copy="{link}">复制链接</button></div>')
+    return head + body + tools
+
+
+def turn_record(ans: Answer, ix: Index | None = None) -> dict[str, Any]:
+    """What the browser keeps of a turn (the conversation lives there, not on the server): enough for the next
+    follow-up (question, evidence), for the history list, and for feedback on it."""
+    turn = Turn.of(ans)
+    return {"question": ans.question, "asked": ans.asked, "text": ans.text[:600], "short_answer": ans.short_answer,
+            "abstained": ans.abstained, "evidence": [e[:400] for e in turn.evidence[:6]],
+            "plain": plain_answer(ix, ans) if ix is not None else ans.text[:300],
+            "citations": [{"doc_id": c.doc_id, "chunk_id": c.chunk_id, "breadcrumb": list(c.breadcrumb)}
+                          for c in ans.citations]}
+
+
+MAX_TURNS = 8  # turns the page keeps (the request carrying them stays far below the 64 KB body limit)
+
+
+def read_turns(value: Any) -> list[dict[str, Any]]:
+    """The conversation the page sent (JSON text); anything malformed is an empty conversation."""
+    try:
+        turns = json.loads(value) if isinstance(value, str) and value.strip() else value
+    except json.JSONDecodeError:
+        return []
+    if not isinstance(turns, list):
+        return []
+    return [t for t in turns if isinstance(t, dict) and isinstance(t.get("question"), str)][-MAX_TURNS:]
+
+
+def history_turns(turns: list[dict[str, Any]]) -> list[Turn]:
+    return [Turn(t["question"], tuple(str(e) for e in t.get("evidence") or [])) for t in turns]
+
+
+def render_history(turns: list[dict[str, Any]]) -> str:
+    """Earlier turns, oldest first: the question, what it was answered as, the answer with its sources in short."""
+    if not turns:
+        return ""
+    rows = []
+    for t in turns:
+        asked = t.get("asked") or t["question"]
+        resolved = f'<div class="uq-resolved">按“{_esc(t["question"])}”回答</div>' if t.get("asked") else ""
+        rows.append(f'<div class="uq-turn"><div class="uq-asked">问：{_esc(asked)}</div>{resolved}'
+                    f'<div class="uq-said">{_esc(str(t.get("plain") or ""))}</div></div>')
+    return '<div class="uq-history">' + "".join(rows) + "</div>"
+
+
+def when(iso: str) -> str:
+    """11月21日 from an ISO timestamp (the date in local time)."""
+    try:
+        t = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        return ""
+    if t.tzinfo is not None:
+        t = t.astimezone()
+    return f"{t.month}月{t.day}日"
+
+
+def index_summary(ix: Index) -> str:
+    """基于5篇文档（42篇文章），更新于11月21日."""
+    i = ix.info()
+    date = when(str(i.get("created_at") or ""))
+    return f"基于{i['documents']}篇文档（{i['articles']}篇文章）" + (f"，更新于{date}" if date else "")
+
+
+def document_choices(ix: Index) -> list[tuple[str, str]]:
+    """The document filter: (title, doc id) pairs sorted by title; a title two documents share names its file."""
+    named = [(str(r.get("title") or d), d) for d, r in ix.documents.items()]
+    seen = Counter(t for t, _ in named)
+    return sorted(((f"{t}（{d}）" if seen[t] > 1 else t), d) for t, d in named)
 
 
 def hint(text: str) -> str:
