@@ -210,25 +210,27 @@ def build_app(app: App, manager: Manager | None = None) -> gr.Blocks:
                     conversation: str) -> tuple[Any, ...]:
         """One turn: (history, answer, sources, conversation, question box, feedback row, feedback message,
         feedback comment). The conversation comes from the page and goes back to it; the server keeps none."""
-        keep = (gr.update(), gr.update())  # history and conversation stay as they were
-        quiet = (gr.update(), gr.update(visible=False), "", "")
+        def said(message: str) -> tuple[Any, ...]:
+            """A hint in place of an answer; the conversation and its history stay as they were."""
+            return gr.update(), hint(message), "", gr.update(), gr.update(), gr.update(visible=False), "", ""
+
         question = (question or "").strip()
         if not question:
-            return (*keep[:1], hint("请输入一个关于文档的问题，例如：" + EXAMPLES[0]), "", keep[1], *quiet)
+            return said("请输入一个关于文档的问题，例如：" + EXAMPLES[0])
         turns = read_turns(conversation)
         ix = app.index
         mode = MODES.get(mode_label, "hybrid")
         doc_filter = [d for d in doc_filter or [] if d in ix.documents] or None  # a document a rebuild removed
         try:
-            ans = ix.ask(question, top_k=int(top_k), mode=mode, doc_ids=doc_filter, history=history_turns(turns))
-            more = ix.search(ans.question, top_k=int(top_k), mode=mode, doc_ids=doc_filter)
+            ans, more = ix.ask_with_passages(question, top_k=int(top_k), mode=mode, doc_ids=doc_filter,
+                                             history=history_turns(turns))
         except QueryError as e:
-            return (*keep[:1], hint(f"无法处理这个问题：{e}"), "", keep[1], *quiet)
+            return said(f"无法处理这个问题：{e}")
         except UnionQAError as e:
-            return (*keep[:1], hint(f"出错了：{e}"), "", keep[1], *quiet)
+            return said(f"出错了：{e}")
         except Exception:  # noqa: BLE001 - never show a traceback to users, but log the cause for the operator
             logging.getLogger("unionqa.ui").exception("answering %r failed", question[:80])
-            return (*keep[:1], hint("出错了，请换个问法再试。"), "", keep[1], *quiet)
+            return said("出错了，请换个问法再试。")
         shown = question if len(question) <= 200 else question[:200] + "…"
         now = render_turn(ix, ans, doc_filter, typed=shown)
         record = turn_record(ans, ix)

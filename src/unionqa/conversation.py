@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .answer.anchors import periods_in, years_in
 from .places import PlaceMention, gazetteer
@@ -126,12 +126,9 @@ def _frame(turn: Turn) -> _Frame:
     return _Frame(q, subject, place, start, in_question, t.group(0) if t else "", counted.group(0) if counted else "")
 
 
-def _names_place(q: str) -> bool:
-    return bool(gazetteer().find(q))
-
-
-def _strip_lead(q: str) -> str:
-    return _LEAD.sub("", q).strip()
+def _last_turn(history: Sequence[Turn | Answer]) -> Turn:
+    last = history[-1]
+    return last if isinstance(last, Turn) else Turn.of(last)
 
 
 def _replace_place(f: _Frame, new: PlaceMention) -> str:
@@ -160,13 +157,13 @@ def _about(f: _Frame, core: str, asked: str) -> Resolution | None:
     if places and f.place is not None:
         q = _replace_place(f, places[0])
         if time:
-            q = _with_time(_Frame(q, f.subject, None, 0, False, f.time, f.counted), time.group(0))
+            q = _with_time(replace(f, question=q, place_in_question=False), time.group(0))
         return Resolution(q, asked, tuple(x for x in (f.time,) if x and not time), "rule")
     if time and not places:
         return Resolution(_with_time(f, time.group(0)), asked, tuple(x for x in (f.subject,) if x), "rule")
     if places:
         return None  # a new place and nothing to put it into: the question stands alone
-    word, flag = first_word(core)
+    _, flag = first_word(core)
     if f.counted and not flag.startswith("v"):  # 烧鹅呢 after 多少斤荔枝: count the new thing
         q = f.question.replace(f.counted, "多少" + core, 1)
         return Resolution(q, asked, tuple(x for x in (f.subject, f.time) if x), "rule")
@@ -191,18 +188,17 @@ def _resolve(question: str, history: Sequence[Turn | Answer]) -> Resolution:
     asked = question
     if not history or is_english(question):
         return Resolution(question, asked)
-    last = history[-1]
-    f = _frame(last if isinstance(last, Turn) else Turn.of(last))
+    f = _frame(_last_turn(history))
     q = prepare_query(question)
     if not (f.subject or f.time or f.counted):
         return Resolution(question, asked)
-    body = _strip_lead(q)
+    body = _LEAD.sub("", q).strip()
     about = _ABOUT.match(body) if _ENDS_ABOUT.search(q) or body != q.strip() else None
     if about and len(about.group(1)) <= _SHORT and not re.search(r"多少|几|吗|什么|怎么|如何", about.group(1)):
         found = _about(f, about.group(1).strip(), asked)
         if found is not None:
             return found
-    if _ASKS_ENTITY.search(q) or _names_place(q):
+    if _ASKS_ENTITY.search(q) or gazetteer().find(q):
         return Resolution(question, asked)
     inherited: list[str] = []
     own_time = TIME_RE.search(q)
@@ -266,8 +262,7 @@ def rewrite_with_llm(generate: object, question: str, history: Sequence[Turn | A
     drop or change what it is about."""
     if not history:
         return None
-    last = history[-1]
-    turn = last if isinstance(last, Turn) else Turn.of(last)
+    turn = _last_turn(history)
     messages = [{"role": "system", "content": _REWRITE_SYSTEM},
                 {"role": "user", "content": f"上一个问题：{turn.question}\n追问：{question}"}]
     try:

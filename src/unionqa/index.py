@@ -204,6 +204,14 @@ class Index:
         ``Answer.question`` (``Answer.asked`` is what was typed; see ``unionqa.conversation``).
         Raises QueryError as :meth:`search` does (empty question, bad mode, ``top_k`` not a positive integer).
         """
+        return self.ask_with_passages(question, top_k, mode, doc_ids, use_llm, config, history)[0]
+
+    def ask_with_passages(self, question: str, top_k: int = 5, mode: str = "hybrid",
+                          doc_ids: Sequence[str] | None = None, use_llm: bool | None = None,
+                          config: AnswerConfig | None = None,
+                          history: Sequence[Answer | Turn] = ()) -> tuple[Answer, list[Hit]]:
+        """:meth:`ask`, and the first ``top_k`` passages it retrieved for the question it answered (for a caller
+        that lists them too: one search and one query embedding, not two)."""
         from .answer import OpenAICompatibleGenerator, answer
 
         check_top_k(top_k, len(self.chunks))  # the same contract and messages as search
@@ -223,7 +231,7 @@ class Index:
         ans = answer(question, hits, self.answer_context, cfg, query_vector=qvec, generator=generator)
         if resolution.changed:
             ans = replace(ans, asked=typed, inherited=resolution.inherited)
-        return ans
+        return ans, hits[:top_k]
 
     @property
     def answer_context(self) -> AnswerContext:

@@ -20,7 +20,7 @@ from .index import Index
 from .manage import JobState
 from .originals import ORIGINAL_ROUTE, original_file
 from .places import place_spans
-from .types import Answer, Hit
+from .types import Answer, Chunk, Hit
 
 MAX_QUESTION_CHARS = MAX_QUERY_CHARS  # the index answers the first MAX_QUERY_CHARS characters
 STAGES = {"read": "读取文件", "page": "读取页面（扫描页需OCR，每页约10秒）", "tokenize": "分词", "embed": "计算向量"}
@@ -70,7 +70,7 @@ def card_title(ix: Index, hit: Hit) -> str:
     articles = record.get("articles") or []
     if len(hit.breadcrumb) > 1 and hit.breadcrumb[1] in articles:
         return hit.breadcrumb[1]
-    return str(record.get("title") or hit.breadcrumb[0] if hit.breadcrumb else hit.doc_id)
+    return str(record.get("title") or (hit.breadcrumb[0] if hit.breadcrumb else hit.doc_id))
 
 
 def crumb_parts(hit: Hit) -> list[str]:
@@ -110,15 +110,13 @@ def _context(ix: Index, hit: Hit) -> str:
     """The passage between its neighbours as the chunker read them (hard-wrapped source lines joined), their own
     section named when it differs."""
     before, after = ix.neighbours(hit.chunk_id)
-    out = []
-    if before is not None:
-        head = f"【{before.breadcrumb[-1]}】" if before.breadcrumb[-1:] != hit.breadcrumb[-1:] else ""
-        out.append(f"…{_esc(head + before.text[-300:])}\n")
-    out.append(f'<mark class="uq-support">{_esc(hit.text)}</mark>')
-    if after is not None:
-        head = f"【{after.breadcrumb[-1]}】" if after.breadcrumb[-1:] != hit.breadcrumb[-1:] else ""
-        out.append(f"\n{_esc(head + after.text[:300])}…")
-    return "".join(out)
+
+    def told(c: Chunk) -> str:  # a neighbour from another section says which
+        return f"【{c.breadcrumb[-1]}】" if c.breadcrumb[-1:] != hit.breadcrumb[-1:] else ""
+
+    return ((f"…{_esc(told(before) + before.text[-300:])}\n" if before is not None else "")
+            + f'<mark class="uq-support">{_esc(hit.text)}</mark>'
+            + (f"\n{_esc(told(after) + after.text[:300])}…" if after is not None else ""))
 
 
 def _card(ix: Index, n: int | None, hit: Hit, support: list[tuple[int, int]], mode: str = "hybrid") -> str:
@@ -256,13 +254,13 @@ def render_turn(ix: Index, ans: Answer, doc_filter: list[str] | None = None, typ
     return head + body + tools
 
 
-def turn_record(ans: Answer, ix: Index | None = None) -> dict[str, Any]:
+def turn_record(ans: Answer, ix: Index) -> dict[str, Any]:
     """What the browser keeps of a turn (the conversation lives there, not on the server): enough for the next
     follow-up (question, evidence), for the history list, and for feedback on it."""
     turn = Turn.of(ans)
     return {"question": ans.question, "asked": ans.asked, "text": ans.text[:600], "short_answer": ans.short_answer,
             "abstained": ans.abstained, "evidence": [e[:400] for e in turn.evidence[:6]],
-            "plain": plain_answer(ix, ans) if ix is not None else ans.text[:300],
+            "plain": plain_answer(ix, ans),
             "citations": [{"doc_id": c.doc_id, "chunk_id": c.chunk_id, "breadcrumb": list(c.breadcrumb)}
                           for c in ans.citations]}
 
