@@ -54,6 +54,29 @@ def test_check_years_periods_issues() -> None:
     assert check(question_anchors("第8期的印数是多少？"), ["印数2500本"]) is not None  # an issue must be confirmed
 
 
+def test_periods_in_everyday_words_and_one_year_figures() -> None:
+    for q in ("这五年新成立了多少个基层工会？", "最近五年新成立了多少个基层工会？", "五年里新成立了多少个基层工会？"):
+        assert ("period", "5") in _kinds(q), q
+    assert _kinds("这一年新成立了多少个基层工会？") == []  # 这一年 is a year, not a period
+    a = question_anchors("这五年新成立了多少个基层工会？")
+    # the quoted sentence counts one year: not the five years asked
+    miss = check(a, ["2025年新成立工会组织91家。", "河源市总工会"])
+    assert miss is not None and miss.found == ("2025年",)
+    assert check(a, ["去年新成立工会组织91家。"]) is not None
+    # a year that starts a period, a range, or a sentence with the period itself, is not a one-year figure
+    assert check(a, ["2021年以来，新建基层工会组织596个。"]) is None
+    assert check(a, ["2021—2025年新建基层工会组织596个。"]) is None
+    assert check(a, ["五年来，新建基层工会组织596个，2025年新成立91家。"]) is None
+    # the sentence says no year at all: the heading's period decides, as before
+    assert check(a, ["新建基层工会组织596个。", "五年来工作回顾"]) is None
+
+
+def test_counted_subject_is_made_of_words(seed_index: Index) -> None:
+    # search-mode segmentation of 工会会员 also yields 会会, which is no word of the question
+    subject = [a for a in anchors_for("河源市去年新增了多少工会会员？", seed_index.answer_context) if a.kind == "subject"]
+    assert subject and "会会" not in subject[0].value.split("|")
+
+
 def test_english_place_names_are_anchors() -> None:
     kinds = [(a.kind, a.value) for a in anchors_for("How many labour disputes did the Chaozhou trade union settle in 2023?")]
     assert ("place", "潮州市") in kinds and ("year", "2023") in kinds

@@ -8,7 +8,8 @@ decides: it must name the asked value (or, for places, a place inside the asked 
 it names another value instead (惠州 where 潮州 is asked), the answer is refused and the
 near miss is shown as what the documents do cover. Years and periods that no layer mentions
 pass (reports rarely restate their year) with a caveat; a place or issue number that no layer
-mentions fails.
+mentions fails. A quoted sentence that gives one year's figure (2025年, 去年) does not answer a
+question about a period (五年来).
 """
 
 from __future__ import annotations
@@ -25,7 +26,12 @@ _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.%])")
 _YEAR_RANGE = re.compile(r"((?:19|20)\d{2})\s*年?\s*(?:-|—|–|~|～|至|到)\s*((?:19|20)\d{2})")
 _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _NUM = "一二两三四五六七八九十"
-_PERIOD = re.compile(rf"(?:近|过去)([{_NUM}\d]{{1,2}})年|(?<![\d{_NUM}])([{_NUM}\d]{{1,2}})年(?:来|以来|间)")
+# 五年来 / 近五年 / 过去五年 / 最近五年 / 这五年 / 五年里 / 五年间 (这一年 is a year, not a period: see periods_in)
+_PERIOD = re.compile(rf"(?:近|过去|最近|这)([{_NUM}\d]{{1,2}})年|(?<![\d{_NUM}])([{_NUM}\d]{{1,2}})年(?:来|以来|间|里|中|内)")
+# a year that starts a period (2021年以来, 2023年10月以来, 自2020年起) is not a one-year figure
+_SINCE = re.compile(r"\s*年?(?:\d{1,2}月(?:\d{1,2}日)?)?\s*(?:以来|来|起|至今|到|至|—|-|–|~|～)")
+# a sentence that gives one year's figure: a year, or 今年/去年/上年/本年度
+_ONE_YEAR = re.compile(r"今年|去年|上年|本年度|上一年")
 _ISSUE = re.compile(r"第\s*([一二三四五六七八九十\d]{1,3})\s*期")
 
 
@@ -83,13 +89,28 @@ def years_in(text: str) -> tuple[set[int], list[tuple[int, int]]]:
     return years, ranges
 
 
-def periods_in(text: str) -> set[int]:
-    out = set()
+def _periods(text: str) -> list[tuple[int, str]]:
+    """(N, surface) of every "N年来"-style period named in ``text``."""
+    out = []
     for m in _PERIOD.finditer(text):
         n = _cn_int(m.group(1) or m.group(2))
-        if n:
-            out.add(n)
+        if n and not (n == 1 and m.group(0).startswith("这")):
+            out.append((n, m.group(0)))
     return out
+
+
+def periods_in(text: str) -> set[int]:
+    """The N of every "N年来"-style period named in ``text``."""
+    return {n for n, _ in _periods(text)}
+
+
+def one_year(text: str) -> tuple[str, ...]:
+    """The single years ``text`` gives a figure for (2025年, 去年) — not a year that starts a period (2021年以来)
+    or a range (2021—2025年)."""
+    if _YEAR_RANGE.search(text):
+        return ()
+    found = [m.group(1) + "年" for m in _YEAR.finditer(text) if not _SINCE.match(text, m.end())]
+    return tuple(dict.fromkeys(found + _ONE_YEAR.findall(text)))
 
 
 def issues_in(text: str) -> set[int]:
@@ -116,14 +137,13 @@ def question_anchors(q: str, english_places: list[str] | None = None,
                 anchors.append(Anchor("place", m.key, m.surface, m))
     years, _ = years_in(q)
     anchors += [Anchor("year", str(y), str(y)) for y in sorted(years)]
-    for pm in _PERIOD.finditer(q):
-        n = _cn_int(pm.group(1) or pm.group(2))
-        if n:
-            anchors.append(Anchor("period", str(n), pm.group(0)))
+    anchors += [Anchor("period", str(n), surface) for n, surface in _periods(q)]
     anchors += [Anchor("issue", str(n), f"第{n}期") for n in sorted(issues_in(q))]
     if tokenize is not None:
         counted, _ = counted_phrase(q)
-        words = [t for t in dict.fromkeys(tokenize(counted)) if len(t) >= 2 and not t[0].isdigit()][:2]
+        toks = [t for t in dict.fromkeys(tokenize(counted)) if len(t) >= 2 and not t[0].isdigit()]
+        # search-mode segmentation also yields fragments across two words of a longer one (工会会员 → 会会): not words
+        words = [t for t in toks if not any(t in o and not (o.startswith(t) or o.endswith(t)) for o in toks)][:2]
         words = [w for w in words if specific is None or specific(w)]
         if words:
             anchors.append(Anchor("subject", "|".join(words), "".join(words) if "".join(words) in counted else words[0]))
@@ -135,7 +155,7 @@ def _check_one(anchor: Anchor, layers: list[str]) -> Mismatch | None:
         sentence = normalize_for_match(layers[0]) if layers else ""
         return None if any(w in sentence for w in anchor.value.split("|")) else Mismatch(anchor, ())
     g = gazetteer()
-    for text in layers:
+    for depth, text in enumerate(layers):
         if anchor.kind == "place":
             assert anchor.mention is not None
             mentions = g.find(text)
@@ -153,6 +173,8 @@ def _check_one(anchor: Anchor, layers: list[str]) -> Mismatch | None:
                 return None
             return Mismatch(anchor, tuple(f"{v}年" for v in sorted(years)))
         found = periods_in(text) if anchor.kind == "period" else issues_in(text)
+        if not found and anchor.kind == "period" and depth == 0 and (single := one_year(text)):
+            return Mismatch(anchor, single)  # the quoted sentence counts one year, the question N years
         if not found:
             continue
         if int(anchor.value) in found:
