@@ -293,3 +293,26 @@ def test_question_cap_applies_after_nfkc_and_is_reported(tiny_index) -> None:  #
     ans = tiny_index.ask("调处了多少宗劳资纠纷" + "？" * 600)
     assert any(f"first {MAX_QUERY_CHARS} characters" in n for n in ans.notes)
     assert not any("characters" in n for n in tiny_index.ask("调处了多少宗劳资纠纷？").notes)
+
+
+def test_english_counted_subject(seed_index: Index) -> None:
+    ctx = seed_index.answer_context
+    q = "How many workers' reading rooms has Yunfu built?"
+    subject = [a for a in anchors_for(q, ctx) if a.kind == "subject"]
+    assert subject and "阅读" in subject[0].value.split("|") and "云浮" not in subject[0].value
+    # a figure for something else in the same city's report does not answer it
+    assert check(subject, ["建设劳模工匠人才创新工作室19个、职工创新示范基地8个。"]) is not None
+    assert check(subject, ["建成职工阅读空间305个。"]) is None
+    # words every passage uses (trade union → 工会) pin down nothing
+    assert not [a for a in anchors_for("How many trade unions has Yunfu built?", ctx) if a.kind == "subject"]
+
+
+def test_asked_category_is_not_required_evidence() -> None:
+    from unionqa.answer.question import asked_category
+
+    tk = JiebaTokenizer().tokenize
+    assert asked_category(tk, "哪个地方的工会把单身职工相亲交友和疗养活动结合在一起？") == {"地方"}
+    assert asked_category(tk, "哪座城市举办了比赛？") == {"城市"}
+    assert asked_category(tk, "有哪些措施？") == {"措施"}
+    assert asked_category(tk, "什么是工会二次医保？") == set()
+    assert asked_category(tk, "惠州市总工会五年来调处了多少宗劳资纠纷？") == set()

@@ -162,6 +162,11 @@ class AnswerConfig:
     # English questions: their "rarest words" are dictionary renderings (combined → 合体), so the term is noise
     # (benchmarks/ablate_answer.py: dev answerable 0.882 → 0.912, CMRC and own questions unchanged)
     english_rare_weight: float = 0.0
+    # an English "how many X" question's X (its Chinese renderings) must stand in the quoted sentence, as a Chinese
+    # question's counted subject does
+    english_subject: bool = True
+    # the category a which/what question asks for (哪个地方 → 地方) is no word the evidence must hold
+    drop_asked_category: bool = True
     # refuse when the question names a place, year, period or issue that the answer's evidence contradicts
     check_constraints: bool = True
     # answerability: logistic model over (coverage, semantic similarity, unknown share, English) —

@@ -118,6 +118,7 @@ def evaluate(index: Any, gold: list[dict[str, Any]], modes: Sequence[str] = MODE
         by_kind: dict[str, list[bool]] = defaultdict(list)
         abstained_by_kind: dict[str, int] = defaultdict(int)
         wrong_by_kind: dict[str, int] = defaultdict(int)
+        answered_wrong: dict[str, int] = defaultdict(int)  # answered (not abstained) and not correct
         leads: list[bool] = []
         abstained_answerable = 0
         times = []
@@ -135,12 +136,14 @@ def evaluate(index: Any, gold: list[dict[str, Any]], modes: Sequence[str] = MODE
                 by_kind[k].append(ok)
                 abstained_by_kind[k] += int(ans.abstained)
                 wrong_by_kind[k] += int(wrong is not None)
+                answered_wrong[k] += int(not ok and not ans.abstained)
             if g["kind"] != "none":
                 abstained_answerable += int(ans.abstained)
             if g["kind"] == "fact":
                 leads.append(lead)
         report["answers"] = {k: {"n": len(v), "accuracy": sum(v) / len(v), "abstained": abstained_by_kind[k],
-                                 "wrong_entity": wrong_by_kind[k]} for k, v in sorted(by_kind.items())}
+                                 "wrong_entity": wrong_by_kind[k], "answered_wrong": answered_wrong[k]}
+                              for k, v in sorted(by_kind.items())}
         report["answers_fact_lead40"] = sum(leads) / len(leads) if leads else None
         report["answers_abstained_answerable"] = abstained_answerable
         report["latency_ms"]["ask"] = {"p50": percentile(times, 50), "p95": percentile(times, 95)}
@@ -160,10 +163,10 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(f"  {mode:8s} {lat['p50']:.1f} / {lat['p95']:.1f}")
     if report.get("answers"):
         lines.append("")
-        lines.append("answers (accuracy, abstained, wrong-entity answers, n)")
+        lines.append("answers (accuracy, abstained, answered but wrong, wrong-entity answers, n)")
         for kind, a in report["answers"].items():
             lines.append(f"  {kind:12s} {a['accuracy']:.3f}  abstained {a['abstained']:3d}  "
-                         f"wrong-entity {a['wrong_entity']:3d}  (n={a['n']})")
+                         f"wrong {a['answered_wrong']:3d}  wrong-entity {a['wrong_entity']:3d}  (n={a['n']})")
         if report.get("answers_fact_lead40") is not None:
             lines.append(f"  fact answer within first 40 chars: {report['answers_fact_lead40']:.3f}")
         lines.append(f"  answerable questions abstained: {report['answers_abstained_answerable']}")

@@ -25,7 +25,7 @@ from ..config import MAX_QUERY_CHARS, AnswerConfig
 from ..query import is_english, is_truncated, prepare_query
 from ..translate import english_names
 from ..types import Answer, Hit
-from .anchors import Anchor, Mismatch, check, question_anchors, unstated
+from .anchors import Anchor, Mismatch, check, english_subject, question_anchors, unstated
 from .answerability import abstain_reason
 from .candidates import candidates
 from .compose import ABSTAIN_TEXT, abstain, compose, refuse_mismatch, verify_answer
@@ -45,8 +45,11 @@ def _specific(ctx: AnswerContext, cfg: AnswerConfig) -> Callable[[str], bool]:
 
 def _anchors(q: str, ctx: AnswerContext | None, cfg: AnswerConfig) -> list[Anchor]:
     """The anchors of a prepared question: English place names for an English one; with ``ctx`` its counted subject."""
-    return question_anchors(q, english_names(q) if is_english(q) else None,
-                            ctx.tokenize if ctx else None, _specific(ctx, cfg) if ctx else None)
+    if not is_english(q):
+        return question_anchors(q, None, ctx.tokenize if ctx else None, _specific(ctx, cfg) if ctx else None)
+    anchors = question_anchors(q, english_names(q))
+    subject = english_subject(q, ctx.vocab, ctx.stopwords, _specific(ctx, cfg)) if ctx and cfg.english_subject else None
+    return anchors + ([subject] if subject else [])
 
 
 def anchors_for(question: str, ctx: AnswerContext | None = None, config: AnswerConfig | None = None) -> list[Anchor]:

@@ -15,11 +15,12 @@ question about a period (五年来).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 
 from ..places import PlaceMention, gazetteer
 from ..text import normalize_for_match
+from ..translate import english_names, english_phrases
 from .question import counted_phrase
 
 _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.%])")
@@ -148,6 +149,32 @@ def question_anchors(q: str, english_places: list[str] | None = None,
         if words:
             anchors.append(Anchor("subject", "|".join(words), "".join(words) if "".join(words) in counted else words[0]))
     return anchors
+
+
+# what an English "how many" question counts: the words up to its verb (how many [reading rooms] has Yunfu built)
+_EN_COUNTED = re.compile(r"\bhow (?:many|much)\s+(.+?)\s+(?:has|have|had|did|does|do|is|are|was|were|will|would|can|could"
+                         r"|in|on|at|by|for|from|of|were|been)\b")
+
+
+def english_subject(q: str, vocab: Container[str], stopwords: Container[str],
+                    specific: Callable[[str], bool]) -> Anchor | None:
+    """The subject an English 多少 question counts, as Chinese words (how many reading rooms → 阅读): the Chinese
+    renderings of its first two words that have a specific one (not 工会, 职工); one of them must stand in the
+    quoted sentence, as for a Chinese question's subject."""
+    m = _EN_COUNTED.search(q.lower())
+    if not m:
+        return None
+    places = set(english_names(q))
+    words: list[str] = []
+    named: list[str] = []
+    for en, zhs in english_phrases(m.group(1), vocab, stopwords):
+        if not zhs or any(z in places for z in zhs) or not any(specific(z) for z in zhs):
+            continue
+        words += [z for z in zhs if z not in words]
+        named.append(en)
+        if len(named) == 2:
+            break
+    return Anchor("subject", "|".join(words), " ".join(named)) if words else None
 
 
 def _check_one(anchor: Anchor, layers: list[str]) -> Mismatch | None:

@@ -21,7 +21,7 @@ from ..translate import english_phrases
 from ..types import Hit
 from .candidates import PLACE_RE, candidates, city_mentions, nearest
 from .context import AnswerContext
-from .question import CITY_Q, counted_noun, counted_phrase, focus_terms, question_type
+from .question import CITY_Q, asked_category, counted_noun, counted_phrase, focus_terms, question_type
 
 
 @dataclass
@@ -107,7 +107,8 @@ def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConf
             if t.isdigit() or (t[:1].isdigit() and t in ctx.vocab):
                 groups.append(([t], ctx.term_idf(t) or ctx.max_idf))
         tokens = tokens + [z for zhs, _ in groups for z in zhs]
-    content = [t for t in dict.fromkeys(tokens) if len(t) >= 2]
+    category = asked_category(ctx.tokenize, q) if cfg.drop_asked_category and not english else set()
+    content = [t for t in dict.fromkeys(tokens) if len(t) >= 2 and t not in category]
     known = [t for t in content if t in ctx.vocab]
     unknown = [t for t in content if t not in ctx.vocab and not t.isdigit() and not english]
     unknown_share = len(unknown) / len(content) if content else 1.0

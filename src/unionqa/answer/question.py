@@ -79,6 +79,20 @@ def focus_terms(tokenize: Callable[[str], list[str]], q: str) -> list[str]:
     return [t for t in tokenize(window) if len(t) >= 2 and not t[0].isdigit()]
 
 
+_CATEGORY_AFTER = re.compile(r"(?:哪一?[个些座家位种类项]?|什么|何种)([\u4e00-\u9fff]{2,4})")
+
+
+def asked_category(tokenize: Callable[[str], list[str]], q: str) -> set[str]:
+    """The category a which/what question asks for (哪个地方 → 地方, 什么奖项 → 奖项, 哪座城市 → 城市): the answer's
+    evidence names a member of it, rarely the category word itself, so it is no word the evidence must hold."""
+    out: set[str] = set()
+    for m in _CATEGORY_AFTER.finditer(q):
+        words = [t for t in tokenize(m.group(1)) if len(t) >= 2]
+        if words and m.group(1).startswith(words[0]):
+            out.add(words[0])
+    return out
+
+
 def counted_noun(tokenize: Callable[[str], list[str]], q: str) -> str | None:
     """The thing a 多少/几 question counts (多少名产业工人党员 → 党员): the last word of its counted phrase."""
     words = [t for t in tokenize(counted_phrase(q)[0]) if len(t) >= 2 and not t[0].isdigit()]
