@@ -42,6 +42,11 @@ SETTINGS: list[tuple[str, AnswerConfig]] = [
     ("rare-word term for English questions too", replace(BASE, english_rare_weight=0.5)),
     ("heading/title words full credit", replace(BASE, context_share=1.0)),
     ("heading/title words 0.75 credit", replace(BASE, context_share=0.75)),
+    ("no runner-up sentence for answers without a short answer", replace(BASE, runner_up_ratio=0.0)),
+    ("runner-up sentence at 0.8 of the best", replace(BASE, runner_up_ratio=0.8)),
+    ("runner-up sentence at 0.95 of the best", replace(BASE, runner_up_ratio=0.95)),
+    ("asked category (哪个地方 → 地方) required", replace(BASE, drop_asked_category=False)),
+    ("no English counted subject", replace(BASE, english_subject=False)),
     ("rank prior 0.3", replace(BASE, rank_prior=0.3)),
     ("rank prior 0.6", replace(BASE, rank_prior=0.6)),
 ]

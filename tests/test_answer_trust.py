@@ -3,6 +3,8 @@ function of its inputs (no Index involved)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from conftest import ROOT
@@ -144,6 +146,22 @@ def test_sibling_city_is_refused_with_the_near_miss(context) -> None:  # type: i
 def test_unit_picks_the_right_item_from_the_right_sentence(context) -> None:  # type: ignore[no-untyped-def]
     ctx, hits = context
     assert answer("东莞市总工会派发了多少只烧鹅？", [hits["dg.md"]], ctx, LEXICAL).short_answer == "2000只"
+
+
+def test_how_question_quotes_the_runner_up_sentence(context) -> None:  # type: ignore[no-untyped-def]
+    ctx, hits = context
+    q = "工会驿站是什么地方，里面有什么？"
+    one = answer(q, [hits["yz.md"]], ctx, replace(LEXICAL, runner_up_ratio=0.0))
+    two = answer(q, [hits["yz.md"]], ctx, replace(LEXICAL, runner_up_ratio=0.4))
+    assert not one.abstained and one.short_answer is None and len(one.sentences) == 1
+    # no short answer: the answer is its sentences, and the next best one that does not overlap is quoted too
+    assert len(two.sentences) == 2 and two.sentences[0].text == one.sentences[0].text
+    a, b = (s.offset for s in two.sentences)
+    assert a[1] <= b[0] or b[1] <= a[0]
+    assert len(two.text) <= LEXICAL.max_answer_chars + 10 and two.citations == (hits["yz.md"],)
+    # a short answer stands alone: no runner-up for a 多少 question
+    typed = answer("东莞市总工会派发了多少只烧鹅？", [hits["dg.md"]], ctx, replace(LEXICAL, runner_up_ratio=0.1))
+    assert typed.short_answer == "2000只" and len(typed.sentences) == 1
 
 
 def test_no_hits_abstains(context) -> None:  # type: ignore[no-untyped-def]

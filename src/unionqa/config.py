@@ -126,6 +126,9 @@ class AnswerConfig:
     english_factor: float = 0.5
     # a second passage is quoted when its sentence scores at least this share of the best one
     second_sentence_ratio: float = 0.85
+    # an answer without a short answer (how, why, what) also quotes the best sentence that does not overlap the
+    # chosen one when it scores at least this share of it (0 switches it off)
+    runner_up_ratio: float = 0.9
     # weight of a sentence pair relative to a single sentence
     pair_weight: float = 0.9
     # adjacent sentences are scored as a pair only when together they are at most this long

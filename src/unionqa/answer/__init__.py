@@ -101,6 +101,31 @@ def choose(ev: Evidence, anchors: list[Anchor], cfg: AnswerConfig,
     return None, first_miss
 
 
+def _overlaps(a: Candidate, b: Candidate) -> bool:
+    return a.hit_index == b.hit_index and a.start < b.end and b.start < a.end
+
+
+def _second_quote(ev: Evidence, chosen: Candidate, anchors: list[Anchor], cfg: AnswerConfig) -> list[Candidate]:
+    """A second sentence to quote, if any: from another passage when it covers the question at least as fully;
+    for a question answered by its sentences alone (no short answer: how, why, what), also the runner-up sentence
+    when it scores close to the best — the answer is often in the sentence next to the best-matching one."""
+    def fits(c: Candidate) -> bool:
+        return not cfg.check_constraints or check(anchors, evidence_layers(ev, c)) is None
+
+    min_cov = cfg.min_coverage * (cfg.english_factor if ev.english else 1.0)
+    for c in ev.candidates:
+        if (c.hit_index != chosen.hit_index and c.score >= cfg.second_sentence_ratio * chosen.score
+                and c.coverage >= max(min_cov, chosen.coverage) and fits(c)):
+            return [c]
+    if chosen.short is None and cfg.runner_up_ratio:
+        for c in ev.candidates[:cfg.constraint_depth]:
+            if c.score < cfg.runner_up_ratio * chosen.score:
+                break
+            if c is not chosen and not _overlaps(c, chosen) and fits(c):
+                return [c]
+    return []
+
+
 def answer(question: str, hits: Sequence[Hit], ctx: AnswerContext, config: AnswerConfig | None = None,
            query_vector: np.ndarray | None = None, generator: Generator | None = None) -> Answer:
     """Answer ``question`` from ``hits`` (best first), or refuse; see the module docstring."""
@@ -125,15 +150,7 @@ def _answer(question: str, hits: Sequence[Hit], ctx: AnswerContext, cfg: AnswerC
     why = abstain_reason(ev, chosen, cfg)
     if why:
         return abstain(question, hits, why)
-    picked = [chosen]
-    min_cov = cfg.min_coverage * (cfg.english_factor if ev.english else 1.0)
-    for c in ev.candidates:
-        # a second passage is quoted only when it covers the question at least as fully (and fits its anchors)
-        if (c.hit_index != chosen.hit_index and c.score >= cfg.second_sentence_ratio * chosen.score
-                and c.coverage >= max(min_cov, chosen.coverage)
-                and (not cfg.check_constraints or check(anchors, evidence_layers(ev, c)) is None)):
-            picked.append(c)
-            break
+    picked = [chosen, *_second_quote(ev, chosen, anchors, cfg)]
     extractive = compose(question, hits, picked, chosen.short, cfg, ev.idf, ctx.document_text)
     caveats = tuple(f"出处没有写明{a.surface if a.kind != 'year' else a.value + '年'}，请核对原文"
                     for a in unstated(anchors, evidence_layers(ev, chosen)))
