@@ -26,17 +26,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from .answer.anchors import periods_in, years_in
+from .answer.anchors import PERIOD_PATTERN, periods_in, years_in
 from .places import PlaceMention, gazetteer
 from .query import is_english, prepare_query
 from .tokenize import first_word
 from .types import Answer
 
-_NUM = "一二两三四五六七八九十"
 # time expressions a question may carry; the first group of alternatives is replaced by a follow-up's own time
 TIME_RE = re.compile(
     rf"(?:19|20)\d{{2}}\s*年(?:上半年|下半年|以来|全年)?|(?:19|20)\d{{2}}(?=\D|$)|去年|今年|前年|明年|上半年|下半年"
-    rf"|(?:近|过去)[{_NUM}\d]{{1,2}}年(?:来|以来|间)?|(?<![\d{_NUM}])[{_NUM}\d]{{1,2}}年(?:来|以来|间)")
+    rf"|(?:{PERIOD_PATTERN})(?:来|以来|间)?")  # the periods the constraint check knows (近五年来 whole)
 # an organisation named after its place: 惠州市总工会, 佛冈县总工会, 石龙镇工会
 _ORG_AFTER_PLACE = re.compile(r"^(?:市|县|区|镇|街道)?(?:总工会|工会)")
 _LEAD = re.compile(r"^(?:那么|那末|那(?![里儿个些边家])|还有|另外|此外|再问一下|再问|请问|换成|如果是|要是|那如果是|同样)+[，,、\s]*")

@@ -47,8 +47,10 @@ def _anchors(q: str, ctx: AnswerContext | None, cfg: AnswerConfig) -> list[Ancho
     """The anchors of a prepared question: English place names for an English one; with ``ctx`` its counted subject."""
     if not is_english(q):
         return question_anchors(q, None, ctx.tokenize if ctx else None, _specific(ctx, cfg) if ctx else None)
-    anchors = question_anchors(q, english_names(q))
-    subject = english_subject(q, ctx.vocab, ctx.stopwords, _specific(ctx, cfg)) if ctx and cfg.english_subject else None
+    places = english_names(q)
+    anchors = question_anchors(q, places)
+    subject = (english_subject(q, set(places), ctx.vocab, ctx.stopwords, _specific(ctx, cfg))
+               if ctx and cfg.english_subject else None)
     return anchors + ([subject] if subject else [])
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from ..places import PlaceMention, gazetteer
 from ..text import normalize_for_match
-from ..translate import english_names, english_phrases
+from ..translate import english_phrases
 from .question import counted_phrase
 
 _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.%])")
@@ -28,7 +28,8 @@ _YEAR_RANGE = re.compile(r"((?:19|20)\d{2})\s*年?\s*(?:-|—|–|~|～|至|到)
 _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _NUM = "一二两三四五六七八九十"
 # 五年来 / 近五年 / 过去五年 / 最近五年 / 这五年 / 五年里 / 五年间 (这一年 is a year, not a period: see periods_in)
-_PERIOD = re.compile(rf"(?:近|过去|最近|这)([{_NUM}\d]{{1,2}})年|(?<![\d{_NUM}])([{_NUM}\d]{{1,2}})年(?:来|以来|间|里|中|内)")
+PERIOD_PATTERN = rf"(?:近|过去|最近|这)([{_NUM}\d]{{1,2}})年|(?<![\d{_NUM}])([{_NUM}\d]{{1,2}})年(?:来|以来|间|里|中|内)"
+_PERIOD = re.compile(PERIOD_PATTERN)
 # a year that starts a period (2021年以来, 2023年10月以来, 自2020年起) is not a one-year figure
 _SINCE = re.compile(r"\s*年?(?:\d{1,2}月(?:\d{1,2}日)?)?\s*(?:以来|来|起|至今|到|至|—|-|–|~|～)")
 # a sentence that gives one year's figure: a year, or 今年/去年/上年/本年度
@@ -153,18 +154,17 @@ def question_anchors(q: str, english_places: list[str] | None = None,
 
 # what an English "how many" question counts: the words up to its verb (how many [reading rooms] has Yunfu built)
 _EN_COUNTED = re.compile(r"\bhow (?:many|much)\s+(.+?)\s+(?:has|have|had|did|does|do|is|are|was|were|will|would|can|could"
-                         r"|in|on|at|by|for|from|of|were|been)\b")
+                         r"|in|on|at|by|for|from|of|been)\b")
 
 
-def english_subject(q: str, vocab: Container[str], stopwords: Container[str],
+def english_subject(q: str, places: Container[str], vocab: Container[str], stopwords: Container[str],
                     specific: Callable[[str], bool]) -> Anchor | None:
     """The subject an English 多少 question counts, as Chinese words (how many reading rooms → 阅读): the Chinese
     renderings of its first two words that have a specific one (not 工会, 职工); one of them must stand in the
-    quoted sentence, as for a Chinese question's subject."""
+    quoted sentence, as for a Chinese question's subject. ``places``: the Chinese names of the places it names."""
     m = _EN_COUNTED.search(q.lower())
     if not m:
         return None
-    places = set(english_names(q))
     words: list[str] = []
     named: list[str] = []
     for en, zhs in english_phrases(m.group(1), vocab, stopwords):
