@@ -50,3 +50,47 @@ def test_jobs_run_one_at_a_time_and_a_failure_keeps_the_index(tiny_index: Index,
     m.remove(["article.html"])
     assert m.wait().ok and not list(m.uploads.glob("*/article.html"))
     assert set(Index.load(tiny_index.index_dir, embedder=fake_embedder).documents) == {"a.md", "b.txt", "c.md"}
+
+
+def test_deleting_one_upload_keeps_the_originals_of_its_batch(tmp_path: Path, tiny_index: Index, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    """Issue 27 item 1: one batch, one document deleted or replaced — every other original still opens."""
+    from unionqa.originals import original_file
+
+    notice = tmp_path / "notice.txt"
+    notice.write_text("# 通知\n\n## 安排\n\n工会驿站新增20个。\n", encoding="utf-8")
+    batch = [FORMATS / "report.pdf", FORMATS / "report.docx", FORMATS / "article.html", notice]
+    m = Manager(tiny_index.index_dir, on_published=lambda: None, embedder=fake_embedder)
+    m.add(batch)
+    assert m.wait().ok, m.state.message
+
+    def originals() -> dict[str, bytes]:
+        ix = Index.load(tiny_index.index_dir, embedder=fake_embedder)
+        found = {d: original_file(ix, d) for d in ("report.pdf", "report.docx", "article.html", "notice.txt")
+                 if d in ix.documents}
+        return {d: p.read_bytes() for d, p in found.items() if p is not None}
+
+    assert originals() == {p.name: p.read_bytes() for p in batch}
+    m.remove(["report.pdf"])
+    assert m.wait().ok
+    assert originals() == {p.name: p.read_bytes() for p in batch[1:]}
+    # replacing one file of the batch by uploading it again touches no other original
+    notice.write_text("# 通知\n\n## 安排\n\n工会驿站新增30个。\n", encoding="utf-8")
+    m.add([notice])
+    assert m.wait().ok
+    assert originals() == {p.name: p.read_bytes() for p in batch[1:]}
+    # the same file uploaded again, and a failed job, keep the original that is cited
+    m.add([FORMATS / "article.html", FORMATS / "broken.pdf"])
+    assert m.wait().ok is False
+    assert originals() == {p.name: p.read_bytes() for p in batch[1:]}
+    assert not list(m.uploads.glob("*/broken.pdf")) and not list(m.uploads.glob("*/report.pdf"))
+
+
+def test_start_up_names_documents_whose_original_is_gone(tiny_index: Index, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    m = Manager(tiny_index.index_dir, on_published=lambda: None, embedder=fake_embedder)
+    assert m.state.ok is None  # every original is there
+    m.add([FORMATS / "article.html"])
+    assert m.wait().ok
+    Index.load(tiny_index.index_dir, embedder=fake_embedder)
+    next(m.uploads.glob("*/article.html")).unlink()
+    again = Manager(tiny_index.index_dir, on_published=lambda: None, embedder=fake_embedder)
+    assert again.state.ok is False and "启动检查" in again.state.message and "article.html" in again.state.message

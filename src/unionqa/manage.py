@@ -2,18 +2,19 @@
 at a time with its progress, the new generation published atomically and then served.
 
 Used by the web UI's 文档管理 tab; a function of the index directory and a callback, so it is tested
-without a browser. Uploaded files are kept under ``INDEX/uploads/<job>/<name>`` (the store's ``uploads_dir``) (the originals that
-citations point to); a failed job removes its files and leaves the served index as it was.
+without a browser. Each uploaded file is kept on its own under ``INDEX/uploads/<sha256[:16]>/<name>`` (the
+store's ``uploads_dir``; the originals that citations point to), so deleting or replacing one document removes
+its file only, never another upload's; a failed job removes the files it stored and leaves the served index as
+it was.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import shutil
 import threading
-import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -56,6 +57,10 @@ class Manager:
         self._state = JobState()
         self._thread: threading.Thread | None = None
         self.finished = 0  # jobs ended so far: the UI refreshes its document list when this changes
+        missing = self.missing_originals()
+        if missing:  # the start-up check: say it where the clerk looks, as a failed job does
+            self._state = JobState(ok=False, message=f"启动检查：{len(missing)} 篇文档的原文件已不在，"
+                                   f"“查看原文件”打不开，请重新上传：{'、'.join(missing)}")
 
     @property
     def state(self) -> JobState:
@@ -89,16 +94,31 @@ class Manager:
             return (f"{shown}：不支持这种文件（按内容判断）；" + (hint or f"支持 {' '.join(SUPPORTED_SUFFIXES)}"))
         return None
 
-    def _store(self, paths: Sequence[str | Path]) -> tuple[Path, list[Path]]:
-        folder = self.uploads / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
-        folder.mkdir(parents=True)
+    def _store(self, paths: Sequence[str | Path]) -> list[Path]:
+        """Copy each upload into a folder named by its content, so no two documents share a folder."""
         stored = []
         for src in paths:
             name = _SAFE_NAME.sub("_", Path(src).name).lstrip(".") or "upload"
-            dest = folder / name
-            shutil.copyfile(src, dest)
+            digest = hashlib.sha256()
+            with open(src, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+            dest = self.uploads / digest.hexdigest()[:16] / name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if not dest.exists():
+                shutil.copyfile(src, dest)
             stored.append(dest)
-        return folder, stored
+        return stored
+
+    def _discard(self, path: Path) -> None:
+        """Remove one uploaded original (and its folder once empty); never anything outside the uploads."""
+        if not self._is_upload(path):
+            return
+        path.unlink(missing_ok=True)
+        try:
+            path.parent.rmdir()  # only when no other document's file is in it
+        except OSError:
+            pass
 
     # ---- jobs --------------------------------------------------------------------------
     def add(self, paths: Sequence[str | Path]) -> str:
@@ -148,18 +168,21 @@ class Manager:
     def _add(self, paths: Sequence[str | Path]) -> str:
         from .index import Index
 
-        folder, stored = self._store(paths)
+        before = self._document_paths()
+        stored = self._store(paths)
         try:
-            before = self._document_paths()
             ix, added = Index.add(stored, self.index_dir, progress=self._progress, embedder=self._embedder)  # type: ignore[arg-type]
         except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
+            cited = set(before.values())
+            for path in stored:
+                if path not in cited:  # the same file uploaded again is still the original of a document
+                    self._discard(path)
             raise
         # a replaced document's previous upload is no longer cited
         for doc_id in added:
             old = before.get(doc_id)
-            if old is not None and self._is_upload(old) and old.parent != folder:
-                shutil.rmtree(old.parent, ignore_errors=True)
+            if old is not None and old not in stored:
+                self._discard(old)
         return f"已添加 {len(added)} 篇：{'、'.join(added)}（共 {ix.manifest['counts']['documents']} 篇文档）"
 
     def _remove(self, doc_ids: Sequence[str]) -> str:
@@ -169,9 +192,13 @@ class Manager:
         ix = Index.remove(doc_ids, self.index_dir, embedder=self._embedder)  # type: ignore[arg-type]
         for doc_id in doc_ids:
             old = before.get(doc_id)
-            if old is not None and self._is_upload(old):
-                shutil.rmtree(old.parent, ignore_errors=True)
+            if old is not None:
+                self._discard(old)
         return f"已删除 {len(doc_ids)} 篇：{'、'.join(doc_ids)}（剩 {ix.manifest['counts']['documents']} 篇文档）"
+
+    def missing_originals(self) -> list[str]:
+        """Documents whose original file is gone (checked at start-up; 查看原文件 cannot open them)."""
+        return sorted(d for d, p in self._document_paths().items() if not p.is_file())
 
     def _document_paths(self) -> dict[str, Path]:
         records = self._index_store.previous_records()
