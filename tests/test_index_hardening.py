@@ -166,3 +166,14 @@ def test_a_damaged_previous_index_is_not_reused_and_says_why(tiny_index: Index, 
     with caplog.at_level("WARNING", logger="unionqa"):
         Index.build([tiny_corpus], tiny_index.index_dir, embedder=fake_embedder)
     assert any("not reusing vectors" in r.getMessage() and "vectors.faiss" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("field,value", [("model", "e5"), ("model", {"name": 3, "dim": 384}), ("model", {"name": "x"}),
+                                         ("tokenizer", "jieba"), ("counts", [1])])
+def test_a_manifest_entry_of_the_wrong_shape_is_a_format_error(tiny_index: Index, field: str, value: object) -> None:
+    """Issue 26: ``"model": "e5"`` crashed with AttributeError instead of a one-line IndexFormatError."""
+    gen = _gen(tiny_index)
+    m = _manifest(gen)
+    m[field] = value
+    _save(gen, m)
+    assert "manifest" in _load_error(tiny_index)

@@ -72,7 +72,14 @@ class Store(Protocol):
 
 
 def check_manifest(manifest: dict[str, Any], where: str, tokenizer: Tokenizer, embedder: Embedder | None) -> None:
-    """The compatibility checks every store makes on load: tokenizer and dictionary, model name and dimension."""
+    """The compatibility checks every store makes on load: the entries' shapes, tokenizer and dictionary, model name
+    and dimension."""
+    shapes = {"tokenizer": isinstance(manifest.get("tokenizer"), dict), "counts": isinstance(manifest.get("counts"), dict),
+              "model": isinstance(manifest.get("model"), dict) and isinstance(manifest["model"].get("name"), str)
+              and type(manifest["model"].get("dim")) is int}
+    for entry, ok in shapes.items():
+        if not ok:
+            raise IndexFormatError(f"{where}: the manifest's {entry} entry is damaged; rebuild the index")
     tok = manifest.get("tokenizer", {})
     if tok.get("name") != tokenizer.name or tok.get("dictionary_sha256") != tokenizer.dictionary_hash:
         raise IndexFormatError(f"{where}: built with a different tokenizer or dictionary; rebuild the index")
