@@ -207,3 +207,26 @@ def test_feedback_file_sits_next_to_the_index_and_bad_votes_are_refused(tmp_path
     record_feedback(path, feedback_record({"question": "问题二"}, "down", "不对"))
     got = read_feedback(path)
     assert [r["question"] for r in got] == ["问题一", "问题二"] and len(got[0]["comment"]) == 2000
+
+
+def test_faiss_write_failure_is_one_line_and_leaves_no_partial_generation(tiny_corpus: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                          fake_embedder, monkeypatch) -> None:
+    """Issue 26: FAISS reports a short write (file-size limit, full disk) as RuntimeError; it was a traceback and
+    the partial generation stayed behind until the next build."""
+    import faiss
+
+    from unionqa import Index, IndexWriteError
+
+    index = tmp_path / "index"
+    Index.build([tiny_corpus], index, embedder=fake_embedder)
+
+    def short_write(ix, path):  # type: ignore[no-untyped-def]
+        open(path, "wb").write(b"\0" * 10)
+        raise RuntimeError("Error in faiss::FileIOWriter: 'ret == (n)' failed: write error")
+
+    monkeypatch.setattr(faiss, "write_index", short_write)
+    with pytest.raises(IndexWriteError, match="vectors.faiss.*previous index is still served"):
+        Index.build([tiny_corpus], index, embedder=fake_embedder)
+    assert not list(index.glob(".tmp-gen-*"))
+    monkeypatch.undo()
+    assert len(Index.load(index, embedder=fake_embedder).chunks) > 0

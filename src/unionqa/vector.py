@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +110,12 @@ class VectorIndex:
     def save(self, directory: Path) -> list[str]:
         import faiss
 
-        faiss.write_index(self.index, str(directory / "vectors.faiss"))
+        target = directory / "vectors.faiss"
+        try:
+            faiss.write_index(self.index, str(target))
+        except RuntimeError as e:  # FAISS reports a short write (full disk, file-size limit) as RuntimeError
+            raise OSError(errno.EIO, f"FAISS could not write the file ({str(e).strip().splitlines()[-1][:120]})",
+                          str(target)) from None
         np.save(directory / "vector_owners.npy", self.owners.astype(np.int64), allow_pickle=False)
         return list(self.FILES)
 
