@@ -205,6 +205,25 @@ def _top_k(value: Any) -> Any:
     return value
 
 
+TOP_K_MAX = 20  # the slider's range
+
+
+def turn_inputs(ix: Index, mode_label: Any, top_k: Any, doc_filter: Any) -> tuple[str, int, list[str] | None]:
+    """The page's settings checked on the server (a caller of ``/gradio_api/queue/join`` can send anything):
+    a known mode label, a whole number of passages within the slider's range, documents the index holds."""
+    if not isinstance(mode_label, str) or mode_label not in MODES:
+        raise QueryError(f"未知的检索方式：{str(mode_label)[:40]!r}（可选：{'、'.join(MODES)}）")
+    k = _top_k(top_k)
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= TOP_K_MAX:
+        raise QueryError(f"参考段落数须是 1 到 {TOP_K_MAX} 之间的整数，不是 {str(top_k)[:20]}")
+    if doc_filter is not None and not (isinstance(doc_filter, list) and all(isinstance(d, str) for d in doc_filter)):
+        raise QueryError("文档筛选须是文档列表")
+    gone = [d for d in doc_filter or [] if d not in ix.documents]
+    if gone:  # a page older than a rebuild, or a forged request: say so instead of searching everything
+        raise QueryError(f"所选文档已不在索引中：{'、'.join(d[:60] for d in gone[:3])}；请刷新页面后重新选择")
+    return MODES[mode_label], k, list(doc_filter) if doc_filter else None
+
+
 def build_app(app: App, manager: Manager | None = None) -> gr.Blocks:
     def answer_turn(question: str, mode_label: str, top_k: float, doc_filter: list[str] | None,
                     conversation: str) -> tuple[Any, ...]:
@@ -214,15 +233,16 @@ def build_app(app: App, manager: Manager | None = None) -> gr.Blocks:
             """A hint in place of an answer; the conversation and its history stay as they were."""
             return gr.update(), hint(message), "", gr.update(), gr.update(), gr.update(visible=False), "", ""
 
+        if question is not None and not isinstance(question, str):
+            return said("问题须是文字")
         question = (question or "").strip()
         if not question:
             return said("请输入一个关于文档的问题，例如：" + EXAMPLES[0])
         turns = read_turns(conversation)
         ix = app.index
-        mode = MODES.get(mode_label, "hybrid")
-        doc_filter = [d for d in doc_filter or [] if d in ix.documents] or None  # a document a rebuild removed
         try:
-            ans, more = ix.ask_with_passages(question, top_k=int(top_k), mode=mode, doc_ids=doc_filter,
+            mode, k, doc_filter = turn_inputs(ix, mode_label, top_k, doc_filter)
+            ans, more = ix.ask_with_passages(question, top_k=k, mode=mode, doc_ids=doc_filter,
                                              history=history_turns(turns))
         except QueryError as e:
             return said(f"无法处理这个问题：{e}")
@@ -301,6 +321,9 @@ def build_app(app: App, manager: Manager | None = None) -> gr.Blocks:
                 return hint(manager.add(files or []))
 
             def start_remove(doc_ids: list[str] | None) -> str:
+                unknown = [d for d in doc_ids or [] if not isinstance(d, str) or d not in app.index.documents]
+                if unknown:
+                    return hint(f"没有这些文档，未删除任何文档：{'、'.join(str(d)[:60] for d in unknown[:3])}")
                 return hint(manager.remove(doc_ids or []))
 
             def tick(last: int) -> tuple[Any, ...]:

@@ -53,3 +53,39 @@ def test_concurrent_reloads_load_once_and_the_filter_follows(app, tiny_corpus: P
     assert len(app.loads) - before == 1, out  # eight reloads at once: one full load
     assert sum(m.startswith("已加载最新的索引：基于") for m in out) == 1, out
     assert "new.md" in app.doc_ids()
+
+
+def _handler(demo, name: str):  # type: ignore[no-untyped-def]
+    """The function a ``/gradio_api/queue/join`` call with this handler's fn_index runs."""
+    return next(f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", "") == name)
+
+
+@pytest.mark.parametrize("mode,top_k,doc_filter,expected", [
+    ("混合检索（推荐）", 10**6, None, "参考段落数"),
+    ("混合检索（推荐）", -3, None, "参考段落数"),
+    ("混合检索（推荐）", "many", None, "参考段落数"),
+    ("bm25!", 5, None, "未知的检索方式"),
+    (None, 5, None, "未知的检索方式"),
+    ("混合检索（推荐）", 5, ["no-such-doc.md"], "所选文档已不在索引中"),
+    ("混合检索（推荐）", 5, "a.md", "文档筛选"),
+])
+def test_every_ui_handler_input_is_checked_on_the_server(app, mode, top_k, doc_filter, expected) -> None:  # type: ignore[no-untyped-def]
+    """Issue 26: through the queue a caller could send an unknown filter, top_k 10**6 or -3, an unknown mode label:
+    each was searched anyway (or crashed); now each is refused in one line and nothing is answered."""
+    import ui
+
+    turn = _handler(ui.build_app(app), "answer_turn")
+    out = turn("惠州市总工会五年来调处了多少宗劳资纠纷？", mode, top_k, doc_filter, "[]")
+    assert expected in out[1] and out[2] == "", out[1]
+    good = turn("惠州市总工会五年来调处了多少宗劳资纠纷？", "混合检索（推荐）", 5, ["a.md"], "[]")
+    assert "7090" in good[1]
+
+
+def test_question_that_is_not_text_and_unknown_deletions_are_refused(app, tiny_index: Index, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    import ui
+
+    from unionqa.manage import Manager
+
+    demo = ui.build_app(app, Manager(tiny_index.index_dir, on_published=lambda: None, embedder=fake_embedder))
+    assert "问题须是文字" in _handler(demo, "answer_turn")(12, "混合检索（推荐）", 5, None, "[]")[1]
+    assert "没有这些文档" in _handler(demo, "start_remove")(["../../etc/passwd"])
