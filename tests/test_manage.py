@@ -94,3 +94,16 @@ def test_start_up_names_documents_whose_original_is_gone(tiny_index: Index, fake
     next(m.uploads.glob("*/article.html")).unlink()
     again = Manager(tiny_index.index_dir, on_published=lambda: None, embedder=fake_embedder)
     assert again.state.ok is False and "启动检查" in again.state.message and "article.html" in again.state.message
+
+
+def test_added_time_is_each_documents_own(tiny_corpus: Path) -> None:
+    """Issue 27 item 2: the seeds (indexed before records kept a time) showed the time of the first upload."""
+    from unionqa.build import document_records, read_sources
+
+    docs = read_sources([tiny_corpus], skip_bad=False, warn=lambda m: None, progress=None)[0]
+    first = document_records(docs, now="2026-11-01T10:00:00+0000")
+    legacy = {d: {k: v for k, v in r.items() if k != "indexed_at"} for d, r in first.items()}
+    later = document_records(docs, legacy, now="2026-12-05T16:00:00+0000")
+    assert all("indexed_at" not in r for r in later.values())  # unknown stays unknown
+    again = document_records(docs, first, now="2026-12-05T16:00:00+0000")
+    assert {r["indexed_at"] for r in again.values()} == {"2026-11-01T10:00:00+0000"}

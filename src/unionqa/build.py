@@ -209,14 +209,17 @@ def previous_records(index_dir: Path) -> dict[str, dict[str, Any]]:
 
 def document_records(docs: list[Document], previous: dict[str, dict[str, Any]] | None = None,
                      now: str | None = None) -> dict[str, dict[str, Any]]:
-    """documents.jsonl records; ``indexed_at`` carries over from ``previous`` while a document's content is unchanged."""
+    """documents.jsonl records; ``indexed_at`` carries over from ``previous`` while a document's content is unchanged
+    (a record written before indexes kept the time stays without one: unknown, not the time of this build)."""
     now = now or time.strftime("%Y-%m-%dT%H:%M:%S%z")
     out: dict[str, dict[str, Any]] = {}
     for d in docs:
         old = (previous or {}).get(d.doc_id, {})
         rec: dict[str, Any] = {"doc_id": d.doc_id, "title": d.title, "path": d.path, "sha256": d.sha256,
-                               "encoding": d.encoding, "articles": d.articles,
-                               "indexed_at": old.get("indexed_at", now) if old.get("sha256") == d.sha256 else now}
+                               "encoding": d.encoding, "articles": d.articles}
+        when = old.get("indexed_at") if old.get("sha256") == d.sha256 else now
+        if when:
+            rec["indexed_at"] = when
         if d.format != "text":
             # page starts, not a count: ``stored_documents`` parses the text again with them
             rec.update(format=d.format, pages=list(d.pages), ocr_pages=list(d.ocr_pages), date=d.date)

@@ -334,7 +334,7 @@ def documents_table(ix: Index) -> list[list[Any]]:
     for doc_id, r in sorted(ix.documents.items()):
         pages = r.get("pages")
         rows.append([doc_id, r.get("title", ""), r.get("format", "text"), len(pages) if isinstance(pages, list) and pages else "",
-                     counts[doc_id], str(r.get("indexed_at", ""))[:16].replace("T", " ")])
+                     counts[doc_id], str(r.get("indexed_at") or "未记录")[:16].replace("T", " ")])
     return rows
 
 
