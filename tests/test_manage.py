@@ -16,7 +16,7 @@ def test_uploads_are_checked_by_content(tmp_path: Path, tiny_index: Index, fake_
     fake = tmp_path / "report.pdf"
     fake.write_text("这不是PDF", encoding="utf-8")
     assert "不支持这种文件" in (m.check_upload(fake) or "")
-    assert "save it as .docx" in (m.check_upload(FORMATS / "legacy.doc") or "")
+    assert "另存为”.docx" in (m.check_upload(FORMATS / "legacy.doc") or "")
     assert m.check_upload(FORMATS / "report.pdf") is None and m.check_upload(FORMATS / "article.html") is None
     (tmp_path / "empty.txt").write_bytes(b"")
     assert "空文件" in (m.check_upload(tmp_path / "empty.txt") or "")
@@ -34,7 +34,7 @@ def test_jobs_run_one_at_a_time_and_a_failure_keeps_the_index(tiny_index: Index,
         return slow_embed(texts, progress)
 
     fake_embedder.embed_documents = held
-    assert m.add([FORMATS / "article.html"]) == "添加任务已开始"
+    assert m.add([FORMATS / "article.html"]) == "添加任务已开始（1 个文件）"
     assert "正在进行" in m.remove(["a.md"])  # one job at a time
     gate.set()
     st = m.wait()
@@ -107,3 +107,17 @@ def test_added_time_is_each_documents_own(tiny_corpus: Path) -> None:
     assert all("indexed_at" not in r for r in later.values())  # unknown stays unknown
     again = document_records(docs, first, now="2026-12-05T16:00:00+0000")
     assert {r["indexed_at"] for r in again.values()} == {"2026-11-01T10:00:00+0000"}
+
+
+def test_a_batch_with_a_bad_file_adds_the_good_ones_and_names_the_bad(tmp_path: Path, tiny_index: Index,  # type: ignore[no-untyped-def]
+                                                                     fake_embedder) -> None:
+    """Issue 27 item 2: one bad file refused the whole batch, naming only the bad file."""
+    fake = tmp_path / "报告.pdf"
+    fake.write_text("这不是PDF", encoding="utf-8")
+    m = Manager(tiny_index.index_dir, on_published=lambda: None, embedder=fake_embedder)
+    now = m.add([FORMATS / "article.html", FORMATS / "legacy.doc", fake, FORMATS / "report.docx"])
+    assert now.startswith("添加任务已开始（2 个文件）") and "legacy.doc" in now and "报告.pdf" in now
+    st = m.wait()
+    assert st.ok and "已添加 2 篇" in st.message and "未添加" in st.message and "legacy.doc" in st.message
+    assert {"article.html", "report.docx"} <= set(Index.load(tiny_index.index_dir, embedder=fake_embedder).documents)
+    assert m.add([FORMATS / "legacy.doc"]).startswith("没有添加任何文件：legacy.doc")

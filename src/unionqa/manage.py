@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .documents import MAX_FILE_BYTES
 from .errors import UnionQAError
-from .readers import SUPPORTED_SUFFIXES, UNSUPPORTED, sniff
+from .readers import SUPPORTED_SUFFIXES, UNSUPPORTED_ZH, sniff
 
 READABLE = ("text", "pdf", "image", "docx", "html")
 _SAFE_NAME = re.compile(r"[^\w.\-\u3400-\u9fff（）()]+")
@@ -90,7 +90,7 @@ class Manager:
             return f"{shown}：空文件"
         kind = sniff(Path(shown), head)
         if kind not in READABLE:
-            hint = UNSUPPORTED.get(Path(shown).suffix.lower())
+            hint = UNSUPPORTED_ZH.get(Path(shown).suffix.lower())
             return (f"{shown}：不支持这种文件（按内容判断）；" + (hint or f"支持 {' '.join(SUPPORTED_SUFFIXES)}"))
         return None
 
@@ -122,13 +122,18 @@ class Manager:
 
     # ---- jobs --------------------------------------------------------------------------
     def add(self, paths: Sequence[str | Path]) -> str:
-        """Check and store uploaded files, then add them in the background. Returns what to show now."""
-        problems = [m for m in (self.check_upload(p) for p in paths) if m]
-        if problems:
-            return "；".join(problems)
+        """Check uploaded files, then add every good one in the background; a bad one is named with what to do
+        (here and in the job's result), and never holds back the others. Returns what to show now."""
         if not paths:
             return "请先选择文件"
-        return self._start("添加", lambda: self._add(paths))
+        checked = [(p, self.check_upload(p)) for p in paths]
+        good = [p for p, problem in checked if problem is None]
+        refused = "；".join(problem for _, problem in checked if problem)
+        if not good:
+            return f"没有添加任何文件：{refused}"
+        note = f"；以下文件未添加：{refused}" if refused else ""
+        started = self._start("添加", lambda: self._add(good) + note)
+        return started + (f"（{len(good)} 个文件）{note}" if started == "添加任务已开始" else "")
 
     def remove(self, doc_ids: Sequence[str]) -> str:
         if not doc_ids:

@@ -32,6 +32,16 @@ UNSUPPORTED = {
     ".pptx": "a presentation: export it to PDF and add that",
     ".rtf": "an RTF file: save it as .docx and add that",
 }
+#: the same advice in Chinese, for the web UI's 文档管理 tab
+UNSUPPORTED_ZH = {
+    ".doc": "旧版 Word 文件：请在 Word 或 WPS 中“另存为”.docx 或 PDF 后再上传",
+    ".wps": "WPS 文档：请在 WPS 中“另存为”.docx 或 PDF 后再上传",
+    ".xls": "电子表格：请把表格另存为 .docx 或 PDF 后再上传",
+    ".xlsx": "电子表格：请把表格另存为 .docx 或 PDF 后再上传",
+    ".ppt": "演示文稿：请导出为 PDF 后再上传",
+    ".pptx": "演示文稿：请导出为 PDF 后再上传",
+    ".rtf": "RTF 文件：请另存为 .docx 后再上传",
+}
 
 
 @dataclass(frozen=True)
