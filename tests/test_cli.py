@@ -207,6 +207,12 @@ def test_feedback_file_sits_next_to_the_index_and_bad_votes_are_refused(tmp_path
     record_feedback(path, feedback_record({"question": "问题二"}, "down", "不对"))
     got = read_feedback(path)
     assert [r["question"] for r in got] == ["问题一", "问题二"] and len(got[0]["comment"]) == 2000
+    # issue 27 item 7: one verdict per answer, the last click wins (a 👎 clicked twice, then 👍, is one 👍)
+    for vote in ("down", "down", "up"):
+        record_feedback(path, feedback_record({"question": "问题三", "text": "答三"}, vote))
+    record_feedback(path, feedback_record({"question": "问题三", "text": "另一个答案"}, "down"))
+    got = read_feedback(path)
+    assert [(r["question"], r["vote"]) for r in got][2:] == [("问题三", "up"), ("问题三", "down")]
 
 
 def test_faiss_write_failure_is_one_line_and_leaves_no_partial_generation(tiny_corpus: Path, tmp_path: Path,  # type: ignore[no-untyped-def]

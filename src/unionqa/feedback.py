@@ -1,12 +1,14 @@
 """Users' verdicts on answers (👍/👎 with an optional comment), one JSON line each, next to the index.
 
 The raw material for the next evaluation set: ``unionqa feedback`` prints the questions marked
-wrong. A record holds the question as answered and as typed, the answer, its citations and the
+wrong. Each click is appended; reading keeps one verdict per answer (``answer_id``: question, answer text and
+index generation), the last. A record holds the question as answered and as typed, the answer, its citations and the
 index generation — nothing about who sent it. ``UNIONQA_FEEDBACK`` names another file.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -44,7 +46,9 @@ def feedback_record(ans: Answer | dict[str, Any], vote: str, comment: str = "", 
     question = str(a.get("question") or "").strip()
     if not question:
         raise QueryError("there is no answer to give feedback on")
-    return {"time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "vote": vote,
+    text = str(a.get("text") or "")
+    answer_id = hashlib.sha256("\n".join((question, text, generation)).encode()).hexdigest()[:16]
+    return {"time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "vote": vote, "answer_id": answer_id,
             "question": question, "asked": str(a.get("asked") or ""), "answer": str(a.get("text") or ""),
             "short_answer": a.get("short_answer"), "abstained": bool(a.get("abstained")),
             "citations": list(a.get("citations") or [])[:20], "comment": " ".join(str(comment or "").split())[:MAX_COMMENT_CHARS],
@@ -60,10 +64,11 @@ def record_feedback(path: Path, record: dict[str, Any]) -> None:
 
 
 def read_feedback(path: Path) -> list[dict[str, Any]]:
-    """Every readable record in ``path``, oldest first (a damaged line is skipped); [] when there is none."""
+    """One verdict per answer, oldest first: the last click on an answer wins (the file keeps every click); a
+    damaged line is skipped; [] when there is none."""
     if not path.exists():
         return []
-    out = []
+    out: list[dict[str, Any]] = []
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             r = json.loads(line)
@@ -71,7 +76,8 @@ def read_feedback(path: Path) -> list[dict[str, Any]]:
             continue
         if isinstance(r, dict) and r.get("vote") in VOTES and r.get("question"):
             out.append(r)
-    return out
+    last = {r["answer_id"]: i for i, r in enumerate(out) if isinstance(r.get("answer_id"), str)}
+    return [r for i, r in enumerate(out) if last.get(r.get("answer_id"), i) == i]
 
 
 __all__ = ["MAX_COMMENT_CHARS", "VOTES", "feedback_path", "feedback_record", "read_feedback", "record_feedback"]
