@@ -253,7 +253,7 @@ def build_app(app: App, manager: Manager | None = None) -> gr.Blocks:
             return said("出错了，请换个问法再试。")
         shown = question if len(question) <= 200 else question[:200] + "…"
         now = render_turn(ix, ans, doc_filter, typed=shown)
-        record = turn_record(ans, ix)
+        record = turn_record(ans, ix, doc_filter)
         return (render_history(turns), now, render_sources(ix, ans, more, mode),
                 json.dumps((turns + [record])[-MAX_TURNS:], ensure_ascii=False), "",
                 gr.update(visible=True), "", "")

@@ -151,17 +151,21 @@ def _with_marker_links(ans: Answer) -> str:
     return "".join(out)
 
 
-def render_answer(ans: Answer) -> str:
+def render_answer(ans: Answer, filtered: bool = False) -> str:
+    """The answer as HTML; ``filtered``: a refusal says it looked in the selected documents only (one refusal, not
+    "not in the selected documents" followed by "not in the documents")."""
     if ans.abstained:
+        scope = (lambda text: text.replace("文档中", "在所选文档中", 1)) if filtered else (lambda text: text)
         if ans.mismatch:
             # a near miss for another place/year: never shown like an answer
             asked, other = ans.mismatch
             first, _, rest = ans.text.partition("\n")
+            first = scope(first)
             said = f"文档中的相近内容说的是{_esc(other)}" if other else "文档中的相近内容没有提到它"
             return (f'<div class="uq-answer"><div class="uq-abstain">{_esc(first)}</div>'
                     f'<div class="uq-mismatch">⚠ 您问的是{_esc(asked)}，{said}——下面的内容不是答案。</div>'
                     f'<div class="uq-nearmiss">{_esc(rest)}</div></div>')
-        return f'<div class="uq-answer"><div class="uq-abstain">{_esc(ans.text)}</div></div>'
+        return f'<div class="uq-answer"><div class="uq-abstain">{_esc(scope(ans.text))}</div></div>'
     if ans.mode == "llm-unverified":
         figures = "、".join(n.split(" in:")[0].removeprefix("unsupported figure ") for n in ans.notes
                            if n.startswith("unsupported figure"))
@@ -242,10 +246,7 @@ def render_turn(ix: Index, ans: Answer, doc_filter: list[str] | None = None, typ
         head += f'<div class="uq-filters">只在所选文档中查找：{_esc("、".join("《" + t + "》" for t in titles(ix, doc_filter)))}</div>'
     if any(n.startswith("only the first") for n in ans.notes):
         head += f'<div class="uq-caveat uq-cut">⚠ 问题过长，只按前{MAX_QUESTION_CHARS}字回答</div>'
-    body = render_answer(ans)
-    if doc_filter and ans.abstained:  # say where it looked: the filter may be what hides the answer
-        within = '<div class="uq-answer"><div class="uq-abstain">在所选文档中没有找到这个问题的答案。</div></div>'
-        body = within + body if ans.mismatch else within
+    body = render_answer(ans, filtered=bool(doc_filter))  # a refusal says where it looked: the filter may hide it
     copy = _esc(plain_answer(ix, ans))
     link = _esc(share_link(ans.question))
     tools = (f'<div class="uq-tools"><button class="uq-copy" type="button" data-copy="{copy}">复制答案和出处</button> '
@@ -254,11 +255,13 @@ def render_turn(ix: Index, ans: Answer, doc_filter: list[str] | None = None, typ
     return head + body + tools
 
 
-def turn_record(ans: Answer, ix: Index) -> dict[str, Any]:
+def turn_record(ans: Answer, ix: Index, doc_filter: list[str] | None = None) -> dict[str, Any]:
     """What the browser keeps of a turn (the conversation lives there, not on the server): enough for the next
-    follow-up (question, evidence), for the history list, and for feedback on it."""
+    follow-up (question, evidence), for the history list (with the documents it was limited to), and for feedback
+    on it."""
     turn = Turn.of(ans)
     return {"question": ans.question, "asked": ans.asked, "text": ans.text[:600], "short_answer": ans.short_answer,
+            "filter": titles(ix, doc_filter)[:10],
             "abstained": ans.abstained, "evidence": [e[:400] for e in turn.evidence[:6]],
             "plain": plain_answer(ix, ans),
             "citations": [{"doc_id": c.doc_id, "chunk_id": c.chunk_id, "breadcrumb": list(c.breadcrumb)}
@@ -291,8 +294,13 @@ def render_history(turns: list[dict[str, Any]]) -> str:
     for t in turns:
         asked = t.get("asked") or t["question"]
         resolved = f'<div class="uq-resolved">按“{_esc(t["question"])}”回答</div>' if t.get("asked") else ""
-        rows.append(f'<div class="uq-turn"><div class="uq-asked">问：{_esc(asked)}</div>{resolved}'
-                    f'<div class="uq-said">{_esc(str(t.get("plain") or ""))}</div></div>')
+        within = [str(x) for x in t.get("filter") or [] if isinstance(x, str)] if isinstance(t.get("filter"), list) else []
+        scope = (f'<div class="uq-filters">只在所选文档中查找：{_esc("、".join("《" + x + "》" for x in within))}</div>'
+                 if within else "")
+        plain = str(t.get("plain") or "")
+        plain = plain.replace("文档中", "在所选文档中", 1) if within and t.get("abstained") else plain
+        rows.append(f'<div class="uq-turn"><div class="uq-asked">问：{_esc(asked)}</div>{resolved}{scope}'
+                    f'<div class="uq-said">{_esc(plain)}</div></div>')
     return '<div class="uq-history">' + "".join(rows) + "</div>"
 
 
