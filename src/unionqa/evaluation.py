@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .config import MODES
 from .errors import DocumentError
 from .text import squash
-
-MODES = ("hybrid", "dense", "lexical")
-_MARKER = re.compile(r"\[\d+\]")
+from .types import MARKER_RE
 
 
 def load_gold(path: str | Path) -> list[dict[str, Any]]:
@@ -56,12 +54,12 @@ def answer_correct(item: dict[str, Any], ans: Any) -> tuple[bool, bool]:
         return bool(ans.abstained), False
     if ans.abstained:
         return False, False
-    text = squash(_MARKER.sub("", ans.text))
+    text = squash(MARKER_RE.sub("", ans.text))
     golds = [squash(a) for a in item["answers"]]
     contains = any(g in text for g in golds)
     ev = squash(item["evidence"]) if item.get("evidence") else None
     cited = ev is None or any(ev in squash(c.text) for c in ans.citations)
-    short = len(_MARKER.sub("", ans.text)) <= 300
+    short = len(MARKER_RE.sub("", ans.text)) <= 300
     lead = any(g in text[:40] for g in golds)
     return contains and cited and short, lead
 

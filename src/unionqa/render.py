@@ -20,7 +20,7 @@ from .index import Index
 from .manage import JobState
 from .originals import ORIGINAL_ROUTE, original_file
 from .places import place_spans
-from .types import Answer, Chunk, Hit
+from .types import MARKER_RE, Answer, Chunk, Hit
 
 MAX_QUESTION_CHARS = MAX_QUERY_CHARS  # the index answers the first MAX_QUERY_CHARS characters
 STAGES = {"read": "读取文件", "page": "读取页面（扫描页需OCR，每页约10秒）", "tokenize": "分词", "embed": "计算向量"}
@@ -203,7 +203,7 @@ def render_sources(ix: Index, ans: Answer, more: list[Hit] | None = None, mode: 
 # ---- plain text, conversation turns ------------------------------------------------------------
 
 def _unmarked(text: str) -> str:
-    return re.sub(r"\s*\[\d+\]", "", text).strip()
+    return re.sub(r"\s*" + MARKER_RE.pattern, "", text).strip()
 
 
 def cite_plain(ix: Index, hit: Hit) -> str:

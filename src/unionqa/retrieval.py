@@ -8,7 +8,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .config import RetrievalConfig
+from .config import MODES, RetrievalConfig
 from .errors import QueryError
 from .fusion import rrf, weighted_scores
 from .query import check_top_k, is_english, prepare_query
@@ -16,8 +16,6 @@ from .text import normalize_for_match, split_sentences
 from .tokenize import Tokenizer, load_stopwords
 from .translate import expand_english
 from .types import Chunk, Hit
-
-MODES = ("hybrid", "dense", "lexical")
 
 
 class LexicalChannel(Protocol):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 
 
@@ -118,6 +119,10 @@ class SupportSentence:
     text: str
     span: tuple[int, int]
     offset: tuple[int, int]
+
+
+#: a citation marker in an answer's text, ``[1]`` (its number is the citation's position, 1-based)
+MARKER_RE = re.compile(r"\[(\d+)\]")
 
 
 @dataclass(frozen=True)

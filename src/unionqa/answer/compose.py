@@ -7,12 +7,11 @@ from collections.abc import Callable
 
 from ..config import AnswerConfig
 from ..text import map_offsets, normalize_for_match
-from ..types import Answer, Hit, SupportSentence
+from ..types import MARKER_RE, Answer, Hit, SupportSentence
 from .anchors import Mismatch
 from .evidence import Candidate
 
 ABSTAIN_TEXT = "文档中没有找到这个问题的答案。"
-MARKER_RE = re.compile(r"\[(\d+)\]")
 
 
 def trim(sentence: str, anchors: list[int], limit: int) -> tuple[int, int]:

@@ -14,8 +14,8 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from ..text import split_sentences
-from ..types import Answer, Hit
-from .compose import ABSTAIN_TEXT, MARKER_RE, verify_answer
+from ..types import MARKER_RE, Answer, Hit
+from .compose import ABSTAIN_TEXT, verify_answer
 from .figures import figure_items, figures
 
 
