@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -398,3 +399,15 @@ def test_original_files_by_doc_id_only(server: str) -> None:
                 assert r.status != 200 or ("root:x:0:0" not in body and "[project]" not in body)
         except urllib.error.HTTPError as e:
             assert e.code == 404
+
+
+def test_highlight_skips_single_characters_and_parts_of_words() -> None:
+    """Issue 27 item 6: 出/来/上/家/之 were highlighted, and terms lit up inside longer words."""
+    from unionqa import render
+    from unionqa.tokenize import JiebaTokenizer
+
+    text = "五年来，全市新建工会组织91家，出台上级工会之规定。"
+    html = render._highlight(text, [], ("来", "家", "出", "上", "之", "工会", "五年", "会组"),
+                             JiebaTokenizer().word_spans(text))
+    bold = re.findall(r'<b class="uq-term">([^<]*)</b>', html)
+    assert bold == ["五年", "工会"], bold  # 工会 as a word of its own; not 工会 inside 工会组织, nor 会组

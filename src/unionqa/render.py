@@ -30,8 +30,12 @@ def _esc(s: str) -> str:
     return html.escape(s, quote=True)
 
 
-def _highlight(text: str, support: list[tuple[int, int]], terms: tuple[str, ...]) -> str:
-    """Escape ``text``; wrap supporting sentences in <mark> and query terms in <b>."""
+def _highlight(text: str, support: list[tuple[int, int]], terms: tuple[str, ...],
+               words: list[tuple[int, int]] | None = None) -> str:
+    """Escape ``text``; wrap supporting sentences in <mark> and query terms in <b>: terms of two or more
+    characters, and with ``words`` (the text's word spans) only where they start and end on word boundaries
+    (不 出/来/上/家, not 工会 inside 总工会)."""
+    bounds = {a for a, _ in words} | {b for _, b in words} if words else None
     n = len(text)
     mark = [False] * n
     term = [False] * n
@@ -40,8 +44,10 @@ def _highlight(text: str, support: list[tuple[int, int]], terms: tuple[str, ...]
             mark[i] = True
     lowered = text.lower()
     names = place_spans(text)
-    for t in sorted({t for t in terms if t.strip() and (len(t) > 1 or not t.isascii())}, key=len, reverse=True):
+    for t in sorted({t for t in terms if len(t.strip()) > 1}, key=len, reverse=True):
         for m in re.finditer(re.escape(t.lower()), lowered):
+            if bounds is not None and not (m.start() in bounds and m.end() in bounds):
+                continue
             # whole names only: 州市 must not light up inside 惠州市 when 广州市 was asked
             if any(a < m.start() < b or (m.start() < a < m.end() < b) for a, b in names):
                 continue
@@ -133,7 +139,7 @@ def _card(ix: Index, n: int | None, hit: Hit, support: list[tuple[int, int]], mo
         f'<div class="uq-title">{label}{_esc(card_title(ix, hit))}</div>'
         f'<div class="uq-crumb">{_esc(crumb)}</div>'
         f'<div class="uq-file">来自{_esc(source_file(ix, hit.doc_id))}{ocr}</div>'
-        f'<div class="uq-passage">{_highlight(hit.text, support, hit.matched_terms)}</div>'
+        f'<div class="uq-passage">{_highlight(hit.text, support, hit.matched_terms, ix.tokenizer.word_spans(hit.text))}</div>'
         f'<details><summary>查看上下文</summary><div class="uq-context">{_context(ix, hit)}</div></details>'
         f'<div class="uq-why">{_why(hit, mode)}</div></div>'
     )

@@ -30,6 +30,8 @@ class Tokenizer(Protocol):
 
     def tokenize(self, text: str) -> list[str]: ...
 
+    def word_spans(self, text: str) -> list[tuple[int, int]]: ...
+
 
 def _data(name: str) -> str:
     return resources.files("unionqa").joinpath("data").joinpath(name).read_text(encoding="utf-8")
@@ -134,6 +136,10 @@ class JiebaTokenizer:
         if pos < len(norm):
             out.extend(self._words(tk, norm[pos:]))
         return out
+
+    def word_spans(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) of each word of ``text`` as jieba's default mode cuts it (for highlighting whole words)."""
+        return [(a, b) for _, a, b in self._tk().tokenize(text)]
 
     def _words(self, tk, text: str) -> list[str]:  # type: ignore[no-untyped-def]
         words = []
