@@ -34,6 +34,7 @@ from unionqa.build import write_files
 from unionqa.chunking import chunk_document
 from unionqa.documents import read_document
 from unionqa.lexical import LexicalIndex
+from unionqa.query import prepare_query
 from unionqa.storage import current_generation
 from unionqa.text import split_sentences
 from unionqa.tokenize import JiebaTokenizer
@@ -93,14 +94,15 @@ class SentenceEmbedder:
     dim = 384
 
     def __init__(self, texts: list[str], sv: np.ndarray) -> None:
-        # keyed without whitespace: the retriever normalizes a query before embedding it
-        self._by_text = {"".join(t.split()): v for t, v in zip(texts, sv)}
+        # keyed by the prepared query (NFKC, Simplified, cleaned): the index embeds the query as prepared, so a raw
+        # sentence key missed (KeyError) for every sentence that preparation changes
+        self._by_text = {prepare_query(t): v for t, v in zip(texts, sv)}
 
     def embed_documents(self, texts, progress=None):  # type: ignore[no-untyped-def]
         return np.stack([self.embed_query(t) for t in texts])
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._by_text["".join(text.split())]
+        return self._by_text[prepare_query(text)]
 
 
 def write_disk_index(n: int, texts: list[str], sents: list[list[str]], sv: np.ndarray, folder: Path) -> float:
