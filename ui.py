@@ -88,6 +88,10 @@ CSS = """
 .uq-history {border-left: 3px solid #e5e7eb; padding-left: .8rem; margin-bottom: .6rem;}
 .uq-turn {margin: .5rem 0; color: #374151;}
 .uq-said {white-space: pre-wrap; font-size: .95rem;}
+/* an earlier turn takes at most two lines of question and three of answer: a long paste cannot fill the screen */
+.uq-history .uq-asked, .uq-history .uq-resolved, .uq-history .uq-said {display: -webkit-box; -webkit-box-orient: vertical;
+                                                                      overflow: hidden;}
+.uq-history .uq-asked, .uq-history .uq-resolved {-webkit-line-clamp: 2;} .uq-history .uq-said {-webkit-line-clamp: 3;}
 .uq-tools {margin-top: .6rem; display: flex; flex-wrap: wrap; gap: .8rem; align-items: center; font-size: .9rem;}
 .uq-tools button, .uq-retry {border: 1px solid #d1d5db; border-radius: 6px; padding: .15rem .6rem; background: #f9fafb;
                             cursor: pointer;}
@@ -144,6 +148,9 @@ HEAD = """<script>
 # runs in the page as a question goes out: the previous answer and its sources give way at once
 WAITING_JS = """(...args) => { window.uqWatch && window.uqWatch();
   return ['<div class="uq-answer uq-waiting">正在检索…</div>', '']; }"""
+# runs when the answer is in: the newest turn comes into view (after a few turns it lands below the fold)
+SHOW_NEWEST_JS = """() => { const a = document.querySelector('#uq-answer');
+  if (a) a.scrollIntoView({block: 'start', behavior: 'instant'}); }"""
 
 
 class App:
@@ -343,11 +350,13 @@ def build_app(app: App, manager: Manager | None = None) -> gr.Blocks:
         outputs = [history, answer, sources, conversation, question, feedback_row, feedback_msg, comment]
         for trigger in (submit.click, question.submit):
             trigger(None, None, [answer, sources], js=WAITING_JS, api_visibility="private").then(
-                answer_turn, inputs, outputs, api_visibility="private")
+                answer_turn, inputs, outputs, api_visibility="private").then(
+                None, None, None, js=SHOW_NEWEST_JS, api_visibility="private")
         for button, text in zip(example_buttons, EXAMPLES):
             button.click(lambda t=text: t, None, question, api_visibility="private").then(
                 None, None, [answer, sources], js=WAITING_JS, api_visibility="private").then(
-                answer_turn, inputs, outputs, api_visibility="private")
+                answer_turn, inputs, outputs, api_visibility="private").then(
+                None, None, None, js=SHOW_NEWEST_JS, api_visibility="private")
         new_chat.click(new_conversation, None, [history, answer, sources, conversation, feedback_row, feedback_msg,
                                                 comment], api_visibility="private")
         up.click(lambda c, conv: give_feedback("up", c, conv), [comment, conversation], feedback_msg,

@@ -268,3 +268,19 @@ def test_a_stopped_server_clears_the_old_answer_and_says_so(tmp_path: Path) -> N
             assert "12000斤" in page.locator("#uq-answer .uq-short").inner_text()
     finally:
         _stop(proc)
+
+
+def test_newest_answer_is_in_view_after_six_turns_on_a_phone(served: tuple[str, Path]) -> None:
+    """Issue 27 item 3: after two turns on a phone the newest answer landed below the fold, with no scroll to it;
+    one long paste made a history entry a screen tall."""
+    url, _ = served
+    with _browser() as browser:
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(url, wait_until="networkidle")
+        long_paste = "惠州市总工会五年来调处了多少宗劳资纠纷？" + "请详细说明各年度的情况和依据。" * 20
+        for q in (HZ, "成功调解了多少件？", long_paste, "河源呢？", "东莞市总工会免费送出了多少斤荔枝？", HZ):
+            _ask(page, q)
+            top = page.evaluate("document.querySelector('#uq-answer').getBoundingClientRect().top")
+            assert -4 <= top < 844 * 0.6, (q[:20], top)  # the newest answer starts on screen, without scrolling
+        heights = [b["height"] for b in (t.bounding_box() for t in page.locator("#uq-history .uq-turn").all()) if b]
+        assert len(heights) == 5 and max(heights) < 844 / 3
