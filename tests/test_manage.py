@@ -121,3 +121,23 @@ def test_a_batch_with_a_bad_file_adds_the_good_ones_and_names_the_bad(tmp_path: 
     assert st.ok and "已添加 2 篇" in st.message and "未添加" in st.message and "legacy.doc" in st.message
     assert {"article.html", "report.docx"} <= set(Index.load(tiny_index.index_dir, embedder=fake_embedder).documents)
     assert m.add([FORMATS / "legacy.doc"]).startswith("没有添加任何文件：legacy.doc")
+
+
+def test_a_web_page_original_opens_as_its_text(tiny_corpus: Path, tmp_path: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    """Issue 27 item 6: 查看原文件 on a web page showed its raw HTML."""
+    import shutil
+
+    from starlette.testclient import TestClient
+
+    from unionqa.originals import Originals
+
+    shutil.copy(FORMATS / "article.html", tiny_corpus / "article.html")
+    ix = Index.build([tiny_corpus], tmp_path / "index", embedder=fake_embedder)
+
+    async def nothing(scope, receive, send):  # type: ignore[no-untyped-def]
+        raise AssertionError("the original route answers itself")
+
+    r = TestClient(Originals(nothing, index=lambda: ix)).get("/original/article.html")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    assert "<" not in r.text and r.text.strip() == ix.document_text("article.html").strip()
+    assert r.headers["content-security-policy"] == "sandbox"

@@ -2,7 +2,8 @@
 
 An ASGI middleware in front of the web UI (issue 13 item 2). The file is looked up in the served index
 by doc id only — no path from a request is ever used — behind the same login as the page (Gradio's
-session cookie); web pages and text are served as ``text/plain`` with ``Content-Security-Policy: sandbox``.
+session cookie); text is served as ``text/plain`` with ``Content-Security-Policy: sandbox``, and a web page as the text
+the reader took from it (not its markup).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from .index import Index
 
 ORIGINAL_ROUTE = "/original/"
+_SAFE = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}
 _MEDIA = {"pdf": "application/pdf", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
           "html": "text/plain; charset=utf-8", "text": "text/plain; charset=utf-8"}
 
@@ -57,9 +59,12 @@ class Originals:
             await PlainTextResponse("not found", status_code=404)(scope, receive, send)
             return
         fmt = str(ix.documents[doc_id].get("format", "text"))
+        if fmt == "html":  # a web page as the reader sees it: its text, never the page's markup (nor run as HTML)
+            await PlainTextResponse(ix.document_text(doc_id), headers=_SAFE)(scope, receive, send)
+            return
         media = _MEDIA.get(fmt, "application/octet-stream")
         disposition = "inline" if fmt in ("pdf", "image", "html", "text") else "attachment"
         await FileResponse(found, media_type=media if fmt != "image" else None, filename=doc_id,
                            content_disposition_type=disposition,
-                           headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"})(
+                           headers=_SAFE)(
                                scope, receive, send)
