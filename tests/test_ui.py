@@ -411,3 +411,15 @@ def test_highlight_skips_single_characters_and_parts_of_words() -> None:
                              JiebaTokenizer().word_spans(text))
     bold = re.findall(r'<b class="uq-term">([^<]*)</b>', html)
     assert bold == ["五年", "工会"], bold  # 工会 as a word of its own; not 工会 inside 工会组织, nor 会组
+
+
+def test_source_line_shows_the_documents_date_where_it_has_one() -> None:
+    """Issue 27 item 6: no document date was shown."""
+    from types import SimpleNamespace
+
+    from unionqa import render
+
+    ix = SimpleNamespace(documents={"a.html": {"path": "/u/1/a.html", "format": "html", "date": "2026-11-20"},
+                                    "b.txt": {"path": "seeds/b.txt"}})
+    assert render.source_file(ix, "a.html") == "网页 a.html · 2026-11-20"  # type: ignore[arg-type]
+    assert render.source_file(ix, "b.txt") == "文本文件 b.txt"  # type: ignore[arg-type]

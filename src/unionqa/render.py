@@ -96,10 +96,12 @@ _FORMATS = {"text": "文本文件", "pdf": "PDF文件", "image": "图片", "docx
 
 
 def source_file(ix: Index, doc_id: str) -> str:
-    """Where a passage comes from, in plain words: 文本文件 000_aab834ac4fc42f74.txt."""
+    """Where a passage comes from, in plain words: 文本文件 000_aab834ac4fc42f74.txt, and the document's date where its
+    format states one (a web page's publish date): 网页 article.html · 2026-11-20."""
     record = ix.documents.get(doc_id, {})
     name = PurePath(str(record.get("path") or doc_id)).name or doc_id
-    return f"{_FORMATS.get(str(record.get('format') or 'text'), '文件')} {name}"
+    date = str(record.get("date") or "").strip()
+    return f"{_FORMATS.get(str(record.get('format') or 'text'), '文件')} {name}" + (f" · {date[:10]}" if date else "")
 
 
 def _why(hit: Hit, mode: str) -> str:
