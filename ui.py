@@ -34,11 +34,13 @@ from unionqa.render import (
     MAX_TURNS,
     document_choices,
     documents_table,
+    error,
     hint,
     history_turns,
     index_summary,
     job_html,
     read_turns,
+    removal_choices,
     render_history,
     render_sources,
     render_turn,
@@ -96,6 +98,7 @@ CSS = """
 .uq-tools button, .uq-retry {border: 1px solid #d1d5db; border-radius: 6px; padding: .15rem .6rem; background: #f9fafb;
                             cursor: pointer;}
 .uq-down {color: #b91c1c; font-weight: 600;}
+.uq-error {color: #b91c1c; background: #fef2f2; border: 1px solid #fecaca; border-radius: 6px; padding: .4rem .6rem;}
 """
 
 # copy buttons, the retry button, and a watchdog for a server that stopped answering; event delegation, so the
@@ -320,30 +323,56 @@ def build_app(app: App, manager: Manager | None = None) -> gr.Blocks:
                 job = gr.HTML(job_html(manager.state), elem_id="uq-job")
                 table = gr.Dataframe(documents_table(app.index), headers=["文档", "标题", "格式", "页数", "段落数", "加入时间"],
                                      interactive=False, elem_id="uq-docs")
-                to_remove = gr.Dropdown(app.doc_ids(), multiselect=True, label="选择要删除的文档", elem_id="uq-remove-choice")
+                to_remove = gr.Dropdown(removal_choices(app.index), multiselect=True, label="选择要删除的文档",
+                                        elem_id="uq-remove-choice")
                 remove_btn = gr.Button("删除所选文档", variant="stop", elem_id="uq-remove")
+                with gr.Row(visible=False, elem_id="uq-confirm") as confirm_row:  # asked before anything is deleted
+                    confirm_text = gr.HTML(elem_id="uq-confirm-text")
+                    confirm_btn = gr.Button("确定删除", variant="stop", size="sm", elem_id="uq-confirm-yes")
+                    cancel_btn = gr.Button("取消", size="sm", elem_id="uq-confirm-no")
                 seen = gr.State(0)
                 timer = gr.Timer(1.0)
 
-            def start_add(files: list[str] | None) -> str:
-                return hint(manager.add(files or []))
+            def started(message: str) -> str:
+                """A job that started is a hint (its progress follows); anything else is a refusal: an error."""
+                return hint(message) if message.startswith(("添加任务已开始", "删除任务已开始")) else error(message)
 
-            def start_remove(doc_ids: list[str] | None) -> str:
+            def start_add(files: list[str] | None) -> tuple[str, Any]:
+                message = manager.add(files or [])
+                # the picker is emptied once the files are taken (they were copied), kept when nothing was
+                return started(message), (None if message.startswith("添加任务已开始") else gr.update())
+
+            def unknown_documents(doc_ids: list[str] | None) -> str | None:
                 unknown = [d for d in doc_ids or [] if not isinstance(d, str) or d not in app.index.documents]
-                if unknown:
-                    return hint(f"没有这些文档，未删除任何文档：{'、'.join(str(d)[:60] for d in unknown[:3])}")
-                return hint(manager.remove(doc_ids or []))
+                return f"没有这些文档，未删除任何文档：{'、'.join(str(d)[:60] for d in unknown[:3])}" if unknown else None
+
+            def ask_to_remove(doc_ids: list[str] | None) -> tuple[Any, ...]:
+                """The first click only asks: which documents, by title, will go."""
+                problem = unknown_documents(doc_ids) or (None if doc_ids else "请先选择要删除的文档")
+                if problem:
+                    return error(problem), gr.update(visible=False), ""
+                names = dict(removal_choices(app.index))
+                listed = "、".join(f"《{label}》" for label, d in names.items() if d in set(doc_ids or []))
+                return ("", gr.update(visible=True),
+                        hint(f"确定要删除这 {len(doc_ids or [])} 篇文档吗？{listed}。删除后只能重新上传。"))
+
+            def start_remove(doc_ids: list[str] | None) -> tuple[Any, ...]:
+                problem = unknown_documents(doc_ids)
+                return (error(problem) if problem else started(manager.remove(doc_ids or []))), gr.update(visible=False)
 
             def tick(last: int) -> tuple[Any, ...]:
                 st = manager.state
                 if manager.finished == last:
                     return gr.update(value=job_html(st)) if st.running else gr.update(), gr.update(), gr.update(), \
                         gr.update(), gr.update(), last
-                return (job_html(st), documents_table(app.index), gr.update(choices=app.doc_ids(), value=[]),
+                return (job_html(st), documents_table(app.index), gr.update(choices=removal_choices(app.index), value=[]),
                         gr.update(choices=app.doc_choices()), app.footer(), manager.finished)
 
-            add_btn.click(start_add, uploads, job, api_visibility="private")
-            remove_btn.click(start_remove, to_remove, job, api_visibility="private")
+            add_btn.click(start_add, uploads, [job, uploads], api_visibility="private")
+            remove_btn.click(ask_to_remove, to_remove, [job, confirm_row, confirm_text], api_visibility="private")
+            confirm_btn.click(start_remove, to_remove, [job, confirm_row], api_visibility="private")
+            cancel_btn.click(lambda: (hint("已取消，没有删除任何文档"), gr.update(visible=False)), None, [job, confirm_row],
+                             api_visibility="private")
             timer.tick(tick, seen, [job, table, to_remove, doc_filter, footer, seen], api_visibility="private")
 
         inputs = [question, mode, top_k, doc_filter, conversation]

@@ -141,3 +141,20 @@ def test_a_web_page_original_opens_as_its_text(tiny_corpus: Path, tmp_path: Path
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     assert "<" not in r.text and r.text.strip() == ix.document_text("article.html").strip()
     assert r.headers["content-security-policy"] == "sandbox"
+
+
+def test_a_job_interrupted_by_a_restart_is_reported_and_its_files_removed(tiny_index: Index, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    """Issue 27 item 2: a job killed together with the server was lost without a word and left its file behind."""
+    import json
+
+    m = Manager(tiny_index.index_dir, on_published=lambda: None, embedder=fake_embedder)
+    m.add([FORMATS / "article.html"])
+    assert m.wait().ok and not m._journal.exists()  # a finished job leaves no record
+    # what a server killed in the middle of adding report.docx leaves: the record and the stored file
+    m._journal.write_text(json.dumps({"action": "添加", "names": ["report.docx"]}), encoding="utf-8")
+    left = m._store([FORMATS / "report.docx"])[0]
+    again = Manager(tiny_index.index_dir, on_published=lambda: None, embedder=fake_embedder)
+    assert again.state.ok is False and "中断" in again.state.message and "report.docx" in again.state.message
+    assert not left.exists() and not again._journal.exists()
+    assert next(again.uploads.glob("*/article.html")).is_file()  # a cited original stays
+    assert Manager(tiny_index.index_dir, on_published=lambda: None, embedder=fake_embedder).state.ok is None

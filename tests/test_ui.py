@@ -367,9 +367,17 @@ def test_browser_document_management_tab(tmp_path: Path) -> None:
             # delete it again
             page.get_by_role("tab", name="文档管理").click()
             page.locator("#uq-remove-choice input").click()
-            page.get_by_role("option", name="article.html").click()
+            page.get_by_role("option", name=re.compile(r"（article\.html，\d{4}-\d\d-\d\d加入）")).click()
             page.keyboard.press("Escape")  # close the option list, which covers the button
             page.locator("#uq-remove").click()
+            # nothing is deleted before the clerk confirms, in a row that names the document
+            page.wait_for_selector("#uq-confirm-text >> text=确定要删除这 1 篇文档吗", timeout=30_000)
+            assert "article.html" in page.locator("#uq-docs").inner_text()
+            page.locator("#uq-confirm-no").click()
+            page.wait_for_selector("text=已取消，没有删除任何文档", timeout=30_000)
+            page.locator("#uq-remove").click()
+            page.wait_for_selector("#uq-confirm-yes", state="visible", timeout=30_000)
+            page.locator("#uq-confirm-yes").click()
             page.wait_for_function("document.querySelector('#uq-job-ok') && "
                                    "document.querySelector('#uq-job-ok').innerText.includes('已删除')", timeout=120_000)
             assert "article.html" not in page.locator("#uq-docs").inner_text()

@@ -88,7 +88,11 @@ def test_question_that_is_not_text_and_unknown_deletions_are_refused(app, tiny_i
 
     demo = ui.build_app(app, Manager(tiny_index.index_dir, on_published=lambda: None, embedder=fake_embedder))
     assert "问题须是文字" in _handler(demo, "answer_turn")(12, "混合检索（推荐）", 5, None, "[]")[1]
-    assert "没有这些文档" in _handler(demo, "start_remove")(["../../etc/passwd"])
+    assert "没有这些文档" in _handler(demo, "start_remove")(["../../etc/passwd"])[0]
+    assert "没有这些文档" in _handler(demo, "ask_to_remove")(["../../etc/passwd"])[0]
+    assert "uq-error" in _handler(demo, "ask_to_remove")([])[0]  # a refusal is an error, not a grey hint
+    asked = _handler(demo, "ask_to_remove")(["a.md"])
+    assert "确定要删除这 1 篇文档吗" in asked[2] and "惠州市总工会工作报告" in asked[2]
 
 
 def test_a_refusal_under_a_filter_is_one_refusal_and_the_history_keeps_the_filter(tiny_index: Index) -> None:

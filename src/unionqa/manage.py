@@ -11,6 +11,7 @@ it was.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import shutil
@@ -57,10 +58,39 @@ class Manager:
         self._state = JobState()
         self._thread: threading.Thread | None = None
         self.finished = 0  # jobs ended so far: the UI refreshes its document list when this changes
+        said = [m for m in (self._interrupted(), self._missing_message()) if m]
+        if said:  # the start-up checks: said where the clerk looks, as a failed job is
+            self._state = JobState(ok=False, message="；".join(said))
+
+    @property
+    def _journal(self) -> Path:
+        """Names the running job while it runs: still there at start-up means a job was interrupted."""
+        return self.uploads / ".job.json"
+
+    def _interrupted(self) -> str | None:
+        """A job the server stopped in the middle of: say which, and remove the files it had stored."""
+        try:
+            raw = self._journal.read_bytes()[:65536]
+        except OSError:
+            return None
+        try:
+            job = json.loads(raw)
+            action, names = str(job["action"]), [str(n) for n in job["names"]][:10]
+        except (ValueError, KeyError, TypeError):
+            action, names = "文档", []
+        cited = set(self._document_paths().values())
+        for path in self.uploads.glob("*/*"):
+            if path.is_file() and path not in cited:
+                self._discard(path)
+        self._journal.unlink(missing_ok=True)
+        return (f"上次的{action}任务（{'、'.join(names) or '文件'}）在服务器停止时中断，没有完成，索引仍是之前的"
+                + ("；请重新上传" if action == "添加" else "；请重新删除"))
+
+    def _missing_message(self) -> str | None:
         missing = self.missing_originals()
-        if missing:  # the start-up check: say it where the clerk looks, as a failed job does
-            self._state = JobState(ok=False, message=f"启动检查：{len(missing)} 篇文档的原文件已不在，"
-                                   f"“查看原文件”打不开，请重新上传：{'、'.join(missing)}")
+        if not missing:
+            return None
+        return f"启动检查：{len(missing)} 篇文档的原文件已不在，“查看原文件”打不开，请重新上传：{'、'.join(missing)}"
 
     @property
     def state(self) -> JobState:
@@ -132,24 +162,36 @@ class Manager:
         if not good:
             return f"没有添加任何文件：{refused}"
         note = f"；以下文件未添加：{refused}" if refused else ""
-        started = self._start("添加", lambda: self._add(good) + note)
+        started = self._start("添加", lambda: self._add(good) + note, [Path(p).name for p in good])
         return started + (f"（{len(good)} 个文件）{note}" if started == "添加任务已开始" else "")
 
     def remove(self, doc_ids: Sequence[str]) -> str:
         if not doc_ids:
             return "请先选择要删除的文档"
-        return self._start("删除", lambda: self._remove(doc_ids))
+        return self._start("删除", lambda: self._remove(doc_ids), list(doc_ids))
 
-    def _start(self, action: str, work: Callable[[], str]) -> str:
+    def _start(self, action: str, work: Callable[[], str], names: list[str]) -> str:
         with self._lock:
             if self._state.running:
                 return f"另一个任务（{self._state.action}）正在进行，请稍后"
             self._state = JobState(running=True, action=action, stage="准备")
+            try:
+                self.uploads.mkdir(parents=True, exist_ok=True)
+                self._journal.write_text(json.dumps({"action": action, "names": names[:50]}, ensure_ascii=False),
+                                         encoding="utf-8")
+            except OSError:
+                logging.getLogger("unionqa.manage").warning("cannot record the job in %s", self._journal)
         self._thread = threading.Thread(target=self._run, args=(work,), daemon=True)
         self._thread.start()
         return f"{action}任务已开始"
 
     def _run(self, work: Callable[[], str]) -> None:
+        try:
+            self._work(work)
+        finally:
+            self._journal.unlink(missing_ok=True)
+
+    def _work(self, work: Callable[[], str]) -> None:
         try:
             message = work()
         except UnionQAError as e:

@@ -341,6 +341,21 @@ def hint(text: str) -> str:
     return f'<div class="uq-hint">{_esc(text)}</div>'
 
 
+def error(text: str) -> str:
+    """A refusal the user must act on, shown as an error (red, announced), not as a grey hint."""
+    return f'<div class="uq-error" role="alert">✗ {_esc(text)}</div>'
+
+
+def removal_choices(ix: Index) -> list[tuple[str, str]]:
+    """The 删除 list: 标题（文件名，加入时间）for each document, by title; the value is the doc id."""
+    out = []
+    for d, r in ix.documents.items():
+        name = PurePath(str(r.get("path") or d)).name or d
+        added = str(r.get("indexed_at") or "")[:10]
+        out.append((f"{r.get('title') or name}（{name}" + (f"，{added}加入" if added else "") + "）", d))
+    return sorted(out)
+
+
 # ---- handlers ---------------------------------------------------------------------------
 
 def documents_table(ix: Index) -> list[list[Any]]:
@@ -359,7 +374,8 @@ def job_html(st: JobState) -> str:
     if st.running:
         share = int(100 * st.done / st.total) if st.total else 0
         stage = STAGES.get(st.stage, st.stage)
-        return (f'<div class="uq-job" id="uq-job-running">正在{_esc(st.action)}：{_esc(stage)} {st.done}/{st.total}'
+        count = f" {st.done}/{st.total}" if st.total else ""
+        return (f'<div class="uq-job" id="uq-job-running">正在{_esc(st.action)}：{_esc(stage)}{count}'
                 f'<div class="uq-bar"><div style="width:{share}%"></div></div></div>')
     if st.ok is None:
         return ""
