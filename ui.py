@@ -98,6 +98,9 @@ CSS = """
 .uq-tools button, .uq-retry {border: 1px solid #d1d5db; border-radius: 6px; padding: .15rem .6rem; background: #f9fafb;
                             cursor: pointer;}
 .uq-down {color: #b91c1c; font-weight: 600;}
+.uq-restored {color: #15803d; font-size: .9rem;}
+/* Gradio's own notices are English; the page says what happened in Chinese (the watchdog, #uq-restored) */
+.toast-wrap {display: none !important;}
 .uq-error {color: #b91c1c; background: #fef2f2; border: 1px solid #fecaca; border-radius: 6px; padding: .4rem .6rem;}
 """
 
@@ -146,13 +149,31 @@ HEAD = """<script>
     };
     setTimeout(check, 2000);
   };
+  // the typed question survives a server restart (Gradio then resets the page) and a reload: kept in the
+  // browser until it has been answered; a question sent but not answered is kept too
+  const TYPED = 'uq-question', SENT = 'uq-question-sent';
+  document.addEventListener('input', (e) => {
+    if (e.target.closest && e.target.closest('#uq-question')) localStorage.setItem(TYPED, e.target.value);
+  });
+  window.uqSent = () => { const box = document.querySelector('#uq-question textarea');
+    if (box && box.value) localStorage.setItem(SENT, box.value); localStorage.removeItem(TYPED); };
+  window.uqAnswered = () => localStorage.removeItem(SENT);
+  setInterval(() => {
+    const box = document.querySelector('#uq-question textarea');
+    const saved = localStorage.getItem(TYPED) || localStorage.getItem(SENT);
+    if (!box || !saved || box.value || document.querySelector('#uq-answer .uq-waiting')) return;
+    box.value = saved;
+    box.dispatchEvent(new Event('input', {bubbles: true}));
+    const note = document.querySelector('#uq-restored');
+    if (note) note.textContent = '已连接到服务器；您输入的问题已保留，可以接着提问。';
+  }, 1000);
 })();
 </script>"""
 # runs in the page as a question goes out: the previous answer and its sources give way at once
-WAITING_JS = """(...args) => { window.uqWatch && window.uqWatch();
+WAITING_JS = """(...args) => { window.uqSent && window.uqSent(); window.uqWatch && window.uqWatch();
   return ['<div class="uq-answer uq-waiting">正在检索…</div>', '']; }"""
 # runs when the answer is in: the newest turn comes into view (after a few turns it lands below the fold)
-SHOW_NEWEST_JS = """() => { const a = document.querySelector('#uq-answer');
+SHOW_NEWEST_JS = """() => { window.uqAnswered && window.uqAnswered(); const a = document.querySelector('#uq-answer');
   if (a) a.scrollIntoView({block: 'start', behavior: 'instant'}); }"""
 
 
@@ -235,6 +256,31 @@ def turn_inputs(ix: Index, mode_label: Any, top_k: Any, doc_filter: Any) -> tupl
     return MODES[mode_label], k, list(doc_filter) if doc_filter else None
 
 
+def state_secret() -> str:
+    """The key the browser-kept conversation is sealed with: one per installation (in the model cache), so it
+    survives a server restart — Gradio's default is a new random key each start, which drops the conversation."""
+    from unionqa.e5_onnx import cache_dir
+
+    path = cache_dir() / "browser-state.key"
+    try:
+        return path.read_text(encoding="ascii").strip() or _new_secret(path)
+    except OSError:
+        return _new_secret(path)
+
+
+def _new_secret(path: Path) -> str:
+    import secrets
+
+    key = secrets.token_hex(32)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(key, encoding="ascii")
+        path.chmod(0o600)
+    except OSError:
+        logging.getLogger("unionqa.ui").warning("cannot keep %s: conversations will not survive a restart", path)
+    return key
+
+
 def build_app(app: App, manager: Manager | None = None) -> gr.Blocks:
     def answer_turn(question: str, mode_label: str, top_k: float, doc_filter: list[str] | None,
                     conversation: str) -> tuple[Any, ...]:
@@ -291,6 +337,7 @@ def build_app(app: App, manager: Manager | None = None) -> gr.Blocks:
                                       max_lines=3, scale=5, elem_id="uq-question")
                 submit = gr.Button("提问", variant="primary", scale=1, elem_id="uq-submit")
                 new_chat = gr.Button("新对话", scale=1, elem_id="uq-new")
+            gr.HTML('<div id="uq-restored" class="uq-restored"></div>')
             history = gr.HTML("", elem_id="uq-history")
             answer = gr.HTML(hint("答案会显示在这里。"), elem_id="uq-answer")
             sources = gr.HTML("", elem_id="uq-sources")
@@ -300,7 +347,8 @@ def build_app(app: App, manager: Manager | None = None) -> gr.Blocks:
                 comment = gr.Textbox(placeholder="哪里不对？（可选）", show_label=False, scale=4, max_lines=2,
                                      elem_id="uq-comment")
             feedback_msg = gr.HTML("", elem_id="uq-feedback-msg")
-            conversation = gr.Textbox("[]", visible=False, elem_id="uq-conversation")
+            # kept in the browser (localStorage): a reload or a server restart does not lose the conversation
+            conversation = gr.BrowserState("[]", storage_key="uq-conversation", secret=state_secret())
             gr.HTML('<div class="uq-hint">示例问题（点击即问）：</div>')
             with gr.Row(elem_id="uq-examples"):
                 example_buttons = [gr.Button(e, size="sm", elem_classes=["uq-example"]) for e in EXAMPLES]
@@ -395,16 +443,18 @@ def build_app(app: App, manager: Manager | None = None) -> gr.Blocks:
         reload_btn.click(lambda: (app.reload(), app.footer(), gr.update(choices=app.doc_choices())), None,
                          [reload_msg, footer, doc_filter], api_visibility="private")
 
-        def on_load(request: gr.Request) -> tuple[Any, ...]:
-            """A page (re)load shows the index being served (document list, footer) and asks a shared question
-            (``?q=…``) at once."""
+        def on_load(kept: str, request: gr.Request) -> tuple[Any, ...]:
+            """A page (re)load shows the index being served (document list, footer) and the conversation the browser
+            kept, and asks a shared question (``?q=…``) at once (as a new conversation)."""
             shared = (request.query_params.get("q") or "").strip() if request is not None else ""
             head = (gr.update(choices=app.doc_choices()), app.footer())
             if not shared:
-                return (*head, gr.update(), *(gr.update() for _ in outputs))
+                rest = [gr.update() for _ in outputs]
+                rest[0] = render_history(read_turns(kept))  # history: the turns kept in the browser
+                return (*head, gr.update(), *rest)
             return (*head, shared, *answer_turn(shared, "混合检索（推荐）", 5, None, "[]"))
 
-        demo.load(on_load, None, [doc_filter, footer, question, *outputs], api_visibility="private")
+        demo.load(on_load, [conversation], [doc_filter, footer, question, *outputs], api_visibility="private")
 
         def ask(question: str, top_k: int = 5, mode: str = "hybrid") -> dict[str, Any]:
             """Answer a question from the documents (same fields as Index.ask)."""
@@ -470,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.queue(max_size=args.queue_size, default_concurrency_limit=args.workers)
     upload = MAX_FILE_BYTES if admin else 0
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth,
-                show_error=False, css=CSS, head=HEAD, footer_links=["api"], max_file_size=upload or "1mb", ssr_mode=False,
+                show_error=False, css=CSS, head=HEAD, footer_links=[], max_file_size=upload or "1mb", ssr_mode=False,
                 quiet=False,
                 # no upload route unless 文档管理 is shown, a 64 KB request body limit, login throttling (unionqa.guard)
                 app_kwargs={"middleware": [Middleware(Guard, upload_limit=upload + 1024 * 1024 if upload else 0),

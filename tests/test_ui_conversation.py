@@ -284,3 +284,29 @@ def test_newest_answer_is_in_view_after_six_turns_on_a_phone(served: tuple[str, 
             assert -4 <= top < 844 * 0.6, (q[:20], top)  # the newest answer starts on screen, without scrolling
         heights = [b["height"] for b in (t.bounding_box() for t in page.locator("#uq-history .uq-turn").all()) if b]
         assert len(heights) == 5 and max(heights) < 844 / 3
+
+
+def test_a_restart_keeps_the_typed_question_and_the_conversation(tmp_path: Path) -> None:
+    """Issue 27 item 4: after a server restart the tab reset silently and the typed question was lost."""
+    port = _free_port()
+    proc, url = _start(ROOT / "index", port=port)
+    try:
+        with _browser() as browser:
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            page.goto(url, wait_until="networkidle")
+            _ask(page, HZ)
+            page.locator("#uq-question textarea").fill("成功调解了多少件？")  # typed, not yet sent
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+            proc, _ = _start(ROOT / "index", port=port)
+            page.reload(wait_until="networkidle")  # what Gradio's reset after the restart amounts to
+            page.wait_for_function("document.querySelector('#uq-question textarea').value === '成功调解了多少件？'",
+                                   timeout=30_000)
+            assert "已连接到服务器" in page.locator("#uq-restored").inner_text()
+            assert HZ in page.locator("#uq-history").inner_text()  # the conversation is still there
+            page.locator("#uq-question textarea").press("Enter")
+            page.wait_for_selector("#uq-answer .uq-resolved", timeout=120_000)
+            assert "按“惠州市总工会五年来成功调解了多少件？”回答" in page.locator("#uq-answer").inner_text()
+            assert not page.locator(".toast-wrap").is_visible()  # no English toast from Gradio
+    finally:
+        _stop(proc)
