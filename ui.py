@@ -47,6 +47,7 @@ from unionqa.render import (
     turn_record,
 )
 
+log = logging.getLogger("unionqa.ui")
 ROOT = Path(__file__).resolve().parent
 
 MODES = dict(zip(("混合检索（推荐）", "语义检索", "关键词检索"), SEARCH_MODES))  # labels of config.MODES, in order
@@ -277,7 +278,7 @@ def _new_secret(path: Path) -> str:
         path.write_text(key, encoding="ascii")
         path.chmod(0o600)
     except OSError:
-        logging.getLogger("unionqa.ui").warning("cannot keep %s: conversations will not survive a restart", path)
+        log.warning("cannot keep %s: conversations will not survive a restart", path)
     return key
 
 
@@ -306,7 +307,7 @@ def build_app(app: App, manager: Manager | None = None) -> gr.Blocks:
         except UnionQAError as e:
             return said(f"出错了：{e}")
         except Exception:  # noqa: BLE001 - never show a traceback to users, but log the cause for the operator
-            logging.getLogger("unionqa.ui").exception("answering %r failed", question[:80])
+            log.exception("answering %r failed", question[:80])
             return said("出错了，请换个问法再试。")
         shown = question if len(question) <= 200 else question[:200] + "…"
         now = render_turn(ix, ans, doc_filter, typed=shown)
@@ -449,7 +450,7 @@ def build_app(app: App, manager: Manager | None = None) -> gr.Blocks:
             shared = (request.query_params.get("q") or "").strip() if request is not None else ""
             head = (gr.update(choices=app.doc_choices()), app.footer())
             if not shared:
-                rest = [gr.update() for _ in outputs]
+                rest: list[Any] = [gr.update() for _ in outputs]
                 rest[0] = render_history(read_turns(kept))  # history: the turns kept in the browser
                 return (*head, gr.update(), *rest)
             return (*head, shared, *answer_turn(shared, "混合检索（推荐）", 5, None, "[]"))

@@ -31,6 +31,8 @@ from .tokenize import JiebaTokenizer
 from .types import Chunk, Document
 from .vector import VectorIndex
 
+log = logging.getLogger(__name__)
+
 Progress = Callable[[str, int, int], None]
 Hook = Callable[[str], None]
 
@@ -151,7 +153,7 @@ def previous_vectors(index_dir: Path, model_name: str) -> dict[str, np.ndarray]:
             return {}
     except (UnionQAError, OSError, ValueError, KeyError, RuntimeError) as e:  # RuntimeError: faiss
         # a damaged or foreign old index only means nothing is reused; say why everything is re-embedded
-        logging.getLogger("unionqa").warning("not reusing vectors of the previous index (%s: %s); "
+        log.warning("not reusing vectors of the previous index (%s: %s); "
                                              "embedding every chunk", type(e).__name__, e)
         return {}
     return {text_key(u): vecs[i] for i, u in enumerate(units)}

@@ -24,6 +24,8 @@ from .documents import MAX_FILE_BYTES
 from .errors import UnionQAError
 from .readers import SUPPORTED_SUFFIXES, UNSUPPORTED_ZH, sniff
 
+log = logging.getLogger(__name__)
+
 READABLE = ("text", "pdf", "image", "docx", "html")
 _SAFE_NAME = re.compile(r"[^\w.\-\u3400-\u9fff（）()]+")
 
@@ -180,7 +182,7 @@ class Manager:
                 self._journal.write_text(json.dumps({"action": action, "names": names[:50]}, ensure_ascii=False),
                                          encoding="utf-8")
             except OSError:
-                logging.getLogger("unionqa.manage").warning("cannot record the job in %s", self._journal)
+                log.warning("cannot record the job in %s", self._journal)
         self._thread = threading.Thread(target=self._run, args=(work,), daemon=True)
         self._thread.start()
         return f"{action}任务已开始"
@@ -198,13 +200,13 @@ class Manager:
             self._set(running=False, ok=False, message=f"失败，仍在使用原索引：{e}")
             return
         except Exception as e:  # noqa: BLE001 - the job thread must report, never die silently
-            logging.getLogger("unionqa.manage").exception("document job failed")
+            log.exception("document job failed")
             self._set(running=False, ok=False, message=f"失败，仍在使用原索引：{type(e).__name__}: {e}")
             return
         try:
             self._on_published()
         except Exception as e:  # noqa: BLE001 - published but not yet served: say so
-            logging.getLogger("unionqa.manage").exception("reload after a document job failed")
+            log.exception("reload after a document job failed")
             self._set(running=False, ok=False, message=f"{message}，但重新加载失败：{e}")
             return
         self._set(running=False, ok=True, message=message)

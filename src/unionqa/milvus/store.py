@@ -47,6 +47,8 @@ from .collection import (
 )
 from .location import MilvusLocation
 
+log = logging.getLogger(__name__)
+
 CONNECT_TIMEOUT = 5.0  # seconds to wait for a server before saying it cannot be reached
 _CLIENTS: dict[tuple[str, str], Any] = {}
 _CLIENTS_LOCK = threading.Lock()
@@ -202,7 +204,7 @@ class MilvusStore:
             return {r["key"]: np.asarray(r["dense"], dtype=np.float32)
                     for r in iterate(client, coll, "chunk_row >= 0", ["key", "dense"])}
         except Exception as e:  # noqa: BLE001 - nothing reused only means everything is embedded; say why
-            logging.getLogger("unionqa").warning("not reusing vectors of the previous index (%s: %s); "
+            log.warning("not reusing vectors of the previous index (%s: %s); "
                                                  "embedding every chunk", type(e).__name__, brief(e))
             return {}
 
