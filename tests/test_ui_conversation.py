@@ -176,8 +176,10 @@ def test_filter_titles_active_filter_context_slider_and_footer(served: tuple[str
         page.get_by_role("option", name="云浮市总工会:").click()
         page.keyboard.press("Escape")
         answer = _ask(page, HZ)
-        assert "只在所选文档中查找：《云浮市总工会:》" in answer and "在所选文档中没有找到" in answer
+        assert "只在所选文档中查找：《云浮市总工会:》" in answer and "在所选文档中没有惠州市的这项数据" in answer
         assert page.locator("#uq-answer .uq-short").count() == 0
+        assert page.locator("#uq-answer .uq-abstain").count() == 1  # one refusal (issue 27 item 5)
+        assert "\n文档中没有" not in answer  # and no second one that contradicts it
 
 
 def test_phone_layout_examples_and_long_question(served: tuple[str, Path]) -> None:
