@@ -158,3 +158,26 @@ def test_a_job_interrupted_by_a_restart_is_reported_and_its_files_removed(tiny_i
     assert not left.exists() and not again._journal.exists()
     assert next(again.uploads.glob("*/article.html")).is_file()  # a cited original stays
     assert Manager(tiny_index.index_dir, on_published=lambda: None, embedder=fake_embedder).state.ok is None
+
+
+def test_a_text_original_opens_at_the_cited_passage(tiny_index: Index) -> None:
+    """Issue 27 item 6: a text file's original opened at its top, not at the passage."""
+    from starlette.testclient import TestClient
+
+    from unionqa.originals import Originals
+    from unionqa.render import render_sources
+
+    async def nothing(scope, receive, send):  # type: ignore[no-untyped-def]
+        raise AssertionError("the original route answers itself")
+
+    ans = tiny_index.ask("惠州市总工会五年来调处了多少宗劳资纠纷？")
+    hit = ans.citations[0]
+    link = f"original/{hit.doc_id}?at={hit.span[0]}-{hit.span[1]}#passage"
+    assert link in render_sources(tiny_index, ans)
+    r = TestClient(Originals(nothing, index=lambda: tiny_index)).get("/" + link.split("#")[0])
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert r.headers["content-security-policy"] == "sandbox" and "<script" not in r.text
+    marked = r.text.split('<mark id="passage">')[1].split("</mark>")[0]
+    assert marked == tiny_index.document_text(hit.doc_id)[hit.span[0]:hit.span[1]] and "7090" in marked
+    plain = TestClient(Originals(nothing, index=lambda: tiny_index)).get(f"/original/{hit.doc_id}")
+    assert plain.headers["content-type"].startswith("text/plain")  # without ?at= the file as it is

@@ -8,6 +8,7 @@ the reader took from it (not its markup).
 
 from __future__ import annotations
 
+import html
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +27,22 @@ def original_file(ix: Index, doc_id: str) -> Path | None:
     rec = ix.documents.get(doc_id)
     path = Path(str(rec.get("path", ""))) if rec else None
     return path if path is not None and str(path) and path.is_file() else None
+
+
+def _span(value: str) -> tuple[int, int] | None:
+    """``?at=START-END`` (character offsets into the document's text), or None."""
+    a, _, b = value.partition("-")
+    return (int(a), int(b)) if a.isdigit() and b.isdigit() and int(a) <= int(b) else None
+
+
+def passage_page(text: str, span: tuple[int, int], title: str) -> str:
+    """A text document as a page, the cited passage marked and scrolled to (``#passage``); everything escaped and
+    served under ``Content-Security-Policy: sandbox`` (no script runs)."""
+    a, b = max(0, min(span[0], len(text))), max(0, min(span[1], len(text)))
+    esc = html.escape
+    return ('<!doctype html><meta charset="utf-8"><title>' + esc(title) + '</title>'
+            '<body style="white-space:pre-wrap;font:16px/1.8 sans-serif;max-width:48rem;margin:1rem auto;padding:0 1rem">'
+            + esc(text[:a]) + '<mark id="passage">' + esc(text[a:b]) + "</mark>" + esc(text[b:]) + "</body>")
 
 
 class Originals:
@@ -59,6 +76,12 @@ class Originals:
             await PlainTextResponse("not found", status_code=404)(scope, receive, send)
             return
         fmt = str(ix.documents[doc_id].get("format", "text"))
+        at = _span(request.query_params.get("at", ""))
+        if fmt in ("text", "html") and at is not None:  # opened at the cited passage: the text with it marked
+            from starlette.responses import HTMLResponse
+
+            await HTMLResponse(passage_page(ix.document_text(doc_id), at, doc_id), headers=_SAFE)(scope, receive, send)
+            return
         if fmt == "html":  # a web page as the reader sees it: its text, never the page's markup (nor run as HTML)
             await PlainTextResponse(ix.document_text(doc_id), headers=_SAFE)(scope, receive, send)
             return

@@ -132,7 +132,10 @@ def _card(ix: Index, n: int | None, hit: Hit, support: list[tuple[int, int]], mo
     label = f"[{n}] " if n else ""
     ocr = ' · <span class="uq-ocr">文字由OCR识别，可能有误，请核对原件</span>' if hit.ocr else ""
     if original_file(ix, hit.doc_id) is not None:
-        at = f"#page={hit.page}" if hit.page else ""
+        fmt = str(ix.documents.get(hit.doc_id, {}).get("format") or "text")
+        # a PDF opens at the cited page; text and web pages at the passage itself, marked
+        at = f"#page={hit.page}" if hit.page else (f"?at={hit.span[0]}-{hit.span[1]}#passage"
+                                                    if fmt in ("text", "html") else "")
         ocr += (f' · <a class="uq-original" target="_blank" rel="noopener" '
                 f'href="{ORIGINAL_ROUTE.lstrip("/")}{_esc(urllib.parse.quote(hit.doc_id))}{at}">查看原文件</a>')
     crumb = " › ".join(crumb_parts(hit) + ([hit.page_label] if hit.page else []))
