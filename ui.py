@@ -23,6 +23,8 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from unionqa import Index, QueryError, UnionQAError
+from unionqa.answer.reader import WEIGHTS as READER_WEIGHTS
+from unionqa.answer.reader import load_reader
 from unionqa.config import MODES as SEARCH_MODES
 from unionqa.documents import MAX_FILE_BYTES
 from unionqa.embedding import load_embedder
@@ -189,10 +191,12 @@ class App:
         self.feedback_file = feedback_path(index_dir)
 
     def warm(self) -> None:
-        """Load the embedding model in the background so the first question is not slow."""
+        """Load the embedding model and the reader in the background so the first question is not slow."""
         def load() -> None:
             load_embedder(self.index.model_name, threads=self.threads)  # cached: the index's embedder is this one
             self.index.embedder  # noqa: B018 - touching it loads it
+            if READER_WEIGHTS.is_file():  # the answer reader too (its graph is built into the cache once)
+                load_reader(threads=self.threads)
 
         threading.Thread(target=load, daemon=True).start()
 

@@ -49,6 +49,17 @@ SETTINGS: list[tuple[str, AnswerConfig]] = [
     ("no English counted subject", replace(BASE, english_subject=False)),
     ("rank prior 0.3", replace(BASE, rank_prior=0.3)),
     ("rank prior 0.6", replace(BASE, rank_prior=0.6)),
+    ("rule path: no reader", replace(BASE, reader=False)),
+    ("reader weight 0.5", replace(BASE, reader_weight=0.5)),
+    ("reader weight 2", replace(BASE, reader_weight=2.0)),
+    ("reader weight 4", replace(BASE, reader_weight=4.0)),
+    ("reader reads 6 candidates", replace(BASE, reader_candidates=6)),
+    ("reader reads 20 candidates", replace(BASE, reader_candidates=20)),
+    ("reader raises typed questions' sentences without a value too", replace(BASE, reader_typed_needs_value=False)),
+    ("reader weight 4, typed questions' sentences without a value too",
+     replace(BASE, reader_weight=4.0, reader_typed_needs_value=False)),
+    ("reader weight 8", replace(BASE, reader_weight=8.0)),
+    ("reader weight 4, 20 candidates", replace(BASE, reader_weight=4.0, reader_candidates=20)),
 ]
 
 

@@ -1,4 +1,5 @@
-"""Search and ask latency p50/p95 by mode on an index (default: the seed index).
+"""Search and ask latency p50/p95 by mode on an index (default: the seed index); ask with the reader and with the
+rule path alone, in the same run.
 
     python benchmarks/bench_query.py [--index index] [--gold eval/dev.jsonl] [--repeat 3]
 """
@@ -55,6 +56,25 @@ def main() -> int:
                 print(f"{label:6s} {mode:8s} {what:22s} p50 {percentile(times, 50):6.1f} ms  "
                       f"p95 {percentile(times, 95):6.1f} ms")
         ix.retriever.embed_query = real
+    # the answer step with the trained reader and the rule path alone, back to back; the reader's score cache is
+    # emptied before every question, so each ask reads its sentences as a new question would
+    from dataclasses import replace
+
+    from unionqa import AnswerConfig
+    from unionqa.answer.reader import WEIGHTS, load_reader
+
+    reader = load_reader() if WEIGHTS.is_file() else None
+    for label, cfg in (("rule path (reader off)", replace(AnswerConfig(), reader=False)), ("with the reader", AnswerConfig())):
+        if cfg.reader and reader is None:
+            continue
+        times = []
+        for q in qs * args.repeat:
+            if reader is not None:
+                reader.clear_cache()
+            t = time.perf_counter()
+            ix.ask(q, config=cfg)
+            times.append((time.perf_counter() - t) * 1000)
+        print(f"ask    hybrid   {label:22s} p50 {percentile(times, 50):6.1f} ms  p95 {percentile(times, 95):6.1f} ms")
     return 0
 
 

@@ -34,7 +34,7 @@ import numpy as np
 
 from unionqa import AnswerConfig, Index
 from unionqa.answer import anchors_for, choose, gather_evidence
-from unionqa.answer.answerability import FEATURES, abstain_reason, features, probability
+from unionqa.answer.answerability import FEATURES, READER_FEATURES, abstain_reason, features, probability
 from unionqa.evaluation import load_gold
 from unionqa.query import prepare_query
 
@@ -57,7 +57,7 @@ class Item:
         chosen, miss = choose(self.ev, anchors_for(q, ix.answer_context), cfg, hits) if self.ev else (None, None)
         self.constraint_refused = chosen is None and miss is not None
         self.cand = chosen if chosen is not None else (self.ev.candidates[0] if self.ev and self.ev.candidates else None)
-        self.x = features(self.ev, self.cand) if self.ev else None
+        self.x = features(self.ev, self.cand, cfg) if self.ev else None
 
     def refused(self, cfg: AnswerConfig) -> bool:
         if self.ev is None or self.cand is None or self.constraint_refused:
@@ -87,11 +87,17 @@ def main() -> int:
     ap.add_argument("--cmrc-work", default=str(ROOT / ".cache" / "cmrc2018"))
     ap.add_argument("--data", default=str(ROOT / "eval" / "cmrc2018" / "cmrc2018_trial.json"))
     ap.add_argument("--max-refused", type=float, default=0.05, help="largest share of positives refused at the operating point")
+    ap.add_argument("--reader", action="store_true",
+                    help="fit the reader's model (reader_answerable_weights: the features plus the reader's P(answers)) "
+                         "on the questions the reader reads; without it, the rule path's model with the reader off")
     ap.add_argument("--report", action="store_true",
                     help="no fitting: score the current AnswerConfig on the held-out (report) half of the CMRC articles")
     args = ap.parse_args()
     rng = random.Random(0)
-    base = AnswerConfig()
+    base = replace(AnswerConfig(), reader=args.reader)
+    field, th_field = (("reader_answerable_weights", "reader_answerable_threshold") if args.reader
+                       else ("answerable_weights", "answerable_threshold"))
+    names = READER_FEATURES if args.reader else FEATURES
     work = Path(args.cmrc_work)
     half = "report" if args.report else "calibration"
     cmrc = [q for q in write_corpus(Path(args.data), work / "docs") if cmrc_half(q["doc"]) == half]
@@ -147,14 +153,14 @@ def main() -> int:
         # swapped questions the constraint check lets through (their swapped value occurs elsewhere)
         return "swap_passed" if it.group.startswith("swap") and not it.constraint_refused else None
 
-    fit = [it for it in items if fit_group(it) and it.x is not None]
+    fit = [it for it in items if fit_group(it) and it.x is not None and len(it.x) == len(names)]
     fit_n = {k: sum(1 for it in fit if fit_group(it) == k) for k in {fit_group(it) for it in fit}}
     print("fitted:", ", ".join(f"{k} {v}" for k, v in sorted(fit_n.items())))
     x = np.asarray([it.x for it in fit], dtype=np.float64)
     y = np.asarray([1.0 if it.group.startswith("pos") else 0.0 for it in fit], dtype=np.float64)
     w = np.asarray([1.0 / fit_n[fit_group(it) or ""] for it in fit])
     beta = fit_logistic(x, y, w * len(fit) / len(fit_n))
-    print("weights:", ", ".join(f"{n} {b:+.3f}" for n, b in zip(FEATURES, beta)))
+    print("weights:", ", ".join(f"{n} {b:+.3f}" for n, b in zip(names, beta)))
 
     def table(cfg: AnswerConfig) -> dict[str, float]:
         return {gname: sum(it.refused(cfg) for it in items if it.group == gname) / counts[gname] for gname in groups}
@@ -162,12 +168,12 @@ def main() -> int:
     positives = [it for it in items if it.group.startswith("pos")]
     print("\nshare refused per group (positives should be low, negatives high)")
     print("rule                " + "".join(f"{gname[:18]:>19s}" for gname in groups))
-    lexical = table(replace(base, answerable_weights=None))
+    lexical = table(replace(base, answerable_weights=None, reader_answerable_weights=None))
     print(f"{'coverage>=0.50':20s}" + "".join(f"{lexical[gname]:19.3f}" for gname in groups))
     weights = tuple(round(float(b), 3) for b in beta)
     chosen = None
     for th in np.arange(0.05, 0.81, 0.05):
-        cfg = replace(base, answerable_weights=weights, answerable_threshold=round(float(th), 2))
+        cfg = replace(base, **{field: weights, th_field: round(float(th), 2)})
         row = table(cfg)
         pos_refused = sum(it.refused(cfg) for it in positives) / len(positives)
         if pos_refused <= args.max_refused:
@@ -178,10 +184,10 @@ def main() -> int:
         print("no threshold keeps positives refused under the limit")
         return 1
     print(f"\noperating point (largest threshold with positives refused <= {args.max_refused:.0%}):")
-    print(f"  answerable_weights={chosen.answerable_weights}, answerable_threshold={chosen.answerable_threshold}")
+    print(f"  {field}={getattr(chosen, field)}, {th_field}={getattr(chosen, th_field)}")
     for it in items:
         if it.group == "pos_seed" and it.refused(chosen):
-            p = probability(chosen.answerable_weights or (), it.x or [])
+            p = probability(getattr(chosen, field) or (), it.x or [])
             print(f"  refused positive: {it.question} (P {p:.2f}{', constraint' if it.constraint_refused else ''})")
     return 0
 

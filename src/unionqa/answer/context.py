@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,7 +19,8 @@ class AnswerContext:
     ``tokenize``: the index's tokenizer; ``vocab``/``idf``: BM25 vocabulary (term → column) and
     IDF per column; ``document_text``: doc_id → decoded source text (spans index into it);
     ``document_title``: doc_id → title; ``unit_vectors``: chunk_id → the stored embedding units of
-    that chunk (``chunking.embedding_units`` order), or None when vectors are not available.
+    that chunk (``chunking.embedding_units`` order), or None when vectors are not available; ``reader``: the
+    trained reader's scorer (``answer.reader.Reader.score``), or None.
     """
 
     tokenize: Callable[[str], list[str]]
@@ -29,6 +30,7 @@ class AnswerContext:
     document_text: Callable[[str], str]
     document_title: Callable[[str], str]
     unit_vectors: Callable[[str], np.ndarray] | None = None
+    reader: Callable[[str, Sequence[str]], np.ndarray] | None = None  # (question, sentences) → logits (answer.reader)
     max_idf: float = field(init=False)
     median_idf: float = field(init=False)
     _heads: dict[str, str] = field(init=False, default_factory=dict, repr=False)  # shared by request threads

