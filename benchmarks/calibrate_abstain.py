@@ -94,7 +94,8 @@ def main() -> int:
                     help="no fitting: score the current AnswerConfig on the held-out (report) half of the CMRC articles")
     args = ap.parse_args()
     rng = random.Random(0)
-    base = replace(AnswerConfig(), reader=args.reader)
+    # --report scores the settings as they are (the reader on); fitting fits the path it names
+    base = AnswerConfig() if args.report else replace(AnswerConfig(), reader=args.reader)
     field, th_field = (("reader_answerable_weights", "reader_answerable_threshold") if args.reader
                        else ("answerable_weights", "answerable_threshold"))
     names = READER_FEATURES if args.reader else FEATURES
