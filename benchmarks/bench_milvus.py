@@ -32,12 +32,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_cmrc2018 import first_relevant, relevant, write_corpus  # noqa: E402
 
 from unionqa import Index  # noqa: E402
-from unionqa.build import text_key  # noqa: E402
-from unionqa.chunking import embedding_units, index_text  # noqa: E402
-from unionqa.embedding import load_embedder  # noqa: E402
 from unionqa.evaluation import first_relevant_rank, load_gold, percentile, retrieval_metrics  # noqa: E402
-from unionqa.milvus.store import close  # noqa: E402
-from unionqa.query import prepare_query  # noqa: E402
+from unionqa.ingest.chunking import embedding_units, index_text  # noqa: E402
+from unionqa.search.embedding import load_embedder  # noqa: E402
+from unionqa.search.query import prepare_query  # noqa: E402
+from unionqa.store.build import text_key  # noqa: E402
+from unionqa.store.milvus.store import close  # noqa: E402
 from unionqa.text import normalize_for_match, split_sentences, squash  # noqa: E402
 
 
@@ -179,7 +179,7 @@ def lexical_channels(local: Index, milvus: Index, questions: list[dict], rank_of
     """BM25-only hit@5/MRR: local, (b) the store's sparse vectors, (a) Milvus's BM25 function + jieba analyzer."""
     from pymilvus import DataType, Function, FunctionType, MilvusClient
 
-    from unionqa.tokenize import _data, load_stopwords
+    from unionqa.search.tokenize import _data, load_stopwords
 
     client = milvus.lexical.client  # type: ignore[attr-defined]
     coll = f"bm25fn_{name}"
@@ -225,7 +225,7 @@ def lexical_channels(local: Index, milvus: Index, questions: list[dict], rank_of
 
 def synthetic_docs(folder: Path, chunks: int, seeds: str = "seeds") -> None:
     """Documents of seed sentences shuffled, ~200 chunks each, so chunking yields about ``chunks`` chunks."""
-    from unionqa.documents import read_document
+    from unionqa.ingest.documents import read_document
 
     sents = []
     for p in sorted(Path(seeds).iterdir()):

@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from unionqa import Index
-from unionqa.build import chunk_all, tokenize_all
 from unionqa.config import ChunkingConfig
-from unionqa.documents import read_document
+from unionqa.ingest.documents import read_document
+from unionqa.search.tokenize import JiebaTokenizer
+from unionqa.store.build import chunk_all, tokenize_all
 from unionqa.text import squash
-from unionqa.tokenize import JiebaTokenizer
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMATS = ROOT / "tests" / "data" / "formats"

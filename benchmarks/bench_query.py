@@ -43,7 +43,7 @@ def main() -> int:
                 ix.retriever.embed_query = real
                 if cached:
                     # cached vectors are keyed by the raw question; the retriever sees the prepared one
-                    from unionqa.query import prepare_query
+                    from unionqa.search.query import prepare_query
 
                     prepared = {prepare_query(q): v for q, v in cache.items()}
                     ix.retriever.embed_query = prepared.__getitem__  # search and ask both embed through it

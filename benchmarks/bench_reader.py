@@ -28,7 +28,7 @@ from unionqa import Index  # noqa: E402
 from unionqa.answer import AnswerConfig, gather_evidence  # noqa: E402
 from unionqa.answer import reader as reader_module  # noqa: E402
 from unionqa.answer.reader import load_reader  # noqa: E402
-from unionqa.query import prepare_query  # noqa: E402
+from unionqa.search.query import prepare_query  # noqa: E402
 from unionqa.text import squash  # noqa: E402
 from unionqa.types import Hit  # noqa: E402
 

@@ -30,15 +30,15 @@ from pathlib import Path
 
 import numpy as np
 
-from unionqa.build import write_files
-from unionqa.chunking import chunk_document
-from unionqa.documents import read_document
-from unionqa.lexical import LexicalIndex
-from unionqa.query import prepare_query
-from unionqa.storage import current_generation
+from unionqa.ingest.chunking import chunk_document
+from unionqa.ingest.documents import read_document
+from unionqa.search.lexical import LexicalIndex
+from unionqa.search.query import prepare_query
+from unionqa.search.tokenize import JiebaTokenizer
+from unionqa.search.vector import VectorIndex
+from unionqa.store.build import write_files
+from unionqa.store.generations import current_generation
 from unionqa.text import split_sentences
-from unionqa.tokenize import JiebaTokenizer
-from unionqa.vector import VectorIndex
 
 
 def rss_mb() -> float:
@@ -70,7 +70,7 @@ def sentence_vectors(texts: list[str], workdir: Path) -> np.ndarray:
     key = hashlib.sha1(("\n".join(texts) + DEFAULT_MODEL).encode()).hexdigest()[:12]
     path = workdir / f"sentence-vectors-{key}.npy"
     if not path.exists():
-        from unionqa.embedding import load_embedder
+        from unionqa.search.embedding import load_embedder
 
         workdir.mkdir(parents=True, exist_ok=True)
         np.save(path, load_embedder(None).embed_documents(texts), allow_pickle=False)
@@ -109,7 +109,7 @@ def write_disk_index(n: int, texts: list[str], sents: list[list[str]], sv: np.nd
     """A full index generation of n synthetic chunks through the normal storage code; returns seconds."""
     from unionqa import __version__
     from unionqa.config import FORMAT_VERSION, ChunkingConfig
-    from unionqa.storage import new_generation, publish, write_manifest
+    from unionqa.store.generations import new_generation, publish, write_manifest
     from unionqa.types import Chunk
 
     t0 = time.perf_counter()

@@ -36,7 +36,7 @@ from unionqa import AnswerConfig, Index
 from unionqa.answer import anchors_for, choose, gather_evidence
 from unionqa.answer.answerability import FEATURES, READER_FEATURES, abstain_reason, features, probability
 from unionqa.evaluation import load_gold
-from unionqa.query import prepare_query
+from unionqa.search.query import prepare_query
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_cmrc2018 import cmrc_half, write_corpus  # noqa: E402

@@ -22,8 +22,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from make_format_fixtures import articles  # noqa: E402
 
 from unionqa.config import LayoutConfig  # noqa: E402
-from unionqa.readers.pdf import read_pdf  # noqa: E402
-from unionqa.readers.web import read_html  # noqa: E402
+from unionqa.ingest.readers.pdf import read_pdf  # noqa: E402
+from unionqa.ingest.readers.web import read_html  # noqa: E402
 from unionqa.text import squash  # noqa: E402
 
 FORMATS = ROOT / "tests" / "data" / "formats"

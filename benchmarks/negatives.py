@@ -11,9 +11,9 @@ from __future__ import annotations
 import random
 import re
 
-from unionqa.places import gazetteer
-from unionqa.translate import _load as cedict_table
-from unionqa.translate import english_names
+from unionqa.ingest.places import gazetteer
+from unionqa.search.translate import _load as cedict_table
+from unionqa.search.translate import english_names
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _ISSUE = re.compile(r"第(\d{1,2})期")

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from unionqa.documents import read_document  # noqa: E402
+from unionqa.ingest.documents import read_document  # noqa: E402
 
 OUT = ROOT / "tests" / "data" / "formats"
 FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"

@@ -46,7 +46,7 @@ _EDGE = set("的了和与及在是为对将把被从向以于等也都而并或�
 
 
 def corpus_text(sources: list[Path]) -> str:
-    from unionqa.documents import iter_source_files, read_document
+    from unionqa.ingest.documents import iter_source_files, read_document
 
     texts = [read_document(p).text for p in iter_source_files([str(s) for s in sources])]
     return _JOIN_WRAP.sub("", "\n".join(texts))
@@ -55,7 +55,7 @@ def corpus_text(sources: list[Path]) -> str:
 def places(text: str) -> list[str]:
     """Every province and prefecture surface (full and short names), and the full names (≥ 3 characters) of the
     counties of the provinces ``text`` names — from the bundled gazetteer."""
-    from unionqa.places import gazetteer
+    from unionqa.ingest.places import gazetteer
 
     surfaces = gazetteer().surfaces  # surface → every division it may denote
     mentioned = {p.name for surface, ps in surfaces.items() if surface in text for p in ps if p.level == "province"}

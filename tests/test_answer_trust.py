@@ -13,8 +13,8 @@ from unionqa import AnswerConfig, Index
 from unionqa.answer import AnswerContext, anchors_for, answer, candidates
 from unionqa.answer.anchors import check, question_anchors, unstated
 from unionqa.evaluation import wrong_entity
-from unionqa.lexical import LexicalIndex
-from unionqa.tokenize import JiebaTokenizer, load_stopwords
+from unionqa.search.lexical import LexicalIndex
+from unionqa.search.tokenize import JiebaTokenizer, load_stopwords
 from unionqa.types import Hit
 
 # ---- anchors ------------------------------------------------------------------------------
@@ -286,7 +286,7 @@ def test_document_footnote_numbers_are_text_not_markers(tmp_path, fake_embedder)
     import sys
 
     sys.path.insert(0, str(ROOT))
-    from unionqa import render as ui
+    from unionqa.web import render as ui
 
     html = ui.render_answer(ans)
     assert html.count('class="uq-marker"') == 2 and 'href="#src-2"' not in html and 'href="#src-12"' not in html
@@ -304,7 +304,7 @@ def test_ask_validates_top_k_like_search(tiny_index, top_k) -> None:  # type: ig
 
 def test_question_cap_applies_after_nfkc_and_is_reported(tiny_index) -> None:  # type: ignore[no-untyped-def]
     from unionqa.config import MAX_QUERY_CHARS
-    from unionqa.query import is_truncated, prepare_query
+    from unionqa.search.query import is_truncated, prepare_query
 
     assert len(prepare_query("㌚" * MAX_QUERY_CHARS)) <= MAX_QUERY_CHARS  # ㌚ is five characters under NFKC
     assert is_truncated("㌚" * 200) and not is_truncated("惠州" * 100)

@@ -7,9 +7,9 @@ import json
 import pytest
 from conftest import DEV, SEEDS
 
-from unionqa.chunking import chunk_document
 from unionqa.config import ChunkingConfig
-from unionqa.documents import read_document
+from unionqa.ingest.chunking import chunk_document
+from unionqa.ingest.documents import read_document
 from unionqa.text import squash
 
 
@@ -70,7 +70,7 @@ def test_breadcrumb_is_document_article_section(seed_chunks) -> None:  # type: i
 
 
 def test_paragraphs_that_fit_the_hard_cap_stay_whole() -> None:
-    from unionqa.documents import parse_document
+    from unionqa.ingest.documents import parse_document
 
     para = "".join(f"第{i}句话讲的是工会的工作。" for i in range(12))  # ~150 chars
     doc = parse_document("t.md", "# 标题\n\n" + para + "\n\n短的一段。\n")
@@ -81,7 +81,7 @@ def test_paragraphs_that_fit_the_hard_cap_stay_whole() -> None:
 
 
 def test_never_cuts_inside_a_sentence() -> None:
-    from unionqa.documents import parse_document
+    from unionqa.ingest.documents import parse_document
 
     text = "# 标题\n\n" + "".join(f"第{i}句话讲的是工会的工作内容和成效。" for i in range(60)) + "\n"
     doc = parse_document("t.md", text)

@@ -36,6 +36,19 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path, capsys) -> None: 
     assert "top_k" in capsys.readouterr().err
 
 
+def test_serve_is_the_web_app_and_its_errors_are_one_line(tmp_path: Path) -> None:
+    """Issue 26: `unionqa serve` starts the same app as ui.py (its options, its one-line refusal of a missing
+    index); `unionqa --help` lists it."""
+    assert "serve" in run("--help").stdout
+    r = run("serve", "--help")
+    assert r.returncode == 0 and "--admin" in r.stdout and "unionqa serve" in r.stdout
+    r = run("serve", "--index", str(tmp_path / "missing"), "--port", "0")
+    assert r.returncode == 1 and r.stderr.startswith("unionqa: error:") and r.stderr.count("\n") == 1, r.stderr
+    r = subprocess.run([sys.executable, str(ROOT / "ui.py"), "--index", str(tmp_path / "missing")], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 1 and r.stderr.startswith("unionqa: error:") and "Traceback" not in r.stderr, r.stderr
+
+
 def test_build_refuses_bad_file_or_skips_it(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -159,7 +172,7 @@ def test_cli_import_loads_no_numeric_stack_and_reads_no_settings() -> None:
 
 
 def test_jieba_dictionary_built_once_per_process() -> None:
-    from unionqa.tokenize import JiebaTokenizer
+    from unionqa.search.tokenize import JiebaTokenizer
 
     a, b = JiebaTokenizer(), JiebaTokenizer()
     assert a._tk() is b._tk() and a.tokenize("惠州市总工会调处7090宗") == b.tokenize("惠州市总工会调处7090宗")

@@ -7,9 +7,9 @@ from dataclasses import asdict
 
 from conftest import SEEDS
 
-from unionqa.chunking import chunk_document, embedding_units
 from unionqa.config import DEFAULT_MODEL, ChunkingConfig
-from unionqa.documents import read_document
+from unionqa.ingest.chunking import chunk_document, embedding_units
+from unionqa.ingest.documents import read_document
 
 
 def test_index_matches_seeds(seed_index) -> None:  # type: ignore[no-untyped-def]

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import SEEDS
 
-from unionqa.documents import iter_source_files, parse_document, read_document
 from unionqa.errors import DocumentError
+from unionqa.ingest.documents import iter_source_files, parse_document, read_document
 from unionqa.text import decode_bytes, join_lines, squash
 
 

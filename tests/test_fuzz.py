@@ -5,11 +5,11 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from unionqa.chunking import chunk_document
 from unionqa.config import ChunkingConfig
-from unionqa.documents import _classify, _split_lines, parse_document
+from unionqa.ingest.chunking import chunk_document
+from unionqa.ingest.documents import _classify, _split_lines, parse_document
+from unionqa.search.tokenize import JiebaTokenizer
 from unionqa.text import clean_text, join_lines, normalize_for_match, split_sentences, squash
-from unionqa.tokenize import JiebaTokenizer
 
 CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x4FFF)
 PUNCT = st.sampled_from(list("。！？；，、：“”（）()…—- #\n\n \t*■①") + ["\n\n", "单位供图", "(下转第3页)", "目录"])

@@ -1,11 +1,11 @@
-"""unionqa.guard on raw ASGI calls: closed upload route, body limit, login throttling (issue 12 items 6, 7)."""
+"""unionqa.web.guard on raw ASGI calls: closed upload route, body limit, login throttling (issue 12 items 6, 7)."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from unionqa.guard import Guard, LoginThrottle
+from unionqa.web.guard import Guard, LoginThrottle
 
 
 async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -13,7 +13,7 @@ from conftest import FakeEmbedder
 
 from unionqa import Index
 from unionqa.errors import BuildLockedError, DocumentError, EmptyCorpusError, IndexFormatError, QueryError
-from unionqa.storage import build_lock, current_generation
+from unionqa.store.generations import build_lock, current_generation
 
 
 def _gen(ix: Index) -> Path:
@@ -253,7 +253,7 @@ def test_one_line_megabyte_file_is_indexed(tmp_path: Path, fake_embedder: FakeEm
 
 def test_file_over_the_size_limit_is_refused_with_the_limit(tmp_path: Path, fake_embedder: FakeEmbedder,
                                                             monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from unionqa import documents
+    from unionqa.ingest import documents
 
     monkeypatch.setattr(documents, "MAX_FILE_BYTES", 1024 * 1024)
     d = tmp_path / "d"

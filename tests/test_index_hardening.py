@@ -15,8 +15,8 @@ import pytest
 
 from unionqa import Index
 from unionqa.errors import IndexFormatError
-from unionqa.records import MAX_CHUNK_RECORD_BYTES
-from unionqa.storage import current_generation
+from unionqa.store.generations import current_generation
+from unionqa.store.records import MAX_CHUNK_RECORD_BYTES
 
 
 def _gen(ix: Index) -> Path:

@@ -9,10 +9,10 @@ import pytest
 from conftest import SEEDS
 from rank_bm25 import BM25Okapi
 
-from unionqa.chunking import chunk_document, index_text
-from unionqa.documents import read_document
-from unionqa.lexical import LexicalIndex
-from unionqa.tokenize import JiebaTokenizer
+from unionqa.ingest.chunking import chunk_document, index_text
+from unionqa.ingest.documents import read_document
+from unionqa.search.lexical import LexicalIndex
+from unionqa.search.tokenize import JiebaTokenizer
 
 
 @pytest.fixture(scope="module")

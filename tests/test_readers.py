@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from unionqa import Index
-from unionqa.documents import read_document
 from unionqa.errors import DocumentError, EmptyCorpusError, QueryError
+from unionqa.ingest.documents import read_document
 from unionqa.text import squash
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -164,7 +164,7 @@ def test_docx_breadcrumbs_equal_the_heading_path() -> None:
     (computed here independently from python-docx's styles)."""
     import docx
 
-    from unionqa.chunking import chunk_document
+    from unionqa.ingest.chunking import chunk_document
 
     d = docx.Document(str(FORMATS / "report.docx"))
     path: list[str] = []

@@ -264,7 +264,7 @@ def test_browser_near_miss_is_never_shown_as_an_answer(server: str) -> None:
 
 
 def test_highlight_marks_whole_place_names_only() -> None:
-    from unionqa import render
+    from unionqa.web import render
 
     html = render._highlight("惠州市总工会五年来调处劳资纠纷7090宗", [], ("广州", "州市", "总工会", "劳资纠纷"))
     assert '<b class="uq-term">州市' not in html and "惠州市<b" in html and '<b class="uq-term">劳资纠纷</b>' in html
@@ -411,8 +411,8 @@ def test_original_files_by_doc_id_only(server: str) -> None:
 
 def test_highlight_skips_single_characters_and_parts_of_words() -> None:
     """Issue 27 item 6: 出/来/上/家/之 were highlighted, and terms lit up inside longer words."""
-    from unionqa import render
-    from unionqa.tokenize import JiebaTokenizer
+    from unionqa.search.tokenize import JiebaTokenizer
+    from unionqa.web import render
 
     text = "五年来，全市新建工会组织91家，出台上级工会之规定。"
     html = render._highlight(text, [], ("来", "家", "出", "上", "之", "工会", "五年", "会组"),
@@ -425,7 +425,7 @@ def test_source_line_shows_the_documents_date_where_it_has_one() -> None:
     """Issue 27 item 6: no document date was shown."""
     from types import SimpleNamespace
 
-    from unionqa import render
+    from unionqa.web import render
 
     ix = SimpleNamespace(documents={"a.html": {"path": "/u/1/a.html", "format": "html", "date": "2026-11-20"},
                                     "b.txt": {"path": "seeds/b.txt"}})

@@ -1,4 +1,4 @@
-"""ui.App without a server (issue 16 item 7): one reload at a time, a no-op reload is cheap, the document
+"""web.served.App without a server (issue 16 item 7): one reload at a time, a no-op reload is cheap, the document
 filter follows the index being served."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from unionqa import Index
 
 @pytest.fixture()
 def app(tiny_index: Index, fake_embedder, monkeypatch):  # type: ignore[no-untyped-def]
-    import ui
+    from unionqa.web.served import App
 
     real_load = Index.load.__func__  # type: ignore[attr-defined]
     loads: list[int] = []
@@ -23,7 +23,7 @@ def app(tiny_index: Index, fake_embedder, monkeypatch):  # type: ignore[no-untyp
         return real_load(cls, index_dir, embedder=fake_embedder, **kw)
 
     monkeypatch.setattr(Index, "load", classmethod(counting_load))
-    a = ui.App(str(tiny_index.index_dir))
+    a = App(str(tiny_index.index_dir))
     a.loads = loads  # type: ignore[attr-defined]
     return a
 
@@ -72,9 +72,9 @@ def _handler(demo, name: str):  # type: ignore[no-untyped-def]
 def test_every_ui_handler_input_is_checked_on_the_server(app, mode, top_k, doc_filter, expected) -> None:  # type: ignore[no-untyped-def]
     """Issue 26: through the queue a caller could send an unknown filter, top_k 10**6 or -3, an unknown mode label:
     each was searched anyway (or crashed); now each is refused in one line and nothing is answered."""
-    import ui
+    from unionqa.web.app import build_app
 
-    turn = _handler(ui.build_app(app), "answer_turn")
+    turn = _handler(build_app(app), "answer_turn")
     out = turn("惠州市总工会五年来调处了多少宗劳资纠纷？", mode, top_k, doc_filter, "[]")
     assert expected in out[1] and out[2] == "", out[1]
     good = turn("惠州市总工会五年来调处了多少宗劳资纠纷？", "混合检索（推荐）", 5, ["a.md"], "[]")
@@ -82,11 +82,10 @@ def test_every_ui_handler_input_is_checked_on_the_server(app, mode, top_k, doc_f
 
 
 def test_question_that_is_not_text_and_unknown_deletions_are_refused(app, tiny_index: Index, fake_embedder) -> None:  # type: ignore[no-untyped-def]
-    import ui
+    from unionqa.web.app import build_app
+    from unionqa.web.manage import Manager
 
-    from unionqa.manage import Manager
-
-    demo = ui.build_app(app, Manager(tiny_index.index_dir, on_published=lambda: None, embedder=fake_embedder))
+    demo = build_app(app, Manager(tiny_index.index_dir, on_published=lambda: None, embedder=fake_embedder))
     assert "问题须是文字" in _handler(demo, "answer_turn")(12, "混合检索（推荐）", 5, None, "[]")[1]
     assert "没有这些文档" in _handler(demo, "start_remove")(["../../etc/passwd"])[0]
     assert "没有这些文档" in _handler(demo, "ask_to_remove")(["../../etc/passwd"])[0]
@@ -98,7 +97,7 @@ def test_question_that_is_not_text_and_unknown_deletions_are_refused(app, tiny_i
 def test_a_refusal_under_a_filter_is_one_refusal_and_the_history_keeps_the_filter(tiny_index: Index) -> None:
     """Issue 27 item 5: "在所选文档中没有找到" was followed by "文档中没有河源市的这项数据" (two refusals that contradict
     each other), and a filtered refusal in the history lost its filter."""
-    from unionqa.render import render_history, render_turn, turn_record
+    from unionqa.web.render import render_history, render_turn, turn_record
 
     ans = tiny_index.ask("河源市总工会五年来调处了多少宗劳资纠纷？", doc_ids=["a.md"])
     assert ans.abstained and ans.mismatch  # Huizhou's figure is the near miss, never the answer

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-
-from .config import MAX_QUERY_CHARS, AnswerConfig, ChunkingConfig, RetrievalConfig
-from .errors import (
+from unionqa.config import MAX_QUERY_CHARS, AnswerConfig, ChunkingConfig, RetrievalConfig
+from unionqa.config import VERSION as __version__
+from unionqa.errors import (
     BuildLockedError,
     DocumentError,
     EmptyCorpusError,
@@ -18,21 +17,21 @@ from .errors import (
     StoreUnavailableError,
     UnionQAError,
 )
-from .types import Answer, Chunk, Document, Hit, SupportSentence
+from unionqa.types import Answer, Chunk, Document, Hit, SupportSentence
 
 if TYPE_CHECKING:
-    from .index import Index
-    from .places import place_spans
+    from unionqa.index import Index
+    from unionqa.ingest.places import place_spans
 
 
 def __getattr__(name: str) -> Any:
     """``Index`` and ``place_spans`` load numpy/scipy/faiss on first use, so ``unionqa --help`` stays instant."""
     if name == "Index":
-        from .index import Index
+        from unionqa.index import Index
 
         return Index
     if name == "place_spans":
-        from .places import place_spans
+        from unionqa.ingest.places import place_spans
 
         return place_spans
     raise AttributeError(f"module 'unionqa' has no attribute {name!r}")

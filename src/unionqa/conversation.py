@@ -26,11 +26,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from .answer.anchors import PERIOD_PATTERN, periods_in, years_in
-from .places import PlaceMention, gazetteer
-from .query import is_english, prepare_query
-from .tokenize import first_word
-from .types import Answer
+from unionqa.answer.anchors import PERIOD_PATTERN, periods_in, years_in
+from unionqa.answer.question import counted_text
+from unionqa.ingest.places import PlaceMention, gazetteer
+from unionqa.search.query import is_english, prepare_query
+from unionqa.search.tokenize import first_word
+from unionqa.types import Answer
 
 # time expressions a question may carry; the first group of alternatives is replaced by a follow-up's own time
 TIME_RE = re.compile(
@@ -121,8 +122,7 @@ def _frame(turn: Turn) -> _Frame:
             if place is not None:
                 break
     t = TIME_RE.search(q)
-    counted = re.search(r"(?:多少|几)(?:[万亿千百]*[个名家人次件宗项位只头张所条本场批对期斤元]次?)?[^，。？！,?!；;的]{0,10}", q)
-    return _Frame(q, subject, place, start, in_question, t.group(0) if t else "", counted.group(0) if counted else "")
+    return _Frame(q, subject, place, start, in_question, t.group(0) if t else "", counted_text(q))
 
 
 def _last_turn(history: Sequence[Turn | Answer]) -> Turn:

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .config import MODES
-from .errors import DocumentError
-from .text import squash
-from .types import MARKER_RE
+from unionqa.config import MODES
+from unionqa.errors import DocumentError
+from unionqa.text import squash
+from unionqa.types import MARKER_RE
 
 
 def load_gold(path: str | Path) -> list[dict[str, Any]]:
@@ -69,10 +69,10 @@ def wrong_entity(index: Any, ans: Any) -> str | None:
     contradicts — the evidence names another value (惠州 where 潮州 was asked) — or None."""
     if ans.abstained or not ans.citations:
         return None
-    from .answer import anchors_for
-    from .answer.anchors import check
-    from .answer.evidence import hit_layers
-    from .query import to_simplified
+    from unionqa.answer import anchors_for
+    from unionqa.answer.anchors import check
+    from unionqa.answer.evidence import hit_layers
+    from unionqa.search.query import to_simplified
 
     anchors = anchors_for(ans.question)
     if not anchors:

@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import QueryError
-from .types import Answer
+from unionqa.errors import QueryError
+from unionqa.types import Answer
 
 VOTES = ("up", "down")
 MAX_COMMENT_CHARS = 2000
@@ -29,7 +29,7 @@ def feedback_path(index_location: str | Path) -> Path:
     override = os.environ.get("UNIONQA_FEEDBACK")
     if override:
         return Path(override)
-    from .locations import open_store
+    from unionqa.store.locations import open_store
 
     return open_store(index_location).feedback_file()
 

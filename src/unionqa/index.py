@@ -11,21 +11,22 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import build as stages
-from .config import AnswerConfig, ChunkingConfig, RetrievalConfig
-from .conversation import Turn, resolve_followup
-from .embedding import Embedder, load_embedder
-from .errors import EmptyCorpusError, QueryError
-from .locations import open_store
-from .query import check_top_k, prepare_query
-from .records import TextSource
-from .retrieval import HybridRetriever
-from .stores import Loaded, LocalStore, Store
-from .tokenize import JiebaTokenizer, Tokenizer
-from .types import Answer, Chunk, Document, Hit
+from unionqa.config import AnswerConfig, ChunkingConfig, RetrievalConfig
+from unionqa.conversation import Turn, resolve_followup
+from unionqa.errors import EmptyCorpusError, QueryError
+from unionqa.search.embedding import Embedder, load_embedder
+from unionqa.search.query import check_top_k, prepare_query
+from unionqa.search.retrieval import HybridRetriever
+from unionqa.search.tokenize import JiebaTokenizer, Tokenizer
+from unionqa.store import build as stages
+from unionqa.store.base import Loaded, Store
+from unionqa.store.local import LocalStore
+from unionqa.store.locations import open_store
+from unionqa.store.records import TextSource
+from unionqa.types import Answer, Chunk, Document, Hit
 
 if TYPE_CHECKING:
-    from .answer import AnswerContext
+    from unionqa.answer import AnswerContext
 
 class Index:
     """One searchable index: chunks in row order, BM25, FAISS, and the model that made it.
@@ -212,7 +213,7 @@ class Index:
                           history: Sequence[Answer | Turn] = ()) -> tuple[Answer, list[Hit]]:
         """:meth:`ask`, and the first ``top_k`` passages it retrieved for the question it answered (for a caller
         that lists them too: one search and one query embedding, not two)."""
-        from .answer import OpenAICompatibleGenerator, answer
+        from unionqa.answer import OpenAICompatibleGenerator, answer
 
         check_top_k(top_k, len(self.chunks))  # the same contract and messages as search
         generator = OpenAICompatibleGenerator.from_env() if use_llm is not False else None
@@ -242,8 +243,8 @@ class Index:
         return self._answer_context
 
     def _make_answer_context(self) -> AnswerContext:
-        from .answer import AnswerContext
-        from .answer.reader import shipped_scorer
+        from unionqa.answer import AnswerContext
+        from unionqa.answer.reader import shipped_scorer
 
         # closures over the parts, never over self (see __init__)
         rows, documents, texts, vector = self._by_id, self.documents, self._document_texts, self.vector

@@ -21,18 +21,18 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..config import MAX_QUERY_CHARS, AnswerConfig
-from ..query import is_english, is_truncated, prepare_query
-from ..translate import english_names
-from ..types import Answer, Hit
-from .anchors import Anchor, Mismatch, check, english_subject, question_anchors, unstated
-from .answerability import abstain_reason
-from .candidates import candidates
-from .compose import ABSTAIN_TEXT, abstain, compose, refuse_mismatch, verify_answer
-from .context import AnswerContext
-from .evidence import Candidate, Evidence, evidence_layers, gather_evidence
-from .llm import Generator, OpenAICompatibleGenerator, llm_answer
-from .question import question_type
+from unionqa.answer.anchors import Anchor, Mismatch, check, english_subject, question_anchors, unstated
+from unionqa.answer.answerability import abstain_reason
+from unionqa.answer.candidates import candidates
+from unionqa.answer.compose import ABSTAIN_TEXT, abstain, compose, refuse_mismatch, verify_answer
+from unionqa.answer.context import AnswerContext
+from unionqa.answer.evidence import Candidate, Evidence, evidence_layers, gather_evidence
+from unionqa.answer.llm import Generator, OpenAICompatibleGenerator, llm_answer
+from unionqa.answer.question import question_type
+from unionqa.config import MAX_QUERY_CHARS, AnswerConfig
+from unionqa.search.query import is_english, is_truncated, prepare_query
+from unionqa.search.translate import english_names
+from unionqa.types import Answer, Hit
 
 
 def _specific(ctx: AnswerContext, cfg: AnswerConfig) -> Callable[[str], bool]:

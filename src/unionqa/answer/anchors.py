@@ -18,10 +18,10 @@ import re
 from collections.abc import Callable, Container
 from dataclasses import dataclass
 
-from ..places import PlaceMention, gazetteer
-from ..text import normalize_for_match
-from ..translate import english_phrases
-from .question import counted_phrase
+from unionqa.answer.question import counted_phrase
+from unionqa.ingest.places import PlaceMention, gazetteer
+from unionqa.search.translate import english_phrases
+from unionqa.text import normalize_for_match
 
 _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.%])")
 _YEAR_RANGE = re.compile(r"((?:19|20)\d{2})\s*年?\s*(?:-|—|–|~|～|至|到)\s*((?:19|20)\d{2})")

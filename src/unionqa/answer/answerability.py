@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
-from ..config import AnswerConfig
-from .evidence import Candidate, Evidence
+from unionqa.answer.evidence import Candidate, Evidence
+from unionqa.config import AnswerConfig
 
 FEATURES = ("coverage", "semantic", "unknown_share", "typed_found", "rare_found", "english", "english×coverage",
             "english×semantic", "bias")

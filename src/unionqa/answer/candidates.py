@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from ..places import gazetteer
-from ..text import normalize_for_match
-from ..tokenize import NUMBER_RE
-from .question import CITY_Q, asked_unit, unit_matches
+from unionqa.answer.question import CITY_Q, asked_unit, unit_matches
+from unionqa.ingest.places import gazetteer
+from unionqa.search.tokenize import NUMBER_RE
+from unionqa.text import normalize_for_match
 
 YEAR_RE = re.compile(r"(?:19|20)\d{2}年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}月\d{1,2}日")
 PLACE_RE = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:省|市|县|区|镇|街道|小镇|园区|公园)")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ..config import AnswerConfig
-from ..text import map_offsets, normalize_for_match
-from ..types import MARKER_RE, Answer, Hit, SupportSentence
-from .anchors import Mismatch
-from .evidence import Candidate
+from unionqa.answer.anchors import Mismatch
+from unionqa.answer.evidence import Candidate
+from unionqa.config import CLOSEST_SHOWN, AnswerConfig
+from unionqa.text import map_offsets, normalize_for_match
+from unionqa.types import MARKER_RE, Answer, Hit, SupportSentence
 
 ABSTAIN_TEXT = "文档中没有找到这个问题的答案。"
 
@@ -94,7 +94,7 @@ def compose(question: str, hits: list[Hit], chosen: list[Candidate], short: str 
 def abstain(question: str, hits: list[Hit], why: str) -> Answer:
     """The documents do not answer: say so, and offer the closest passages to read."""
     text = ABSTAIN_TEXT + (" 以下是最接近的段落，供参考。" if hits else "")
-    return Answer(question, text, None, (), (), True, tuple(hits[:3]), notes=(why,))
+    return Answer(question, text, None, (), (), True, tuple(hits[:CLOSEST_SHOWN]), notes=(why,))
 
 
 def refuse_mismatch(question: str, hits: list[Hit], near: Candidate, miss: Mismatch, cfg: AnswerConfig,
@@ -107,9 +107,9 @@ def refuse_mismatch(question: str, hits: list[Hit], near: Candidate, miss: Misma
     text = (f"文档中没有{asked}的这项数据。相近的内容{said}，不是答案：" + "\n"
             + _quote(near, None, idf, cfg.max_quote_chars))
     hit = hits[near.hit_index]
-    closest = (hit,) + tuple(h for h in hits[:3] if h.chunk_id != hit.chunk_id)
+    closest = (hit,) + tuple(h for h in hits[:CLOSEST_SHOWN] if h.chunk_id != hit.chunk_id)
     note = f"the question asks about {asked}; the closest evidence names {other or 'no such ' + miss.anchor.kind}"
-    return Answer(question, text, None, (), (), True, closest[:3], notes=(note,), mismatch=(asked, other))
+    return Answer(question, text, None, (), (), True, closest[:CLOSEST_SHOWN], notes=(note,), mismatch=(asked, other))
 
 
 def verify_answer(ans: Answer) -> None:

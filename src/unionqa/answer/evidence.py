@@ -13,16 +13,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..chunking import sentence_units
-from ..config import AnswerConfig
-from ..query import is_english, to_simplified
-from ..text import normalize_for_match, split_sentences
-from ..tokenize import NUMBER_RE
-from ..translate import english_phrases
-from ..types import Hit
-from .candidates import PLACE_RE, candidates, city_mentions, nearest
-from .context import AnswerContext
-from .question import CITY_Q, asked_category, counted_noun, counted_phrase, focus_terms, question_type
+from unionqa.answer.candidates import PLACE_RE, candidates, city_mentions, nearest
+from unionqa.answer.context import AnswerContext
+from unionqa.answer.question import CITY_Q, asked_category, counted_noun, counted_phrase, focus_terms, question_type
+from unionqa.config import AnswerConfig
+from unionqa.ingest.chunking import sentence_units
+from unionqa.search.query import is_english, to_simplified
+from unionqa.search.tokenize import NUMBER_RE
+from unionqa.search.translate import english_phrases
+from unionqa.text import normalize_for_match, split_sentences
+from unionqa.types import Hit
 
 
 @dataclass
@@ -94,9 +94,10 @@ def _semantic(ctx: AnswerContext, hit: Hit, n_sents: int, qvec: np.ndarray | Non
     return [max(float(sims[u]) for u in us if u < len(sims)) for us in sentence_units(hit.kind, n_sents)]
 
 
-def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConfig,
-                    qvec: np.ndarray | None = None) -> Evidence:
-    """Score every sentence of the top passages for question ``q`` (already prepared)."""
+def _question_words(ctx: AnswerContext, q: str, cfg: AnswerConfig) -> tuple[list[tuple[list[str], float]],
+                                                                             dict[str, float], float, bool]:
+    """The question's words as scoring sees them: (groups of alternatives that count as one word with its weight,
+    the IDF of each word the corpus knows, the share of words it has never seen, whether the question is English)."""
     tokens = ctx.tokenize(q)
     english = is_english(q)
     groups: list[tuple[list[str], float]] = []  # alternatives that count as one question word, weight
@@ -120,6 +121,13 @@ def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConf
         # a word the corpus has never seen is rarer than any word it has: it weighs as the
         # largest IDF, so a question about an absent name cannot be "mostly covered"
         groups = [([t], w) for t, w in idf.items()] + [([t], ctx.max_idf) for t in unknown]
+    return groups, idf, unknown_share, english
+
+
+def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConfig,
+                    qvec: np.ndarray | None = None) -> Evidence:
+    """Score every sentence of the top passages for question ``q`` (already prepared)."""
+    groups, idf, unknown_share, english = _question_words(ctx, q, cfg)
     total = sum(w for _, w in groups) or 1.0
 
     def found(text: str, context: str = "") -> float:

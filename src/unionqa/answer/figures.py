@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..text import normalize_for_match
+from unionqa.text import normalize_for_match
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _SMALL = {"十": 10, "百": 100, "千": 1000}

@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
-from ..text import split_sentences
-from ..types import MARKER_RE, Answer, Hit
-from .compose import ABSTAIN_TEXT, verify_answer
-from .figures import figure_items, figures
+from unionqa.answer.compose import ABSTAIN_TEXT, verify_answer
+from unionqa.answer.figures import figure_items, figures
+from unionqa.config import CLOSEST_SHOWN
+from unionqa.text import split_sentences
+from unionqa.types import MARKER_RE, Answer, Hit
 
 
 class Generator(Protocol):
@@ -147,7 +148,7 @@ def llm_answer(generator: Generator, question: str, hits: Sequence[Hit], fallbac
     except RuntimeError as e:
         return replace(fallback, notes=fallback.notes + (f"LLM unavailable, extractive answer shown: {e}",))
     if ABSTAIN_TEXT.rstrip("。") in text:
-        return Answer(question, ABSTAIN_TEXT, None, (), (), True, tuple(hits[:3]), mode="llm")
+        return Answer(question, ABSTAIN_TEXT, None, (), (), True, tuple(hits[:CLOSEST_SHOWN]), mode="llm")
     markers = [int(m) for m in MARKER_RE.findall(text)]
     if not markers:
         return replace(fallback, notes=fallback.notes + ("LLM answer had no citations; extractive answer shown",))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ..tokenize import UNITS
+from unionqa.search.tokenize import UNITS
 
 _NUMBER_Q = re.compile(r"多少|几[个名家人次件宗项年岁位天月期场批对条本所只头张]?|how many|how much|what (?:number|percentage|share)")
 _PERCENT_Q = re.compile(r"率|比例|百分之|percentage|rate")
@@ -59,10 +59,22 @@ def unit_matches(asked: str, found: str) -> bool:
     return len(asked) == 1 and any(asked in group and found[-1:] in group for group in _SAME_UNIT)
 
 
+#: a 多少/几 question's counted phrase: the question word, an optional measure word, then what it counts (group 1,
+#: up to the clause's end) — read by answering (``counted_phrase``) and by follow-ups (``conversation``)
+COUNTED_RE = re.compile(r"(?:多少|几)(?:[万亿千百]*[个名家人次件宗项位只头张所条本场批对期斤元]次?)?([^，。？！,?!；;]{0,16})")
+
+
+def counted_text(q: str) -> str:
+    """The question's counted phrase as written, up to its first 的 and at most 10 characters after the measure word
+    (多少斤荔枝 in 东莞市总工会送出了多少斤荔枝？): what a follow-up that counts another thing replaces."""
+    m = COUNTED_RE.search(q)
+    return q[m.start():m.start(1) + len(m.group(1).split("的")[0][:10])] if m else ""
+
+
 def counted_phrase(q: str) -> tuple[str, str]:
     """(what a 多少/几 question counts, the predicate just before it): 为多少名新就业形态劳动者 → ("新就业形态劳动者", "为"),
     提升到了多少 → ("", "提升到")."""
-    m = re.search(r"(?:多少|几)(?:[万亿千百]*[个名家人次件宗项位只头张所条本场批对期]次?)?([^，。？！,?!；;]{0,16})", q)
+    m = COUNTED_RE.search(q)
     if not m:
         return "", ""
     counted = m.group(1).split("的")[-1]  # modifiers end in 的: 多少家市一级的行业工会 counts 行业工会

