@@ -1,4 +1,12 @@
-"""Shared fixtures: a deterministic fake embedder, tiny corpora, and the real seed index."""
+"""Shared fixtures: a deterministic fake embedder, tiny corpora, and the real seed index; and the test groups.
+
+Tests are grouped by purpose, one folder each, and marked with its name (``pytest -m unit``):
+
+- ``unit/``: one module's rules on made-up input — no model, no index on disk, seconds;
+- ``integration/``: the parts together on real data — the real model, real FAISS/BM25 indexes, the CLI, Milvus Lite;
+- ``browser/``: the web app on a real HTTP server driven by headless Chromium;
+- ``quality/``: benchmark-like checks of what the product answers against the issues' bars (the reader, follow-ups).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +24,18 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 DEV = ROOT / "eval" / "dev.jsonl"  # the gold set, committed with the project (eval/SOURCES.md)
+
+
+PURPOSES = ("unit", "integration", "browser", "quality")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each test is marked with its folder's purpose; a test outside those folders is a mistake, said at once."""
+    for item in items:
+        purpose = item.path.parent.name
+        if purpose not in PURPOSES:
+            raise pytest.UsageError(f"{item.path}: put tests in one of tests/{{{','.join(PURPOSES)}}}/")
+        item.add_marker(purpose)
 
 
 class FakeEmbedder:

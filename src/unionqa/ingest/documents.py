@@ -81,13 +81,14 @@ def read_document(path: str | Path, doc_id: str | None = None, ocr: bool = True,
     try:
         size = p.stat().st_size
     except OSError as e:
-        raise DocumentError(f"{p}: cannot read ({e.strerror})") from None
+        raise DocumentError(f"{p}: cannot read ({e.strerror})", zh=f"{p.name}：无法读取文件") from None
     if size > MAX_FILE_BYTES:
-        raise DocumentError(f"{p}: {size} bytes is over the {MAX_FILE_BYTES // (1024 * 1024)} MiB limit per file; split it")
+        raise DocumentError(f"{p}: {size} bytes is over the {MAX_FILE_BYTES // (1024 * 1024)} MiB limit per file; split it",
+                            zh=f"{p.name}：文件超过 {MAX_FILE_BYTES // (1024 * 1024)} MB，请拆分后再上传")
     try:
         data = p.read_bytes()
     except OSError as e:
-        raise DocumentError(f"{p}: cannot read ({e.strerror})") from None
+        raise DocumentError(f"{p}: cannot read ({e.strerror})", zh=f"{p.name}：无法读取文件") from None
     x = read_source(p, data, ocr=ocr, layout=layout, on_page=on_page)
     return parse_document(doc_id or p.name, x.text, path=str(p), encoding=x.encoding, pages=x.pages,
                           ocr_pages=x.ocr_pages, fmt=x.format, title=x.title, date=x.date)
@@ -379,7 +380,7 @@ def iter_source_files(sources: list[str | Path]) -> list[Path]:
         elif p.is_file():
             files.append(p)
         else:
-            raise DocumentError(f"{p}: no such file or folder")
+            raise DocumentError(f"{p}: no such file or folder", zh=f"{p.name}：文件不存在")
     seen: set[Path] = set()
     unique = []
     for f in files:

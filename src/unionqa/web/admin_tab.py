@@ -82,8 +82,8 @@ def admin_tab(app: App, manager: Manager, qa: QaTab) -> None:
     timer = gr.Timer(1.0)
 
     h = AdminHandlers(app, manager)
-    add_btn.click(h.start_add, uploads, [job, uploads], api_visibility=PRIVATE)
-    remove_btn.click(h.ask_to_remove, to_remove, [job, confirm_row, confirm_text], api_visibility=PRIVATE)
-    confirm_btn.click(h.start_remove, to_remove, [job, confirm_row], api_visibility=PRIVATE)
-    cancel_btn.click(lambda: (hint("已取消，没有删除任何文档"), gr.update(visible=False)), None, [job, confirm_row], api_visibility=PRIVATE)
-    timer.tick(h.tick, seen, [job, table, to_remove, qa.doc_filter, qa.footer, seen], api_visibility=PRIVATE)
+    add_btn.click(h.start_add, uploads, [job, uploads], api_visibility=PRIVATE, show_progress="hidden")
+    remove_btn.click(h.ask_to_remove, to_remove, [job, confirm_row, confirm_text], api_visibility=PRIVATE, show_progress="hidden")
+    confirm_btn.click(h.start_remove, to_remove, [job, confirm_row], api_visibility=PRIVATE, show_progress="hidden")
+    cancel_btn.click(lambda: (hint("已取消，没有删除任何文档"), gr.update(visible=False)), None, [job, confirm_row], api_visibility=PRIVATE, show_progress="hidden")
+    timer.tick(h.tick, seen, [job, table, to_remove, qa.doc_filter, qa.footer, seen], api_visibility=PRIVATE, show_progress="hidden")

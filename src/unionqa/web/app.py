@@ -32,6 +32,18 @@ from unionqa.web.served import App
 
 log = logging.getLogger(__name__)
 
+#: Gradio's own words that this page can show (the upload box, loading and progress notes), in Chinese whatever
+#: language the browser asks for: a clerk's browser may be set to English (issue 27: no English in the UI)
+GRADIO_WORDS_ZH = {
+    "upload_text.drop_file": "把文件拖到这里", "upload_text.click_to_upload": "点击上传", "upload_text.or": "或",
+    "common.or": "或", "common.loading": "加载中", "common.complete": "完成", "common.clear": "清除",
+    "common.remove": "移除", "common.error": "错误", "common.empty": "空", "common.download": "下载",
+    "dropdown.no_options": "没有可选项", "dataframe.search": "搜索",
+}
+#: the languages Gradio's page translates itself into (gradio 6); Chinese ones keep Gradio's own Chinese
+GRADIO_LOCALES = ("en", "ar", "ca", "ckb", "de", "es", "et", "eu", "fa", "fi", "fr", "he", "hi", "ja", "ko", "lt", "nb",
+                  "nl", "pl", "pt", "pt-BR", "ro", "ru", "sv", "ta", "th", "tr", "uk", "ur", "uz")
+
 
 def asset(name: str) -> str:
     """A file shipped beside this module (the page's CSS and script)."""
@@ -148,6 +160,7 @@ def main(argv: list[str] | None = None, default_index: str = "index") -> int:
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth,
                 show_error=False, css=asset("style.css"), head=f"<script>{asset('page.js')}</script>", footer_links=[],
                 max_file_size=upload or "1mb", ssr_mode=False, quiet=False,
+                i18n=gr.I18n(**{locale: GRADIO_WORDS_ZH for locale in GRADIO_LOCALES}),
                 # no upload route unless 文档管理 is shown, a 64 KB request body limit, login throttling (web.guard)
                 app_kwargs={"middleware": [Middleware(Guard, upload_limit=upload + 1024 * 1024 if upload else 0),
                                             Middleware(Originals, index=lambda: app.index)]})

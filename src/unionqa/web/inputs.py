@@ -35,17 +35,22 @@ def top_k_number(value: Any) -> Any:
     return value
 
 
+def _refused(message: str) -> QueryError:
+    """A refusal whose message is already the Chinese the page shows."""
+    return QueryError(message, zh=message)
+
+
 def turn_inputs(ix: Index, mode_label: Any, top_k: Any, doc_filter: Any) -> tuple[str, int, list[str] | None]:
     """The page's settings checked on the server: a known mode label, a whole number of passages within the
     slider's range, documents the index holds."""
     if not isinstance(mode_label, str) or mode_label not in MODES:
-        raise QueryError(f"未知的检索方式：{str(mode_label)[:40]!r}（可选：{'、'.join(MODES)}）")
+        raise _refused(f"未知的检索方式：{str(mode_label)[:40]!r}（可选：{'、'.join(MODES)}）")
     k = top_k_number(top_k)
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= TOP_K_MAX:
-        raise QueryError(f"参考段落数须是 1 到 {TOP_K_MAX} 之间的整数，不是 {str(top_k)[:20]}")
+        raise _refused(f"参考段落数须是 1 到 {TOP_K_MAX} 之间的整数，不是 {str(top_k)[:20]}")
     if doc_filter is not None and not (isinstance(doc_filter, list) and all(isinstance(d, str) for d in doc_filter)):
-        raise QueryError("文档筛选须是文档列表")
+        raise _refused("文档筛选须是文档列表")
     gone = [d for d in doc_filter or [] if d not in ix.documents]
     if gone:  # a page older than a rebuild, or a forged request: say so instead of searching everything
-        raise QueryError(f"所选文档已不在索引中：{'、'.join(d[:60] for d in gone[:3])}；请刷新页面后重新选择")
+        raise _refused(f"所选文档已不在索引中：{'、'.join(d[:60] for d in gone[:3])}；请刷新页面后重新选择")
     return MODES[mode_label], k, list(doc_filter) if doc_filter else None

@@ -197,17 +197,18 @@ class Manager:
         try:
             message = work()
         except UnionQAError as e:
-            self._set(running=False, ok=False, message=f"失败，仍在使用原索引：{e}")
+            self._set(running=False, ok=False, message=f"失败，仍在使用原索引：{e.chinese}")
             return
-        except Exception as e:  # noqa: BLE001 - the job thread must report, never die silently
+        except Exception:  # noqa: BLE001 - the job thread must report, never die silently
             log.exception("document job failed")
-            self._set(running=False, ok=False, message=f"失败，仍在使用原索引：{type(e).__name__}: {e}")
+            self._set(running=False, ok=False, message="失败，仍在使用原索引：意外错误，详情见服务器日志")
             return
         try:
             self._on_published()
         except Exception as e:  # noqa: BLE001 - published but not yet served: say so
             log.exception("reload after a document job failed")
-            self._set(running=False, ok=False, message=f"{message}，但重新加载失败：{e}")
+            why = e.chinese if isinstance(e, UnionQAError) else "意外错误，详情见服务器日志"
+            self._set(running=False, ok=False, message=f"{message}，但重新加载失败：{why}")
             return
         self._set(running=False, ok=True, message=message)
 

@@ -54,9 +54,9 @@ def answer_turn(app: App, question: Any, mode_label: Any, top_k: Any, doc_filter
         mode, k, doc_filter = turn_inputs(ix, mode_label, top_k, doc_filter)
         ans, more = ix.ask_with_passages(question, top_k=k, mode=mode, doc_ids=doc_filter, history=history_turns(turns))
     except QueryError as e:
-        return said(f"无法处理这个问题：{e}")
+        return said(f"无法处理这个问题：{e.chinese}")
     except UnionQAError as e:
-        return said(f"出错了：{e}")
+        return said(f"出错了：{e.chinese}")
     except Exception:  # noqa: BLE001 - never show a traceback to users, but log the cause for the operator
         log.exception("answering %r failed", question[:80])
         return said("出错了，请换个问法再试。")
@@ -125,7 +125,7 @@ def layout(app: App, secret: str) -> QaTab:
     with gr.Row(visible=False, elem_id="uq-feedback") as feedback_row:
         up = gr.Button("👍 有用", size="sm", scale=0, elem_id="uq-up")
         down = gr.Button("👎 有误", size="sm", scale=0, elem_id="uq-down")
-        comment = gr.Textbox(placeholder="哪里不对？（可选）", show_label=False, scale=4, max_lines=2, elem_id="uq-comment")
+        comment = gr.Textbox(label="意见", placeholder="哪里不对？（可选）", show_label=False, scale=4, max_lines=2, elem_id="uq-comment")
     feedback_msg = gr.HTML("", elem_id="uq-feedback-msg")
     # kept in the browser (localStorage): a reload or a server restart does not lose the conversation
     conversation = gr.BrowserState("[]", storage_key="uq-conversation", secret=secret)
@@ -153,19 +153,19 @@ def wire(app: App, tab: QaTab, demo: gr.Blocks) -> None:
     answer_turn_.__name__ = "answer_turn"  # the handler's name in the page's config (and the tests)
     inputs = [tab.question, tab.mode, tab.top_k, tab.doc_filter, tab.conversation]
     starts = [tab.submit.click, tab.question.submit]
-    starts += [b.click(lambda t=text: t, None, tab.question, api_visibility=PRIVATE).then for b, text in zip(tab.examples, EXAMPLES)]
+    starts += [b.click(lambda t=text: t, None, tab.question, api_visibility=PRIVATE, show_progress="hidden").then for b, text in zip(tab.examples, EXAMPLES)]
     for start in starts:
-        start(None, None, [tab.answer, tab.sources], js=WAITING_JS, api_visibility=PRIVATE).then(
-            answer_turn_, inputs, tab.outputs, api_visibility=PRIVATE).then(None, None, None, js=SHOW_NEWEST_JS, api_visibility=PRIVATE)
+        start(None, None, [tab.answer, tab.sources], js=WAITING_JS, api_visibility=PRIVATE, show_progress="hidden").then(
+            answer_turn_, inputs, tab.outputs, api_visibility=PRIVATE, show_progress="hidden").then(None, None, None, js=SHOW_NEWEST_JS, api_visibility=PRIVATE, show_progress="hidden")
     tab.new_chat.click(lambda: ("", hint("新对话：前面的问题不再作为上下文。"), "", "[]", gr.update(visible=False), "", ""),
                        None, [tab.history, tab.answer, tab.sources, tab.conversation, tab.feedback_row, tab.feedback_msg,
-                              tab.comment], api_visibility=PRIVATE)
+                              tab.comment], api_visibility=PRIVATE, show_progress="hidden")
     tab.up.click(lambda c, conv: give_feedback(app, "up", c, conv), [tab.comment, tab.conversation], tab.feedback_msg,
-                 api_visibility=PRIVATE)
+                 api_visibility=PRIVATE, show_progress="hidden")
     tab.down.click(lambda c, conv: give_feedback(app, "down", c, conv), [tab.comment, tab.conversation],
-                   tab.feedback_msg, api_visibility=PRIVATE)
+                   tab.feedback_msg, api_visibility=PRIVATE, show_progress="hidden")
     tab.reload_btn.click(lambda: (app.reload(), app.footer(), gr.update(choices=app.doc_choices())), None,
-                         [tab.reload_msg, tab.footer, tab.doc_filter], api_visibility=PRIVATE)
+                         [tab.reload_msg, tab.footer, tab.doc_filter], api_visibility=PRIVATE, show_progress="hidden")
 
     def on_load(kept: str, request: gr.Request) -> tuple[Any, ...]:
         """A page (re)load shows the index being served (document list, footer) and the conversation the browser
@@ -178,4 +178,4 @@ def wire(app: App, tab: QaTab, demo: gr.Blocks) -> None:
             return (*head, gr.update(), *rest)
         return (*head, shared, *answer_turn(app, shared, DEFAULT_MODE, 5, None, "[]"))
 
-    demo.load(on_load, [tab.conversation], [tab.doc_filter, tab.footer, tab.question, *tab.outputs], api_visibility=PRIVATE)
+    demo.load(on_load, [tab.conversation], [tab.doc_filter, tab.footer, tab.question, *tab.outputs], api_visibility=PRIVATE, show_progress="hidden")

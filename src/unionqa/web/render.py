@@ -361,13 +361,16 @@ def removal_choices(ix: Index) -> list[tuple[str, str]]:
 
 # ---- handlers ---------------------------------------------------------------------------
 
+FORMAT_NAMES = {"text": "文本", "pdf": "PDF", "docx": "Word", "html": "网页", "image": "图片"}  # the 格式 column
+
+
 def documents_table(ix: Index) -> list[list[Any]]:
     """The 文档管理 list: doc id, title, format, pages, chunks, when indexed."""
     counts = Counter(c.doc_id for c in ix.chunks)
     rows = []
     for doc_id, r in sorted(ix.documents.items()):
         pages = r.get("pages")
-        rows.append([doc_id, r.get("title", ""), r.get("format", "text"), len(pages) if isinstance(pages, list) and pages else "",
+        rows.append([doc_id, r.get("title", ""), FORMAT_NAMES.get(r.get("format", "text"), "文本"), len(pages) if isinstance(pages, list) and pages else "",
                      counts[doc_id], str(r.get("indexed_at") or "未记录")[:16].replace("T", " ")])
     return rows
 

@@ -47,7 +47,7 @@ class App:
             # one reference assignment, under the reload lock: a request sees the old index or the new one
             self.index = fresh = Index.load(self.index_dir)
         except UnionQAError as e:
-            return f"重新加载失败，仍在使用原索引：{e}"
+            return f"重新加载失败，仍在使用原索引：{e.chinese}"
         finally:
             self._reloading.release()
         return f"已加载最新的索引：{index_summary(fresh)}"

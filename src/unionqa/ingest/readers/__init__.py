@@ -78,13 +78,16 @@ def sniff(path: Path, head: bytes) -> str:
 def _unsupported(path: Path, kind: str) -> DocumentError:
     suffix = path.suffix.lower()
     if suffix in UNSUPPORTED:
-        return DocumentError(f"{path}: {UNSUPPORTED[suffix]}")
+        return DocumentError(f"{path}: {UNSUPPORTED[suffix]}", zh=f"{path.name}：{UNSUPPORTED_ZH[suffix]}")
     if kind == "ole":
-        return DocumentError(f"{path}: an old Office/WPS binary file; save it as .docx or PDF and add that")
+        return DocumentError(f"{path}: an old Office/WPS binary file; save it as .docx or PDF and add that",
+                             zh=f"{path.name}：{UNSUPPORTED_ZH['.doc']}")
     if suffix in SUPPORTED_SUFFIXES:
-        return DocumentError(f"{path}: the content is not {suffix} (the name says so, the bytes do not); check the file")
+        return DocumentError(f"{path}: the content is not {suffix} (the name says so, the bytes do not); check the file",
+                             zh=f"{path.name}：文件名是 {suffix}，内容却不是，请检查文件")
     return DocumentError(f"{path}: {suffix or 'no suffix'} is not a supported format "
-                         f"(supported: {' '.join(SUPPORTED_SUFFIXES)})")
+                         f"(supported: {' '.join(SUPPORTED_SUFFIXES)})",
+                         zh=f"{path.name}：不支持这种文件；支持 {' '.join(SUPPORTED_SUFFIXES)}")
 
 
 def _paged(texts: list[str], fmt: str, ocr_pages: tuple[int, ...] = (), title: str = "") -> Extracted:
@@ -109,7 +112,7 @@ def read_source(path: Path, data: bytes, ocr: bool = True, layout: LayoutConfig 
         try:
             text, encoding = decode_bytes(data, str(path))
         except ValueError as e:
-            raise DocumentError(str(e)) from None
+            raise DocumentError(str(e), zh=f"{path.name}：无法识别文字编码，请另存为 UTF-8 文本") from None
         return Extracted(text, "text", encoding)
     if kind == "pdf":
         from unionqa.ingest.readers.layout import render_pages
@@ -120,7 +123,8 @@ def read_source(path: Path, data: bytes, ocr: bool = True, layout: LayoutConfig 
         return _paged(render_pages(pages, layout), "pdf", ocr_pages)
     if kind == "image":
         if not ocr:
-            raise DocumentError(f"{path}: an image is read by OCR, and OCR is off; build without --no-ocr")
+            raise DocumentError(f"{path}: an image is read by OCR, and OCR is off; build without --no-ocr",
+                                zh=f"{path.name}：图片需要文字识别（OCR），但 OCR 已关闭")
         return _paged(_read_image(path, data, layout), "image", (1,))
     if kind == "docx":
         from unionqa.ingest.readers.word import read_docx
@@ -133,7 +137,7 @@ def read_source(path: Path, data: bytes, ocr: bool = True, layout: LayoutConfig 
         try:
             html, encoding = decode_bytes(data, str(path))
         except ValueError as e:
-            raise DocumentError(str(e)) from None
+            raise DocumentError(str(e), zh=f"{path.name}：无法识别网页的文字编码，请重新保存网页") from None
         text, title, date = read_html(path, html)
         return Extracted(clean_text(text), "html", encoding, title=title, date=date)
     raise _unsupported(path, kind)
@@ -151,7 +155,8 @@ def _read_image(path: Path, data: bytes, layout: LayoutConfig) -> list[str]:
         image = Image.open(io.BytesIO(data))
         image.load()
     except (UnidentifiedImageError, OSError) as e:
-        raise DocumentError(f"{path}: not a readable image ({e}); save it again as PNG or JPEG") from None
+        raise DocumentError(f"{path}: not a readable image ({e}); save it again as PNG or JPEG",
+                            zh=f"{path.name}：图片无法读取，请另存为 PNG 或 JPEG 后再上传") from None
     return render_pages([Page(float(image.width), float(image.height), ocr_image(image, layout), ocr=True)], layout)
 
 

@@ -21,7 +21,7 @@ def _engine() -> Any:
             from rapidocr_onnxruntime import RapidOCR
         except ImportError as e:
             raise DocumentError(f"OCR cannot start ({e}); pip install rapidocr-onnxruntime, and on a server "
-                                "without libGL also opencv-python-headless") from None
+                                "without libGL also opencv-python-headless", zh="文字识别（OCR）无法启动，请联系管理员") from None
         _ENGINE = RapidOCR()
     return _ENGINE
 

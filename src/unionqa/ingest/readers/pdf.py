@@ -24,8 +24,10 @@ def _open(path: Path, data: bytes):  # -> pdfium.PdfDocument
     except pdfium.PdfiumError as e:
         msg = str(e)
         if "password" in msg.lower():
-            raise DocumentError(f"{path}: the PDF is password-protected; save a copy without the password and add that") from None
-        raise DocumentError(f"{path}: not a readable PDF ({msg.strip().rstrip('.')}); export or download it again") from None
+            raise DocumentError(f"{path}: the PDF is password-protected; save a copy without the password and add that",
+                                zh=f"{path.name}：PDF 有密码保护，请另存一份没有密码的再上传") from None
+        raise DocumentError(f"{path}: not a readable PDF ({msg.strip().rstrip('.')}); export or download it again",
+                            zh=f"{path.name}：PDF 已损坏或无法读取，请重新导出或下载后再上传") from None
 
 
 def _segments(textpage, width: float, height: float) -> list[Segment]:  # noqa: ANN001 - pypdfium2 PdfTextPage
@@ -107,11 +109,13 @@ def read_pdf(path: Path, data: bytes, ocr: bool, cfg: LayoutConfig,
         raise
     except Exception as e:  # noqa: BLE001 - PDFium raises plain errors on damaged pages: name the file
         raise DocumentError(f"{path}: page {len(pages) + 1} cannot be read ({type(e).__name__}: {e}); "
-                            "export or download the PDF again") from None
+                            "export or download the PDF again",
+                            zh=f"{path.name}：第{len(pages) + 1}页无法读取，请重新导出或下载 PDF 后再上传") from None
     finally:
         doc.close()
     if not any(p.segments for p in pages) and not ocr:
-        raise DocumentError(f"{path}: no text layer (a scanned PDF) and OCR is off; build without --no-ocr to read it")
+        raise DocumentError(f"{path}: no text layer (a scanned PDF) and OCR is off; build without --no-ocr to read it",
+                            zh=f"{path.name}：扫描版 PDF 需要文字识别（OCR），但 OCR 已关闭")
     return pages
 
 

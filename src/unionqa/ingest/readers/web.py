@@ -20,17 +20,20 @@ def read_html(path: Path, html: str) -> tuple[str, str, str]:
     try:
         import trafilatura
     except ImportError as e:  # pragma: no cover - a declared dependency
-        raise DocumentError(f"{path}: reading web pages needs trafilatura ({e})") from None
+        raise DocumentError(f"{path}: reading web pages needs trafilatura ({e})",
+                            zh=f"{path.name}：读取网页的组件没有安装，请联系管理员") from None
     tree = trafilatura.load_html(html)  # parsed once for the body and the metadata
     if tree is None:
-        raise DocumentError(f"{path}: not a readable web page; save the page again (File › Save as)")
+        raise DocumentError(f"{path}: not a readable web page; save the page again (File › Save as)",
+                            zh=f"{path.name}：网页无法读取，请在浏览器中“另存为”后再上传")
     meta = trafilatura.extract_metadata(tree)  # before extract, which may prune the tree
     body = trafilatura.extract(tree, output_format="markdown", include_tables=True, include_formatting=True,
                                include_comments=False, include_links=False, include_images=False, favor_recall=True)
     title = (meta.title or "").strip() if meta else ""
     date = (meta.date or "").strip() if meta else ""
     if not body or not body.strip():
-        raise DocumentError(f"{path}: no article text found in the page (a navigation or login page?)")
+        raise DocumentError(f"{path}: no article text found in the page (a navigation or login page?)",
+                            zh=f"{path.name}：网页中没有找到正文（可能是导航页或登录页）")
     # include_formatting keeps headings as "##" but also bold/italic as "**…**": keep the words only
     text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", body).strip()
     if date:

@@ -82,11 +82,13 @@ def read_docx(path: Path, data: bytes) -> tuple[str, str]:
         from docx.table import Table
         from docx.text.paragraph import Paragraph
     except ImportError as e:  # pragma: no cover - a declared dependency
-        raise DocumentError(f"{path}: reading Word files needs python-docx ({e})") from None
+        raise DocumentError(f"{path}: reading Word files needs python-docx ({e})",
+                            zh=f"{path.name}：读取 Word 文件的组件没有安装，请联系管理员") from None
     try:
         d = docx.Document(io.BytesIO(data))
     except Exception as e:  # noqa: BLE001 - zip/xml errors of a damaged file: one line naming it
-        raise DocumentError(f"{path}: not a readable .docx ({type(e).__name__}); open and save it again in Word or WPS") from None
+        raise DocumentError(f"{path}: not a readable .docx ({type(e).__name__}); open and save it again in Word or WPS",
+                            zh=f"{path.name}：Word 文件已损坏或无法读取，请在 Word 或 WPS 中打开后重新保存") from None
     lines: list[str] = []
     for block in d.element.body.iterchildren():
         if block.tag == f"{_W}p":

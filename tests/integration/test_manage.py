@@ -8,7 +8,7 @@ from pathlib import Path
 from unionqa import Index
 from unionqa.web.manage import Manager
 
-FORMATS = Path(__file__).resolve().parent / "data" / "formats"
+FORMATS = Path(__file__).resolve().parents[1] / "data" / "formats"
 
 
 def test_uploads_are_checked_by_content(tmp_path: Path, tiny_index: Index, fake_embedder) -> None:  # type: ignore[no-untyped-def]
@@ -44,7 +44,8 @@ def test_jobs_run_one_at_a_time_and_a_failure_keeps_the_index(tiny_index: Index,
     # a failing job: reported in one line, its upload removed, the served index unchanged
     m.add([FORMATS / "broken.pdf"])
     st = m.wait()
-    assert st.ok is False and "not a readable PDF" in st.message and published == [1]
+    assert st.ok is False and "broken.pdf：PDF 已损坏或无法读取" in st.message and published == [1]
+    assert "not a readable" not in st.message  # the clerk reads Chinese (the CLI keeps the English line)
     assert not list(m.uploads.glob("*/broken.pdf"))
     # removing a document also removes its uploaded original
     m.remove(["article.html"])

@@ -32,7 +32,7 @@ def test_userdict_is_generated_from_the_corpus(tmp_path) -> None:  # type: ignor
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     out = tmp_path / "userdict.txt"
     subprocess.run([sys.executable, str(root / "scripts" / "make_userdict.py"), str(SEEDS), "--out", str(out)],
                    check=True, capture_output=True)

@@ -353,7 +353,7 @@ def test_browser_document_management_tab(tmp_path: Path) -> None:
             # a damaged PDF: the build fails, the old index keeps serving, the reason is shown
             add("broken.pdf")
             page.wait_for_selector("#uq-job-failed", timeout=120_000)
-            assert "not a readable PDF" in page.locator("#uq-job-failed").inner_text()
+            assert "PDF 已损坏或无法读取" in page.locator("#uq-job-failed").inner_text()
             # a web page: added in the background, listed, and answerable without a restart
             add("article.html")
             page.wait_for_selector("#uq-job-ok", timeout=300_000)
@@ -431,3 +431,74 @@ def test_source_line_shows_the_documents_date_where_it_has_one() -> None:
                                     "b.txt": {"path": "seeds/b.txt"}})
     assert render.source_file(ix, "a.html") == "网页 a.html · 2026-11-20"  # type: ignore[arg-type]
     assert render.source_file(ix, "b.txt") == "文本文件 b.txt"  # type: ignore[arg-type]
+
+
+#: Latin words the page may show: the product's name and names of file formats (file names are taken out first)
+ALLOWED_LATIN = {"UnionQA", "PDF", "Word", "WPS", "OCR", "PNG", "JPEG", "docx", "html"}
+_FILE_NAME = re.compile(r"[\w.-]+\.(?:txt|md|pdf|docx|html|png|jpe?g)\b")
+
+
+def _english_on_page(page) -> set[str]:  # type: ignore[no-untyped-def]
+    """Latin words in the visible text of the page, less file names, the allowed names and the example questions
+    (content the clerk may click: one shows that English questions work)."""
+    text = page.locator("body").inner_text()
+    for example in page.locator(".uq-example").all_inner_texts():
+        text = text.replace(example, "")
+    return set(re.findall(r"[A-Za-z][A-Za-z'-]{2,}", _FILE_NAME.sub(" ", text))) - ALLOWED_LATIN
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_no_english_reachable_in_any_tab_or_dialog(tmp_path: Path, locale: str) -> None:
+    """Issue 27: the clerk meets no English — whatever language the browser is set to, walking every tab and dialog:
+    an answer, a refusal, the options and the document filter, feedback, the 文档管理 tab (upload box, list, a
+    refusal, the delete confirmation) and an original opened at its passage."""
+    import shutil
+
+    shutil.copytree(ROOT / "index", tmp_path / "index", ignore=shutil.ignore_patterns(".lock", "uploads"))
+    proc, url = _start(tmp_path / "index", extra_args=("--admin",))
+    seen: dict[str, set[str]] = {}
+    try:
+        with _browser() as browser:
+            page = browser.new_page(locale=locale, viewport={"width": 1366, "height": 900})
+            page.goto(url)
+            page.wait_for_selector("#uq-question textarea", timeout=60_000)
+            page.wait_for_timeout(1500)  # the page settles (Gradio's first status notes)
+            seen["start"] = _english_on_page(page)
+            page.locator(".uq-example").first.click()
+            page.wait_for_selector(".uq-short", timeout=120_000)
+            seen["answer"] = _english_on_page(page)
+            page.locator("#uq-question textarea").fill("潮州市总工会五年来调处了多少宗劳资纠纷？")
+            page.locator("#uq-submit").click()
+            page.wait_for_selector("#uq-answer .uq-mismatch, #uq-answer .uq-abstain", timeout=120_000)
+            seen["refusal"] = _english_on_page(page)
+            page.locator("#uq-down").click()
+            page.wait_for_selector("#uq-feedback-msg >> text=已记录", timeout=30_000)
+            seen["feedback"] = _english_on_page(page)
+            page.get_by_text("高级选项").click()
+            page.locator("#uq-doc-filter input").click()
+            page.wait_for_timeout(500)
+            seen["options and filter"] = _english_on_page(page)
+            page.keyboard.press("Escape")
+            page.get_by_role("tab", name="文档管理").click()
+            page.wait_for_timeout(1500)
+            seen["documents tab"] = _english_on_page(page)
+            page.locator("#uq-remove").click()
+            page.wait_for_selector("#uq-job .uq-error", timeout=30_000)
+            seen["refused delete"] = _english_on_page(page)
+            page.locator("#uq-remove-choice input").click()
+            page.get_by_role("option").first.click()
+            page.keyboard.press("Escape")
+            page.locator("#uq-remove").click()
+            page.wait_for_selector("#uq-confirm-text >> text=确定要删除", timeout=30_000)
+            seen["delete confirmation"] = _english_on_page(page)
+            page.locator("#uq-confirm-no").click()
+            page.get_by_role("tab", name="问答").click()
+            page.locator("#uq-question textarea").fill("惠州市总工会五年来调处了多少宗劳资纠纷？")
+            page.locator("#uq-submit").click()
+            page.wait_for_selector("#uq-sources .uq-original", timeout=120_000)
+            original = page.locator("#uq-sources .uq-original").first.get_attribute("href")
+            page.goto(urllib.parse.urljoin(url, original or ""))
+            seen["original"] = _english_on_page(page)
+    finally:
+        _stop(proc)
+    assert all(not words for words in seen.values()), {where: sorted(w) for where, w in seen.items() if w}

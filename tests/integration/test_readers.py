@@ -16,7 +16,7 @@ from unionqa.errors import DocumentError, EmptyCorpusError, QueryError
 from unionqa.ingest.documents import read_document
 from unionqa.text import squash
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FORMATS = ROOT / "tests" / "data" / "formats"
 sys.path.insert(0, str(ROOT / "scripts"))
 from make_format_fixtures import articles  # noqa: E402  (the fixtures' paragraphs, read from seeds/)
@@ -87,15 +87,27 @@ def test_html_article_body_title_and_date_without_boilerplate() -> None:
     assert ("扛牢政治责任 加强职工思想政治引领",) in {s.headers for s in doc.sections}
 
 
-@pytest.mark.parametrize(("name", "says"), [
-    ("legacy.doc", "save it as .docx"),
-    ("encrypted.pdf", "password-protected"),
-    ("broken.pdf", "not a readable PDF"),
+FORMAT_NAMES = {"Word", "WPS", "PDF", "docx", "OCR", "PNG", "JPEG", "UTF"}  # names, not English sentences
+
+
+@pytest.mark.parametrize(("name", "says", "says_zh"), [
+    ("legacy.doc", "save it as .docx", "另存为"),
+    ("encrypted.pdf", "password-protected", "密码保护"),
+    ("broken.pdf", "not a readable PDF", "PDF 已损坏"),
+    ("notice.png", "OCR is off", "OCR 已关闭"),
+    ("scanned.pdf", "OCR is off", "OCR 已关闭"),
 ])
-def test_unreadable_files_are_one_line_naming_the_file(name: str, says: str) -> None:
+def test_unreadable_files_are_one_line_naming_the_file(name: str, says: str, says_zh: str) -> None:
+    """One line naming the file, in English for the CLI and in Chinese for the web UI (issue 27: no English
+    reaches the clerk): the Chinese names the file by its name and has no English words."""
+    import re
+
     with pytest.raises(DocumentError) as e:
-        read_document(FORMATS / name)
+        read_document(FORMATS / name, ocr=False)
     assert str(FORMATS / name) in str(e.value) and says in str(e.value) and "\n" not in str(e.value)
+    zh = e.value.chinese
+    assert zh.startswith(name + "：") and says_zh in zh and "\n" not in zh
+    assert set(re.findall(r"[A-Za-z]{3,}", zh.removeprefix(name))) <= FORMAT_NAMES, zh
 
 
 def test_content_decides_the_format(tmp_path: Path) -> None:
