@@ -8,9 +8,8 @@ from typing import Any
 import gradio as gr
 
 from unionqa.ingest.documents import MAX_FILE_BYTES
-from unionqa.web.inputs import PRIVATE
 from unionqa.web.manage import Manager
-from unionqa.web.qa_tab import QaTab
+from unionqa.web.qa_tab import QaTab, on
 from unionqa.web.render import documents_table, error, hint, job_html, removal_choices
 from unionqa.web.served import App
 
@@ -82,8 +81,8 @@ def admin_tab(app: App, manager: Manager, qa: QaTab) -> None:
     timer = gr.Timer(1.0)
 
     h = AdminHandlers(app, manager)
-    add_btn.click(h.start_add, uploads, [job, uploads], api_visibility=PRIVATE, show_progress="hidden")
-    remove_btn.click(h.ask_to_remove, to_remove, [job, confirm_row, confirm_text], api_visibility=PRIVATE, show_progress="hidden")
-    confirm_btn.click(h.start_remove, to_remove, [job, confirm_row], api_visibility=PRIVATE, show_progress="hidden")
-    cancel_btn.click(lambda: (hint("已取消，没有删除任何文档"), gr.update(visible=False)), None, [job, confirm_row], api_visibility=PRIVATE, show_progress="hidden")
-    timer.tick(h.tick, seen, [job, table, to_remove, qa.doc_filter, qa.footer, seen], api_visibility=PRIVATE, show_progress="hidden")
+    on(add_btn.click, h.start_add, uploads, [job, uploads])
+    on(remove_btn.click, h.ask_to_remove, to_remove, [job, confirm_row, confirm_text])
+    on(confirm_btn.click, h.start_remove, to_remove, [job, confirm_row])
+    on(cancel_btn.click, lambda: (hint("已取消，没有删除任何文档"), gr.update(visible=False)), None, [job, confirm_row])
+    on(timer.tick, h.tick, seen, [job, table, to_remove, qa.doc_filter, qa.footer, seen])

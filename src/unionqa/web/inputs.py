@@ -3,7 +3,7 @@ every handler input is checked here before the index sees it."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from unionqa.config import MODES as SEARCH_MODES
 from unionqa.errors import QueryError
@@ -12,7 +12,6 @@ from unionqa.index import Index
 MODES = dict(zip(("混合检索（推荐）", "语义检索", "关键词检索"), SEARCH_MODES))  # labels of config.MODES, in order
 DEFAULT_MODE = "混合检索（推荐）"
 TOP_K_MAX = 20  # the slider's range
-PRIVATE: Literal["private"] = "private"  # every page handler: not a named API endpoint (those are web.app.add_api)
 EXAMPLES = [
     "惠州市总工会五年来调处了多少宗劳资纠纷？",
     "东莞市总工会免费送出了多少斤荔枝？",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ import gradio as gr
 
 from unionqa.errors import QueryError, UnionQAError
 from unionqa.feedback import feedback_record, record_feedback
-from unionqa.web.inputs import DEFAULT_MODE, EXAMPLES, MODES, PRIVATE, TOP_K_MAX, turn_inputs
+from unionqa.web.inputs import DEFAULT_MODE, EXAMPLES, MODES, TOP_K_MAX, turn_inputs
 from unionqa.web.render import (
     MAX_TURNS,
     hint,
@@ -35,6 +36,12 @@ WAITING_JS = """(...args) => { window.uqSent && window.uqSent(); window.uqWatch 
 # runs when the answer is in: the newest turn comes into view (after a few turns it lands below the fold)
 SHOW_NEWEST_JS = """() => { window.uqAnswered && window.uqAnswered(); const a = document.querySelector('#uq-answer');
   if (a) a.scrollIntoView({block: 'start', behavior: 'instant'}); }"""
+
+
+def on(trigger: Callable[..., Any], fn: Callable[..., Any] | None, inputs: Any, outputs: Any, js: str | None = None) -> Any:
+    """Wire one page event: private (the named API endpoints are ``web.app.add_api``) and without Gradio's own
+    progress counter, which is English (the page shows 正在检索… itself). Returns the event, for ``.then``."""
+    return trigger(fn, inputs, outputs, js=js, api_visibility="private", show_progress="hidden")
 
 
 def answer_turn(app: App, question: Any, mode_label: Any, top_k: Any, doc_filter: Any, conversation: str) -> tuple[Any, ...]:
@@ -153,19 +160,17 @@ def wire(app: App, tab: QaTab, demo: gr.Blocks) -> None:
     answer_turn_.__name__ = "answer_turn"  # the handler's name in the page's config (and the tests)
     inputs = [tab.question, tab.mode, tab.top_k, tab.doc_filter, tab.conversation]
     starts = [tab.submit.click, tab.question.submit]
-    starts += [b.click(lambda t=text: t, None, tab.question, api_visibility=PRIVATE, show_progress="hidden").then for b, text in zip(tab.examples, EXAMPLES)]
+    starts += [on(b.click, lambda t=text: t, None, tab.question).then for b, text in zip(tab.examples, EXAMPLES)]
     for start in starts:
-        start(None, None, [tab.answer, tab.sources], js=WAITING_JS, api_visibility=PRIVATE, show_progress="hidden").then(
-            answer_turn_, inputs, tab.outputs, api_visibility=PRIVATE, show_progress="hidden").then(None, None, None, js=SHOW_NEWEST_JS, api_visibility=PRIVATE, show_progress="hidden")
-    tab.new_chat.click(lambda: ("", hint("新对话：前面的问题不再作为上下文。"), "", "[]", gr.update(visible=False), "", ""),
-                       None, [tab.history, tab.answer, tab.sources, tab.conversation, tab.feedback_row, tab.feedback_msg,
-                              tab.comment], api_visibility=PRIVATE, show_progress="hidden")
-    tab.up.click(lambda c, conv: give_feedback(app, "up", c, conv), [tab.comment, tab.conversation], tab.feedback_msg,
-                 api_visibility=PRIVATE, show_progress="hidden")
-    tab.down.click(lambda c, conv: give_feedback(app, "down", c, conv), [tab.comment, tab.conversation],
-                   tab.feedback_msg, api_visibility=PRIVATE, show_progress="hidden")
-    tab.reload_btn.click(lambda: (app.reload(), app.footer(), gr.update(choices=app.doc_choices())), None,
-                         [tab.reload_msg, tab.footer, tab.doc_filter], api_visibility=PRIVATE, show_progress="hidden")
+        waiting = on(start, None, None, [tab.answer, tab.sources], js=WAITING_JS)
+        on(on(waiting.then, answer_turn_, inputs, tab.outputs).then, None, None, None, js=SHOW_NEWEST_JS)
+    on(tab.new_chat.click, lambda: ("", hint("新对话：前面的问题不再作为上下文。"), "", "[]", gr.update(visible=False), "", ""),
+       None, [tab.history, tab.answer, tab.sources, tab.conversation, tab.feedback_row, tab.feedback_msg, tab.comment])
+    on(tab.up.click, lambda c, conv: give_feedback(app, "up", c, conv), [tab.comment, tab.conversation], tab.feedback_msg)
+    on(tab.down.click, lambda c, conv: give_feedback(app, "down", c, conv), [tab.comment, tab.conversation],
+       tab.feedback_msg)
+    on(tab.reload_btn.click, lambda: (app.reload(), app.footer(), gr.update(choices=app.doc_choices())), None,
+       [tab.reload_msg, tab.footer, tab.doc_filter])
 
     def on_load(kept: str, request: gr.Request) -> tuple[Any, ...]:
         """A page (re)load shows the index being served (document list, footer) and the conversation the browser
@@ -178,4 +183,4 @@ def wire(app: App, tab: QaTab, demo: gr.Blocks) -> None:
             return (*head, gr.update(), *rest)
         return (*head, shared, *answer_turn(app, shared, DEFAULT_MODE, 5, None, "[]"))
 
-    demo.load(on_load, [tab.conversation], [tab.doc_filter, tab.footer, tab.question, *tab.outputs], api_visibility=PRIVATE, show_progress="hidden")
+    on(demo.load, on_load, [tab.conversation], [tab.doc_filter, tab.footer, tab.question, *tab.outputs])

@@ -92,7 +92,13 @@ def crumb_parts(hit: Hit) -> list[str]:
     return out
 
 
-_FORMATS = {"text": "文本文件", "pdf": "PDF文件", "image": "图片", "docx": "Word文件", "html": "网页"}
+FORMAT_NAMES = {"text": "文本", "pdf": "PDF", "docx": "Word", "html": "网页", "image": "图片"}  # the 格式 column, cards
+
+
+def format_name(fmt: str, file_word: bool = False) -> str:
+    """A format in plain words: 文本, PDF, …; ``file_word``: 文本文件, PDF文件, Word文件 (网页 and 图片 stay)."""
+    name = FORMAT_NAMES.get(fmt, "文本")
+    return name + "文件" if file_word and fmt in ("text", "pdf", "docx") else name
 
 
 def source_file(ix: Index, doc_id: str) -> str:
@@ -101,7 +107,7 @@ def source_file(ix: Index, doc_id: str) -> str:
     record = ix.documents.get(doc_id, {})
     name = PurePath(str(record.get("path") or doc_id)).name or doc_id
     date = str(record.get("date") or "").strip()
-    return f"{_FORMATS.get(str(record.get('format') or 'text'), '文件')} {name}" + (f" · {date[:10]}" if date else "")
+    return f"{format_name(str(record.get('format') or 'text'), file_word=True)} {name}" + (f" · {date[:10]}" if date else "")
 
 
 def _why(hit: Hit, mode: str) -> str:
@@ -361,16 +367,14 @@ def removal_choices(ix: Index) -> list[tuple[str, str]]:
 
 # ---- handlers ---------------------------------------------------------------------------
 
-FORMAT_NAMES = {"text": "文本", "pdf": "PDF", "docx": "Word", "html": "网页", "image": "图片"}  # the 格式 column
-
-
 def documents_table(ix: Index) -> list[list[Any]]:
     """The 文档管理 list: doc id, title, format, pages, chunks, when indexed."""
     counts = Counter(c.doc_id for c in ix.chunks)
     rows = []
     for doc_id, r in sorted(ix.documents.items()):
         pages = r.get("pages")
-        rows.append([doc_id, r.get("title", ""), FORMAT_NAMES.get(r.get("format", "text"), "文本"), len(pages) if isinstance(pages, list) and pages else "",
+        rows.append([doc_id, r.get("title", ""), format_name(str(r.get("format") or "text")),
+                     len(pages) if isinstance(pages, list) and pages else "",
                      counts[doc_id], str(r.get("indexed_at") or "未记录")[:16].replace("T", " ")])
     return rows
 
