@@ -8,13 +8,14 @@ cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False
 
-install() {  # $1: pip extra ("" or "[test]")
+install() {  # $1: pip extras ("[ui,formats]" for the web UI, "[test]" for everything the tests use)
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
   local stamp=".venv/.unionqa-installed$1-$(sha256sum pyproject.toml | cut -c1-12)"
   if [ ! -f "$stamp" ]; then
     .venv/bin/python -m pip install -q --upgrade pip
-    # torch pinned: this resolves to the machine's CPU build; an unpinned torch pulls CUDA wheels
-    .venv/bin/python -m pip install -q "torch==2.13.0"
+    # torch (only for sentence-transformers: the models extra) pinned: this resolves to the machine's CPU build;
+    # an unpinned torch pulls CUDA wheels
+    case "$1" in *test*|*all*|*models*) .venv/bin/python -m pip install -q "torch==2.13.0" ;; esac
     .venv/bin/python -m pip install -q -e ".$1"
     # rapidocr pulls opencv-python, whose cv2 needs the desktop libGL; on a server without it use the
     # headless build of the same cv2 (same API, no GUI libraries)
@@ -27,7 +28,7 @@ install() {  # $1: pip extra ("" or "[test]")
 case "${1:-}" in
   ui)
     shift
-    install ""
+    install "[ui,formats]"
     exec .venv/bin/python ui.py "$@"
     ;;
   test)

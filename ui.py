@@ -6,10 +6,12 @@ repository's seed index by default.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
-from unionqa.web.app import main
+from unionqa.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main(default_index=str(Path(__file__).resolve().parent / "index")))
+    default_index = os.environ.get("UNIONQA_INDEX") or str(Path(__file__).resolve().parent / "index")
+    sys.exit(main(["serve", "--index", default_index, *sys.argv[1:]]))  # a later --index wins

@@ -354,8 +354,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _serve(argv: list[str]) -> int:
-    from unionqa.web.app import main as serve
-
+    try:
+        from unionqa.web.app import main as serve
+    except ImportError as e:  # a core install: the web UI is the ui extra
+        print(f"unionqa: error: the web UI needs gradio ({e}); pip install 'unionqa[ui]'", file=sys.stderr)
+        return 1
     return serve(argv, default_index=os.environ.get("UNIONQA_INDEX", "index"))
 
 

@@ -111,7 +111,8 @@ class SentenceTransformerEmbedder:
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as e:
-            raise ModelUnavailableError(f"sentence-transformers is not installed ({e})") from None
+            raise ModelUnavailableError(f"models other than the bundled one need sentence-transformers ({e}); "
+                                        "pip install 'unionqa[models]'") from None
         local = Path(name_or_path).expanduser()
         try:
             if local.exists():

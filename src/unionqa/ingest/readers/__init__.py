@@ -146,7 +146,11 @@ def read_source(path: Path, data: bytes, ocr: bool = True, layout: LayoutConfig 
 def _read_image(path: Path, data: bytes, layout: LayoutConfig) -> list[str]:
     import io
 
-    from PIL import Image, UnidentifiedImageError
+    try:
+        from PIL import Image, UnidentifiedImageError
+    except ImportError as e:
+        raise DocumentError(f"{path}: reading images needs pillow ({e}); pip install 'unionqa[formats]'",
+                            zh=f"{path.name}：读取图片的组件没有安装，请联系管理员") from None
 
     from unionqa.ingest.readers.layout import Page, render_pages
     from unionqa.ingest.readers.ocr import ocr_image

@@ -20,7 +20,7 @@ def _engine() -> Any:
         try:
             from rapidocr_onnxruntime import RapidOCR
         except ImportError as e:
-            raise DocumentError(f"OCR cannot start ({e}); pip install rapidocr-onnxruntime, and on a server "
+            raise DocumentError(f"OCR cannot start ({e}); pip install 'unionqa[formats]', and on a server "
                                 "without libGL also opencv-python-headless", zh="文字识别（OCR）无法启动，请联系管理员") from None
         _ENGINE = RapidOCR()
     return _ENGINE

@@ -17,7 +17,11 @@ from unionqa.ingest.readers.layout import Page, Segment
 
 
 def _open(path: Path, data: bytes):  # -> pdfium.PdfDocument
-    import pypdfium2 as pdfium
+    try:
+        import pypdfium2 as pdfium
+    except ImportError as e:
+        raise DocumentError(f"{path}: reading PDFs needs pypdfium2 ({e}); pip install 'unionqa[formats]'",
+                            zh=f"{path.name}：读取 PDF 的组件没有安装，请联系管理员") from None
 
     try:
         return pdfium.PdfDocument(data)

@@ -19,8 +19,8 @@ def read_html(path: Path, html: str) -> tuple[str, str, str]:
     """(text, title, date) of an article page; DocumentError when no article body is found."""
     try:
         import trafilatura
-    except ImportError as e:  # pragma: no cover - a declared dependency
-        raise DocumentError(f"{path}: reading web pages needs trafilatura ({e})",
+    except ImportError as e:  # the formats extra is not installed
+        raise DocumentError(f"{path}: reading web pages needs trafilatura ({e}); pip install 'unionqa[formats]'",
                             zh=f"{path.name}：读取网页的组件没有安装，请联系管理员") from None
     tree = trafilatura.load_html(html)  # parsed once for the body and the metadata
     if tree is None:

@@ -81,8 +81,8 @@ def read_docx(path: Path, data: bytes) -> tuple[str, str]:
         import docx
         from docx.table import Table
         from docx.text.paragraph import Paragraph
-    except ImportError as e:  # pragma: no cover - a declared dependency
-        raise DocumentError(f"{path}: reading Word files needs python-docx ({e})",
+    except ImportError as e:  # the formats extra is not installed
+        raise DocumentError(f"{path}: reading Word files needs python-docx ({e}); pip install 'unionqa[formats]'",
                             zh=f"{path.name}：读取 Word 文件的组件没有安装，请联系管理员") from None
     try:
         d = docx.Document(io.BytesIO(data))
