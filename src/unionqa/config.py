@@ -29,8 +29,14 @@ def ann_threshold() -> int:
 
 
 def hnsw_ef_search() -> int:
-    """``UNIONQA_HNSW_EF_SEARCH`` (default 256)."""
+    """``UNIONQA_HNSW_EF_SEARCH`` (default 256), read when an index is built: the value is saved with it."""
     return int(os.environ.get("UNIONQA_HNSW_EF_SEARCH", "256"))
+
+
+def ann_settings() -> dict[str, int]:
+    """The vector index's settings as a build uses them (saved in the manifest: a load searches as the build set)."""
+    return {"exact_up_to": ann_threshold(), "hnsw_m": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION,
+            "ef_search": hnsw_ef_search()}
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,21 @@ class RetrievalConfig:
     proximity_weight: float = 1.0
     # "rrf" (default) or "weighted": min-max normalized channel scores, weighted (see README)
     fusion: str = "rrf"
+
+    @classmethod
+    def saved(cls, manifest: dict[str, Any]) -> RetrievalConfig:
+        """The settings an index was built with (its manifest's ``retrieval``); defaults for an older index, and a
+        setting this version does not know is left out."""
+        saved = manifest.get("retrieval")
+        if not isinstance(saved, dict):
+            return cls()
+        default = cls()
+
+        def fits(name: str, value: Any) -> bool:  # a damaged entry falls back to the default, never to a crash
+            want = type(getattr(default, name))
+            return type(value) is want or (want is float and type(value) is int)
+
+        return cls(**{f.name: saved[f.name] for f in fields(cls) if f.name in saved and fits(f.name, saved[f.name])})
 
 
 

@@ -52,8 +52,9 @@ class Index:
         self.tokenizer = tokenizer
         # nothing the index owns refers back to it (no reference cycle: a replaced index is freed at once)
         self._model = _LazyEmbedder(str(loaded.manifest["model"]["name"]), embedder)
+        # searched as built: the settings saved in the manifest, unless the caller gives others
         self.retriever = HybridRetriever(chunks, loaded.lexical, loaded.vector, tokenizer, self._model.embed_query,
-                                         retrieval)
+                                         retrieval or RetrievalConfig.saved(loaded.manifest))
         self._by_id = {c.chunk_id: i for i, c in enumerate(chunks)}
         self._answer_context: AnswerContext | None = None
         self._context_lock = threading.Lock()
@@ -76,7 +77,7 @@ class Index:
     def build(cls, sources: Sequence[str | Path], index_dir: str | Path, *, model: str | None = None,
               embedder: Embedder | None = None, chunking: ChunkingConfig | None = None,
               progress: stages.Progress | None = None, skip_bad: bool = False, wait_for_lock: bool = False,
-              warn: Callable[[str], None] | None = None, ocr: bool = True,
+              warn: Callable[[str], None] | None = None, ocr: bool = True, retrieval: RetrievalConfig | None = None,
               _hook: Callable[[str], None] | None = None) -> Index:
         """Read ``sources`` (files and folders: .txt/.md, .pdf, images, .docx, .html), build, and publish
         atomically to ``index_dir``.
@@ -84,14 +85,15 @@ class Index:
         Vectors of chunks whose indexed text is unchanged since the live generation (same
         model) are reused instead of re-embedded. Raises DocumentError for an unreadable file
         (unless ``skip_bad``), EmptyCorpusError when nothing indexable is left. ``ocr``: read scanned
-        PDF pages and images with OCR (off: such files are an error).
+        PDF pages and images with OCR (off: such files are an error). ``retrieval``: the search settings saved with
+        the index (default ``RetrievalConfig()``); a load searches with them.
         """
         store = open_store(index_dir)
         with store.lock(wait=wait_for_lock):
             t = time.perf_counter()
             docs, skipped = stages.read_sources(sources, skip_bad, warn or (lambda msg: None), progress, ocr=ocr)
-            return cls._publish(store, docs, skipped, model, embedder, chunking or ChunkingConfig(), progress,
-                                _hook, {"read": time.perf_counter() - t})
+            return cls._publish(store, docs, skipped, model, embedder, chunking or ChunkingConfig(),
+                                retrieval or RetrievalConfig(), progress, _hook, {"read": time.perf_counter() - t})
 
     @classmethod
     def add(cls, files: Sequence[str | Path], index_dir: str | Path, *, embedder: Embedder | None = None,
@@ -113,7 +115,7 @@ class Index:
             names = {d.doc_id for d in new}
             docs = [d for d in kept if d.doc_id not in names] + new
             return cls._publish(store, docs, skipped, manifest["model"]["name"], embedder,
-                                ChunkingConfig(**manifest["chunking"]), progress, _hook,
+                                ChunkingConfig(**manifest["chunking"]), RetrievalConfig.saved(manifest), progress, _hook,
                                 {"read": time.perf_counter() - t}, records), sorted(names)
 
     @classmethod
@@ -134,11 +136,13 @@ class Index:
             if not docs:
                 raise EmptyCorpusError("removing these would leave the index empty; build a new index instead")
             return cls._publish(store, docs, [], manifest["model"]["name"], embedder,
-                                ChunkingConfig(**manifest["chunking"]), None, _hook, {}, records)
+                                ChunkingConfig(**manifest["chunking"]), RetrievalConfig.saved(manifest), None, _hook, {},
+                                records)
 
     @classmethod
     def _publish(cls, store: Store, docs: list[Document], skipped: list[str], model: str | None,
-                 embedder: Embedder | None, chunking: ChunkingConfig, progress: stages.Progress | None,
+                 embedder: Embedder | None, chunking: ChunkingConfig, retrieval: RetrievalConfig,
+                 progress: stages.Progress | None,
                  _hook: Callable[[str], None] | None, timings: dict[str, float],
                  previous: dict[str, dict[str, Any]] | None = None) -> Index:
         """Chunk → tokenize → embed → write a generation of ``docs`` and publish it (the build lock is held).
@@ -164,8 +168,8 @@ class Index:
         if previous is None:
             previous = store.previous_records()
         documents = stages.document_records(docs, previous)
-        loaded = store.write(docs, skipped, chunks, documents, lexical, embedded, tokenizer, emb, chunking, hook,
-                             timings)
+        loaded = store.write(docs, skipped, chunks, documents, lexical, embedded, tokenizer, emb, chunking, retrieval,
+                             hook, timings)
         # the store times its own "index" stage inside write: keep the two stages apart, as bench_build prints them
         timings["write"] = time.perf_counter() - t - timings.get("index", 0.0)
         loaded.manifest["timings"] = timings

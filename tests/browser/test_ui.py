@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -19,46 +16,9 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
+from servers import ARTIFACTS, _browser, _start, _stop
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
-ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start(index_dir: Path, extra_env: dict[str, str] | None = None,
-           extra_args: tuple[str, ...] = (), port: int | None = None) -> tuple[subprocess.Popen, str]:
-    port = port or _free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", **(extra_env or {})}
-    proc = subprocess.Popen([sys.executable, str(ROOT / "ui.py"), "--index", str(index_dir), "--port", str(port),
-                             *extra_args],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"ui.py exited: {proc.stdout.read() if proc.stdout else ''}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as r:
-                if r.status in (200, 401):
-                    return proc, url
-        except Exception:  # noqa: BLE001 - not up yet
-            time.sleep(1)
-    proc.kill()
-    raise RuntimeError("ui.py did not start within 180 s")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 @pytest.fixture(scope="module")
@@ -170,24 +130,6 @@ def test_full_queue_says_busy_and_recovers() -> None:
         assert isinstance(r, list) and r
     finally:
         _stop(proc)
-
-
-@contextlib.contextmanager
-def _browser():  # type: ignore[no-untyped-def]
-    """Debian's headless Chromium driven by Playwright, closed however the test ends."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    pw = sync_playwright().start()
-    browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"])
-    try:
-        yield browser
-    finally:
-        browser.close()
-        pw.stop()
 
 
 @pytest.mark.browser

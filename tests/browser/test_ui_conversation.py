@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from test_ui import ARTIFACTS, _browser, _free_port, _start, _stop
+from servers import ARTIFACTS, _browser, _free_port, _start, _stop
 
 pytestmark = [pytest.mark.model, pytest.mark.slow, pytest.mark.browser]
 

@@ -288,3 +288,30 @@ def test_loaded_index_keeps_answering_after_its_generation_is_removed(
     assert [(h.chunk_id, round(h.score, 9)) for h in old.search("荔枝 12000斤", top_k=5)] == expected
     assert old.context(cid) == context
     assert old.ask("荔枝送了多少斤？").citations
+
+
+def test_search_settings_are_saved_with_the_index(tiny_corpus: Path, tmp_path: Path, fake_embedder: FakeEmbedder,
+                                                  monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 26: fusion and the HNSW search depth were read from the environment at every query; now the build
+    saves them in the manifest, a load searches with them, an add keeps them, and a damaged entry means defaults."""
+    from unionqa.config import RetrievalConfig
+    from unionqa.store.generations import read_manifest
+
+    monkeypatch.setenv("UNIONQA_HNSW_EF_SEARCH", "64")
+    built = Index.build([tiny_corpus], tmp_path / "ix", embedder=fake_embedder,
+                        retrieval=RetrievalConfig(fusion="weighted", fetch_k=30))
+    assert built.manifest["retrieval"]["fusion"] == "weighted" and built.manifest["ann"]["ef_search"] == 64
+    monkeypatch.delenv("UNIONQA_HNSW_EF_SEARCH")
+    loaded = Index.load(tmp_path / "ix", embedder=fake_embedder)
+    assert loaded.retriever.config == RetrievalConfig(fusion="weighted", fetch_k=30)
+    assert loaded.vector.ef_search == 64  # type: ignore[attr-defined]
+    assert [h.chunk_id for h in loaded.search("劳资纠纷")] == [h.chunk_id for h in built.search("劳资纠纷")]
+    (tiny_corpus / "more.md").write_text("# 新文档\n\n新增的工会驿站有二十家。\n", encoding="utf-8")
+    added, _ = Index.add([tiny_corpus / "more.md"], tmp_path / "ix", embedder=fake_embedder)
+    assert added.retriever.config.fusion == "weighted" and added.manifest["retrieval"]["fetch_k"] == 30
+    # a caller's settings still win; an older or damaged manifest entry gives the defaults
+    assert Index.load(tmp_path / "ix", embedder=fake_embedder, retrieval=RetrievalConfig()).retriever.config.fusion == "rrf"
+    manifest = read_manifest(current_generation(tmp_path / "ix"))  # type: ignore[arg-type]
+    assert RetrievalConfig.saved({**manifest, "retrieval": {"fusion": 5, "fetch_k": "x", "rrf_k": 10}}) == \
+        RetrievalConfig(rrf_k=10.0)
+    assert RetrievalConfig.saved({}) == RetrievalConfig()

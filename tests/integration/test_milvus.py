@@ -235,7 +235,7 @@ def test_seeds_through_milvus_with_the_real_model_cli_and_ui(tmp_path: Path, see
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["short_answer"] == seed_index.ask(q).short_answer == "7090宗"
 
-    from test_ui import _start, _stop
+    from servers import _start, _stop
 
     proc, url = _start(loc)  # type: ignore[arg-type]
     try:

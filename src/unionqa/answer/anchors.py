@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Container
 from dataclasses import dataclass
 
+from unionqa.answer.figures import chinese_number
 from unionqa.answer.question import counted_phrase
 from unionqa.ingest.places import PlaceMention, gazetteer
 from unionqa.search.translate import english_phrases
@@ -25,7 +26,6 @@ from unionqa.text import normalize_for_match
 
 _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.%])")
 _YEAR_RANGE = re.compile(r"((?:19|20)\d{2})\s*年?\s*(?:-|—|–|~|～|至|到)\s*((?:19|20)\d{2})")
-_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _NUM = "一二两三四五六七八九十"
 # 五年来 / 近五年 / 过去五年 / 最近五年 / 这五年 / 五年里 / 五年间 (这一年 is a year, not a period: see periods_in)
 PERIOD_PATTERN = rf"(?:近|过去|最近|这)([{_NUM}\d]{{1,2}})年|(?<![\d{_NUM}])([{_NUM}\d]{{1,2}})年(?:来|以来|间|里|中|内)"
@@ -38,17 +38,11 @@ _ISSUE = re.compile(r"第\s*([一二三四五六七八九十\d]{1,3})\s*期")
 
 
 def _cn_int(s: str) -> int | None:
+    """五 → 5, 十五 → 15, 12 → 12 (the one Chinese-numeral reader: ``figures.chinese_number``); None when malformed."""
     if s.isdigit():
         return int(s)
-    if len(s) == 1:
-        return _CN_DIGITS.get(s)
-    if s.startswith("十"):
-        return 10 + (_CN_DIGITS.get(s[1:], 0) if s[1:] else 0)
-    if s.endswith("十") and len(s) == 2:
-        return 10 * _CN_DIGITS.get(s[0], 0) or None
-    if len(s) == 3 and s[1] == "十":
-        return 10 * _CN_DIGITS.get(s[0], 0) + _CN_DIGITS.get(s[2], 0) or None
-    return None
+    value = chinese_number(s) if s else None
+    return int(value) if value else None
 
 
 @dataclass(frozen=True)

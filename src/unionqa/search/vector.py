@@ -25,6 +25,7 @@ class VectorIndex:
         self.owners = np.asarray(owners, dtype=np.int64)
         self.n_chunks = int(self.owners.max()) + 1 if len(self.owners) else 0
         self._unit_starts: np.ndarray | None = None  # owners are in row order: row r owns units [starts[r], starts[r+1])
+        self.ef_search: int | None = None  # HNSW search depth saved with the index (None: UNIONQA_HNSW_EF_SEARCH)
 
     @classmethod
     def build(cls, vectors: np.ndarray, owners: np.ndarray | None = None, ann_threshold: int | None = None) -> VectorIndex:
@@ -81,7 +82,7 @@ class VectorIndex:
             selector["sel"] = faiss.IDSelectorBatch(np.ascontiguousarray(unit_ids, dtype=np.int64))
         if hasattr(self.index, "hnsw"):
             params = faiss.SearchParametersHNSW(  # type: ignore[attr-defined]
-                efSearch=max(hnsw_ef_search(), fetch), **selector)
+                efSearch=max(self.ef_search or hnsw_ef_search(), fetch), **selector)
         else:
             params = faiss.SearchParameters(**selector) if selector else None
         scores, ids = self.index.search(q, fetch, params=params) if params else self.index.search(q, fetch)

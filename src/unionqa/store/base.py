@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from unionqa.config import ChunkingConfig
+from unionqa.config import ChunkingConfig, RetrievalConfig
 from unionqa.errors import IndexFormatError
 from unionqa.search.embedding import Embedder
 from unionqa.search.lexical import LexicalIndex
@@ -57,7 +57,7 @@ class Store(Protocol):
 
     def write(self, docs: list[Document], skipped: list[str], chunks: list[Chunk],
               documents: dict[str, dict[str, Any]], lexical: LexicalIndex, embedded: stages.Embedded,
-              tokenizer: JiebaTokenizer, emb: Embedder, chunking: ChunkingConfig,
+              tokenizer: JiebaTokenizer, emb: Embedder, chunking: ChunkingConfig, retrieval: RetrievalConfig,
               hook: Callable[[str], None], timings: dict[str, float]) -> Loaded: ...
 
     def load(self, embedder: Embedder | None, verify: bool = True) -> Loaded: ...

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from unionqa.config import FORMAT_VERSION, VERSION, ChunkingConfig
+from unionqa.config import FORMAT_VERSION, VERSION, ChunkingConfig, RetrievalConfig, ann_settings
 from unionqa.errors import DocumentError, EmptyCorpusError, IndexFormatError, IndexWriteError, UnionQAError
 from unionqa.ingest.chunking import chunk_document, embedding_units, index_text
 from unionqa.ingest.documents import iter_source_files, parse_document, read_document
@@ -249,7 +249,8 @@ def write_files(gen: Path, chunks: list[Chunk], documents: dict[str, dict[str, A
 
 
 def new_manifest(docs: list[Document], skipped: list[str], chunks: list[Chunk], lexical: LexicalIndex, n_units: int,
-                 tokenizer: JiebaTokenizer, emb: Embedder, embedded: int, chunking: ChunkingConfig) -> dict[str, Any]:
+                 tokenizer: JiebaTokenizer, emb: Embedder, embedded: int, chunking: ChunkingConfig,
+                 retrieval: RetrievalConfig) -> dict[str, Any]:
     """The manifest of a new generation (every store writes the same one; the local store adds ``files``)."""
     corpus = hashlib.sha256("".join(sorted(d.sha256 for d in docs)).encode()).hexdigest()
     return {
@@ -259,6 +260,9 @@ def new_manifest(docs: list[Document], skipped: list[str], chunks: list[Chunk], 
         "model": {"name": emb.name, "dim": emb.dim},
         "tokenizer": {"name": tokenizer.name, "dictionary_sha256": tokenizer.dictionary_hash},
         "chunking": chunking.as_dict(),
+        # how the index is searched: saved with it, so a load searches as the build set (not the environment)
+        "retrieval": asdict(retrieval),
+        "ann": ann_settings(),
         "counts": {"documents": len(docs), "articles": sum(len(d.articles) for d in docs),
                    "chunks": len(chunks), "vocabulary": len(lexical.vocab),
                    "vector_units": n_units, "embedded": embedded, "reused_vectors": n_units - embedded},
@@ -270,7 +274,7 @@ def new_manifest(docs: list[Document], skipped: list[str], chunks: list[Chunk], 
 def write_generation(index_dir: Path, docs: list[Document], skipped: list[str], chunks: list[Chunk],
                      documents: dict[str, dict[str, Any]], lexical: LexicalIndex, vector: VectorIndex,
                      tokenizer: JiebaTokenizer, emb: Embedder, embedded: int, chunking: ChunkingConfig,
-                     hook: Hook) -> tuple[dict[str, Any], Path]:
+                     retrieval: RetrievalConfig, hook: Hook) -> tuple[dict[str, Any], Path]:
     """Write a new generation with its manifest and publish it; returns the manifest and the published path.
 
     Raises IndexWriteError (the partial generation removed, CURRENT untouched) on any OS error.
@@ -278,7 +282,8 @@ def write_generation(index_dir: Path, docs: list[Document], skipped: list[str], 
     gen = new_generation(index_dir)
     try:
         files_written = write_files(gen, chunks, documents, lexical, vector, hook)
-        manifest = new_manifest(docs, skipped, chunks, lexical, vector.n_units, tokenizer, emb, embedded, chunking)
+        manifest = new_manifest(docs, skipped, chunks, lexical, vector.n_units, tokenizer, emb, embedded, chunking,
+                                retrieval)
         write_manifest(gen, manifest, files_written)
         hook("written")
         return manifest, publish(index_dir, gen)

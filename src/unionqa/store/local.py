@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from unionqa.config import ChunkingConfig
+from unionqa.config import ChunkingConfig, RetrievalConfig
 from unionqa.errors import IndexFormatError
 from unionqa.search.embedding import Embedder
 from unionqa.search.lexical import LexicalIndex
@@ -57,13 +57,13 @@ class LocalStore:
 
     def write(self, docs: list[Document], skipped: list[str], chunks: list[Chunk],
               documents: dict[str, dict[str, Any]], lexical: LexicalIndex, embedded: stages.Embedded,
-              tokenizer: JiebaTokenizer, emb: Embedder, chunking: ChunkingConfig,
+              tokenizer: JiebaTokenizer, emb: Embedder, chunking: ChunkingConfig, retrieval: RetrievalConfig,
               hook: Callable[[str], None], timings: dict[str, float]) -> Loaded:
         t = time.perf_counter()
         vector = VectorIndex.build(embedded.vectors, embedded.owners)
         timings["index"] = time.perf_counter() - t
         manifest, final = stages.write_generation(self.index_dir, docs, skipped, chunks, documents, lexical, vector,
-                                                 tokenizer, emb, embedded.embedded, chunking, hook)
+                                                 tokenizer, emb, embedded.embedded, chunking, retrieval, hook)
         cleanup(self.index_dir)
         return Loaded(manifest, chunks, documents, lexical, vector, final.name, final)
 
@@ -97,4 +97,7 @@ class LocalStore:
             raise IndexFormatError(f"{gen}: chunk, BM25 and vector counts disagree; rebuild the index")
         if vector.dim != model.get("dim"):
             raise IndexFormatError(f"{gen}: vectors are {vector.dim}d but the manifest says {model.get('dim')}d; rebuild")
+        ann = manifest.get("ann")
+        if isinstance(ann, dict) and type(ann.get("ef_search")) is int and ann["ef_search"] > 0:
+            vector.ef_search = ann["ef_search"]  # searched as built (an index from before has none: the default)
         return Loaded(manifest, chunks, documents, lexical, vector, gen.name, gen, dict(texts))

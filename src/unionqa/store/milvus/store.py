@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from unionqa.config import FORMAT_VERSION, ChunkingConfig, ann_threshold
+from unionqa.config import FORMAT_VERSION, ChunkingConfig, RetrievalConfig, ann_threshold
 from unionqa.errors import BuildLockedError, IndexFormatError, IndexWriteError, StoreUnavailableError, UnionQAError
 from unionqa.search.embedding import Embedder
 from unionqa.search.lexical import LexicalIndex
@@ -211,7 +211,7 @@ class MilvusStore:
     # ---- write ---------------------------------------------------------------------------
     def write(self, docs: list[Document], skipped: list[str], chunks: list[Chunk],
               documents: dict[str, dict[str, Any]], lexical: LexicalIndex, embedded: stages.Embedded,
-              tokenizer: JiebaTokenizer, emb: Embedder, chunking: ChunkingConfig,
+              tokenizer: JiebaTokenizer, emb: Embedder, chunking: ChunkingConfig, retrieval: RetrievalConfig,
               hook: Callable[[str], None], timings: dict[str, float]) -> Loaded:
         client = self._client(create=True)
         name = self.loc.name
@@ -223,7 +223,7 @@ class MilvusStore:
         n_units = len(embedded.vectors)
         hnsw = n_units > ann_threshold()
         manifest = stages.new_manifest(docs, skipped, chunks, lexical, n_units, tokenizer, emb, embedded.embedded,
-                                       chunking)
+                                       chunking, retrieval)
         manifest["store"] = {"kind": "milvus", "collection": coll, "dense_index": "HNSW" if hnsw else "FLAT"}
         t = time.perf_counter()
         try:
