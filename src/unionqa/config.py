@@ -108,6 +108,9 @@ class RetrievalConfig:
     proximity_weight: float = 1.0
     # "rrf" (default) or "weighted": min-max normalized channel scores, weighted (see README)
     fusion: str = "rrf"
+    # BM25's IDF, applied when the index is built (``lexical.idf_values``): "okapi" (rank_bm25's, negative IDFs
+    # floored) or "lucene" (positive throughout); measured by benchmarks/compare_idf.py (README)
+    bm25_idf: str = "okapi"
 
     @classmethod
     def saved(cls, manifest: dict[str, Any]) -> RetrievalConfig:

@@ -159,7 +159,7 @@ class Index:
         t = timed("chunk", t)
         hook("chunked")
         tokenizer = JiebaTokenizer()
-        lexical = stages.tokenize_all(chunks, tokenizer, progress)
+        lexical = stages.tokenize_all(chunks, tokenizer, progress, idf=retrieval.bm25_idf)
         t = timed("tokenize", t)
         emb = embedder or load_embedder(model)
         embedded = stages.embed_all(chunks, emb, store.previous_vectors(emb.name), progress)

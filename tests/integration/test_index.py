@@ -315,3 +315,15 @@ def test_search_settings_are_saved_with_the_index(tiny_corpus: Path, tmp_path: P
     assert RetrievalConfig.saved({**manifest, "retrieval": {"fusion": 5, "fetch_k": "x", "rrf_k": 10}}) == \
         RetrievalConfig(rrf_k=10.0)
     assert RetrievalConfig.saved({}) == RetrievalConfig()
+
+
+def test_bm25_idf_method_is_a_build_setting_saved_with_the_index(tiny_corpus: Path, tmp_path: Path,
+                                                                 fake_embedder: FakeEmbedder) -> None:
+    from unionqa.config import RetrievalConfig
+
+    ix = Index.build([tiny_corpus], tmp_path / "ix", embedder=fake_embedder, retrieval=RetrievalConfig(bm25_idf="lucene"))
+    loaded = Index.load(tmp_path / "ix", embedder=fake_embedder)
+    assert ix.manifest["retrieval"]["bm25_idf"] == "lucene" and loaded.lexical.idf_method == "lucene"  # type: ignore[attr-defined]
+    assert (loaded.lexical.idf > 0).all()
+    default = Index.build([tiny_corpus], tmp_path / "ix2", embedder=fake_embedder)
+    assert default.lexical.idf_method == "okapi"  # type: ignore[attr-defined]

@@ -86,3 +86,25 @@ def test_tokenizer_drops_punctuation_and_stop_words(tokenizer) -> None:  # type:
 def test_tokenizer_normalizes_fullwidth_and_spaced_cjk(tokenizer) -> None:  # type: ignore[no-untyped-def]
     assert tokenizer.tokenize("ＡＢＣ１２３") == tokenizer.tokenize("abc123")
     assert "印数" in tokenizer.tokenize("印 数 2500本")
+
+
+def test_idf_methods_and_the_saved_choice(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 26: the Okapi floor puts a term found in most documents (工会) above rarer ones just under half;
+    Lucene's IDF stays positive and falls with document frequency. The method is saved with the index."""
+    import numpy as np
+    import pytest
+
+    from unionqa.search.lexical import LexicalIndex, idf_values
+
+    df = np.array([1, 1, 1, 2, 3, 5, 9])  # most terms are rare, as in any corpus
+    okapi, lucene = idf_values(df, 10, "okapi"), idf_values(df, 10, "lucene")
+    assert okapi[6] > okapi[5]  # the floor: a term in 9 of 10 documents outweighs one in 5 of 10
+    assert (lucene > 0).all() and (np.diff(lucene) <= 0).all() and lucene[6] < lucene[5]
+    with pytest.raises(ValueError, match="okapi, lucene"):
+        idf_values(df, 10, "bm42")
+    corpus = [["工会", "企业"], ["工会", "职工"], ["工会", "职工", "企业"], ["工会"]]
+    lex = LexicalIndex.build(corpus, idf="lucene")
+    lex.save(tmp_path)
+    back = LexicalIndex.load(tmp_path)
+    assert back.idf_method == "lucene" and np.allclose(back.idf, lex.idf) and back.idf[back.vocab["工会"]] > 0
+    assert LexicalIndex.load(tmp_path).get_scores(["企业"]).tolist() == lex.get_scores(["企业"]).tolist()

@@ -11,6 +11,28 @@ from typing import Literal
 import numpy as np
 from scipy import sparse
 
+IDF_METHODS = ("okapi", "lucene")
+
+
+def idf_values(df: np.ndarray, n: int, method: str = "okapi", epsilon: float = 0.25) -> np.ndarray:
+    """Each term's IDF from its document frequency ``df`` among ``n`` documents.
+
+    ``okapi``: rank_bm25's BM25Okapi, ``log((n - df + 0.5) / (df + 0.5))`` with negative values (terms in more
+    than half the documents: 工会, 职工) floored to ``epsilon`` × the mean IDF — which puts those common terms
+    *above* rarer ones that sit just under half; ``lucene``: ``log(1 + (n - df + 0.5) / (df + 0.5))`` (Lucene's
+    BM25, BM25+-like), positive and falling with ``df`` throughout."""
+    df = np.asarray(df, dtype=np.float64)
+    if not n:
+        return np.zeros(len(df))
+    if method == "lucene":
+        return np.log1p((n - df + 0.5) / (df + 0.5))
+    if method != "okapi":
+        raise ValueError(f"BM25 IDF method must be one of {', '.join(IDF_METHODS)}, not {method!r}")
+    idf = np.log(n - df + 0.5) - np.log(df + 0.5)
+    average_idf = float(idf.sum() / len(idf)) if len(idf) else 0.0
+    idf[idf < 0] = epsilon * average_idf
+    return idf
+
 
 class LexicalIndex:
     """Okapi BM25 (k1, b, epsilon as in rank_bm25) with per-term weights precomputed.
@@ -18,32 +40,29 @@ class LexicalIndex:
     Each document's term weight ``tf*(k1+1)/(tf + k1*(1-b+b*dl/avgdl))`` is stored column-wise
     (one run of ``(row, weight)`` per term, rows ascending), so a query gathers its terms' runs
     and sums them with one ``bincount`` instead of looping over documents. IDF follows
-    BM25Okapi exactly, including its flooring of negative IDFs to ``epsilon * average_idf``.
+    BM25Okapi exactly, including its flooring of negative IDFs to ``epsilon * average_idf`` (``idf="okapi"``), or
+    Lucene's positive IDF (``idf="lucene"``; :func:`idf_values`). The method is saved with the index.
     Saved as plain ``.npy`` arrays that :meth:`load` memory-maps: a query reads only its terms.
     """
 
     FILES = ("lexical.json", "lexical_weights.npy", "lexical_rows.npy", "lexical_colptr.npy", "lexical_doc_len.npy")
 
     def __init__(self, vocab: dict[str, int], weights: np.ndarray, rows: np.ndarray, colptr: np.ndarray,
-                 doc_len: np.ndarray, k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25) -> None:
+                 doc_len: np.ndarray, k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25,
+                 idf: str = "okapi") -> None:
         self.vocab = vocab
-        self.k1, self.b, self.epsilon = k1, b, epsilon
+        self.k1, self.b, self.epsilon, self.idf_method = k1, b, epsilon, idf
         # plain ndarray views of memory-mapped files (np.memmap slicing costs ~1 µs a call)
         self.weights, self.rows = np.asarray(weights), np.asarray(rows)
         self.colptr = np.asarray(colptr, dtype=np.int64)
         self.doc_len = np.asarray(doc_len, dtype=np.float64)
         self.n_docs = len(self.doc_len)
         self.avgdl = float(self.doc_len.sum() / self.n_docs) if self.n_docs else 0.0
-        n = self.n_docs
-        df = np.diff(self.colptr).astype(np.float64)
-        idf = np.log(n - df + 0.5) - np.log(df + 0.5) if n else np.zeros(0)
-        average_idf = float(idf.sum() / len(idf)) if len(idf) else 0.0
-        idf[idf < 0] = self.epsilon * average_idf
-        self.idf = idf
+        self.idf = idf_values(np.diff(self.colptr), self.n_docs, idf, epsilon)
 
     @classmethod
     def build(cls, corpus: Sequence[Sequence[str]], k1: float = 1.5, b: float = 0.75,
-              epsilon: float = 0.25) -> LexicalIndex:
+              epsilon: float = 0.25, idf: str = "okapi") -> LexicalIndex:
         vocab: dict[str, int] = {}
         indptr = [0]
         indices: list[int] = []
@@ -70,7 +89,7 @@ class LexicalIndex:
         del norm
         w = tf.tocsc()
         w.sort_indices()
-        return cls(vocab, w.data, w.indices.astype(np.int32, copy=False), w.indptr, doc_len, k1, b, epsilon)
+        return cls(vocab, w.data, w.indices.astype(np.int32, copy=False), w.indptr, doc_len, k1, b, epsilon, idf)
 
     def get_scores(self, tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every document (float64), as BM25Okapi.get_scores would return."""
@@ -108,7 +127,8 @@ class LexicalIndex:
 
     def save(self, directory: Path) -> list[str]:
         terms = sorted(self.vocab, key=self.vocab.__getitem__)
-        meta = {"k1": self.k1, "b": self.b, "epsilon": self.epsilon, "n_docs": self.n_docs, "terms": terms}
+        meta = {"k1": self.k1, "b": self.b, "epsilon": self.epsilon, "idf": self.idf_method, "n_docs": self.n_docs,
+                "terms": terms}
         (directory / "lexical.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         for name, arr in (("weights", np.asarray(self.weights, dtype=np.float64)),
                           ("rows", np.asarray(self.rows, dtype=np.int32)), ("colptr", self.colptr),
@@ -130,4 +150,5 @@ class LexicalIndex:
                 or len(doc_len) != meta["n_docs"] or weights.dtype != np.float64 or rows.dtype != np.int32):
             raise ValueError("lexical files do not match each other")
         return cls({t: i for i, t in enumerate(terms)}, weights, rows, colptr, doc_len,
-                   k1=float(meta["k1"]), b=float(meta["b"]), epsilon=float(meta["epsilon"]))
+                   k1=float(meta["k1"]), b=float(meta["b"]), epsilon=float(meta["epsilon"]),
+                   idf=str(meta.get("idf", "okapi")))  # an index from before the choice: okapi

@@ -126,14 +126,15 @@ def chunk_all(docs: list[Document], chunking: ChunkingConfig) -> list[Chunk]:
     return chunks
 
 
-def tokenize_all(chunks: list[Chunk], tokenizer: JiebaTokenizer, progress: Progress | None) -> LexicalIndex:
-    """The BM25 index of the chunks' indexed text (headings + body)."""
+def tokenize_all(chunks: list[Chunk], tokenizer: JiebaTokenizer, progress: Progress | None,
+                 idf: str = "okapi") -> LexicalIndex:
+    """The BM25 index of the chunks' indexed text (headings + body), with the IDF method ``idf``."""
     tokens = []
     for i, c in enumerate(chunks):
         tokens.append(tokenizer.tokenize(index_text(c)))
         if progress and (i % 50 == 0 or i == len(chunks) - 1):
             progress("tokenize", i + 1, len(chunks))
-    return LexicalIndex.build(tokens)
+    return LexicalIndex.build(tokens, idf=idf)
 
 
 def previous_vectors(index_dir: Path, model_name: str) -> dict[str, np.ndarray]:
