@@ -6,12 +6,10 @@ repository's seed index by default.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
-from unionqa.cli import main
+from unionqa.cli import serve
 
 if __name__ == "__main__":
-    default_index = os.environ.get("UNIONQA_INDEX") or str(Path(__file__).resolve().parent / "index")
-    sys.exit(main(["serve", "--index", default_index, *sys.argv[1:]]))  # a later --index wins
+    sys.exit(serve(sys.argv[1:], default_index=str(Path(__file__).resolve().parent / "index")))

@@ -353,19 +353,21 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(argv: list[str]) -> int:
+def serve(argv: list[str], default_index: str = "index") -> int:
+    """``unionqa serve``: the web app (``web.app.main``; ``UNIONQA_INDEX`` else ``default_index``), or one line
+    naming the ui extra when Gradio is not installed."""
     try:
-        from unionqa.web.app import main as serve
+        from unionqa.web.app import main as serve_app
     except ImportError as e:  # a core install: the web UI is the ui extra
         print(f"unionqa: error: the web UI needs gradio ({e}); pip install 'unionqa[ui]'", file=sys.stderr)
         return 1
-    return serve(argv, default_index=os.environ.get("UNIONQA_INDEX", "index"))
+    return serve_app(argv, default_index=default_index)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["serve"]:
-        return _serve(argv[1:])
+        return serve(argv[1:])
     args = _parser().parse_args(argv)
     if args.version:
         from unionqa.config import VERSION

@@ -139,7 +139,8 @@ def parser(default_index: str = "index") -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None, default_index: str = "index") -> int:
-    """Serve the app until stopped; 1 with a one-line error when it cannot start."""
+    """Serve the app until stopped (the index: ``--index``, else ``UNIONQA_INDEX``, else ``default_index``); 1 with a
+    one-line error when it cannot start."""
     args = parser(default_index).parse_args(argv)
     auth = parse_auth(os.environ.get("UNIONQA_AUTH"))
     loopback = args.host in ("127.0.0.1", "localhost", "::1") and not args.share
