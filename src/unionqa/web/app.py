@@ -35,10 +35,9 @@ log = logging.getLogger(__name__)
 #: Gradio's own words that this page can show (the upload box, loading and progress notes), in Chinese whatever
 #: language the browser asks for: a clerk's browser may be set to English (issue 27: no English in the UI)
 GRADIO_WORDS_ZH = {
-    "upload_text.drop_file": "把文件拖到这里", "upload_text.click_to_upload": "点击上传", "upload_text.or": "或",
-    "common.or": "或", "common.loading": "加载中", "common.complete": "完成", "common.clear": "清除",
-    "common.remove": "移除", "common.error": "错误", "common.empty": "空", "common.download": "下载",
-    "dropdown.no_options": "没有可选项", "dataframe.search": "搜索",
+    "upload_text.drop_file": "把文件拖到这里", "upload_text.click_to_upload": "点击上传", "common.or": "或",
+    "common.loading": "加载中", "common.complete": "完成", "common.clear": "清除", "common.remove": "移除",
+    "common.error": "错误", "common.empty": "空", "common.download": "下载",
 }
 #: the languages Gradio's page translates itself into (gradio 6); Chinese ones keep Gradio's own Chinese
 GRADIO_LOCALES = ("en", "ar", "ca", "ckb", "de", "es", "et", "eu", "fa", "fi", "fr", "he", "hi", "ja", "ko", "lt", "nb",
