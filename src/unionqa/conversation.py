@@ -26,8 +26,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from unionqa.answer.anchors import PERIOD_PATTERN, periods_in, years_in
-from unionqa.answer.question import counted_text
+from unionqa.answer import PERIOD_PATTERN, counted_text, periods_in, years_in
 from unionqa.ingest.places import PlaceMention, gazetteer
 from unionqa.search.query import is_english, prepare_query
 from unionqa.search.tokenize import first_word

@@ -69,9 +69,7 @@ def wrong_entity(index: Any, ans: Any) -> str | None:
     contradicts — the evidence names another value (惠州 where 潮州 was asked) — or None."""
     if ans.abstained or not ans.citations:
         return None
-    from unionqa.answer import anchors_for
-    from unionqa.answer.anchors import check
-    from unionqa.answer.evidence import hit_layers
+    from unionqa.answer import anchors_for, check, hit_layers
     from unionqa.search.query import to_simplified
 
     anchors = anchors_for(ans.question)

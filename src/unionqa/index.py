@@ -15,7 +15,7 @@ from unionqa.config import AnswerConfig, ChunkingConfig, RetrievalConfig
 from unionqa.conversation import Turn, resolve_followup
 from unionqa.errors import EmptyCorpusError, QueryError
 from unionqa.search.embedding import Embedder, load_embedder
-from unionqa.search.query import check_top_k, prepare_query
+from unionqa.search.query import check_top_k, prepare_question
 from unionqa.search.retrieval import HybridRetriever
 from unionqa.search.tokenize import JiebaTokenizer, Tokenizer
 from unionqa.store import build as stages
@@ -227,13 +227,14 @@ class Index:
         cfg = config or AnswerConfig()
         if self.model_name != cfg.calibrated_model:
             cfg = replace(cfg, answerable_weights=None, semantic_weight=0.0)
-        q = prepare_query(question)
-        qvec = self.embed_query(q)
-        hits = self.retriever.search(q, top_k=max(top_k, cfg.passages), mode=mode, doc_ids=doc_ids, query_vector=qvec)
+        prepared = prepare_question(question, self.tokenizer.tokenize)  # once: search and answering share it
+        qvec = self.embed_query(prepared.text)
+        hits = self.retriever.search(prepared, top_k=max(top_k, cfg.passages), mode=mode, doc_ids=doc_ids,
+                                     query_vector=qvec)
         prefetch = getattr(self.vector, "prefetch", None)
         if prefetch is not None:  # a remote store: the answer step's unit vectors in one round trip
             prefetch([self._by_id[h.chunk_id] for h in hits])
-        ans = answer(question, hits, self.answer_context, cfg, query_vector=qvec, generator=generator)
+        ans = answer(prepared, hits, self.answer_context, cfg, query_vector=qvec, generator=generator)
         if resolution.changed:
             ans = replace(ans, asked=typed, inherited=resolution.inherited)
         return ans, hits[:top_k]

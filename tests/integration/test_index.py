@@ -327,3 +327,20 @@ def test_bm25_idf_method_is_a_build_setting_saved_with_the_index(tiny_corpus: Pa
     assert (loaded.lexical.idf > 0).all()
     default = Index.build([tiny_corpus], tmp_path / "ix2", embedder=fake_embedder)
     assert default.lexical.idf_method == "okapi"  # type: ignore[attr-defined]
+
+
+def test_one_ask_prepares_and_tokenizes_its_question_once(tiny_index: Index, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 26: the question is prepared once per ask (PreparedQuestion) and handed to search and answering;
+    jieba runs on the whole question once (parts of it, e.g. the words around 多少, are cut on their own)."""
+    import unionqa.search.query as query
+
+    seen: list[str] = []
+    tokenize = tiny_index.tokenizer.tokenize
+    monkeypatch.setattr(tiny_index.tokenizer, "tokenize", lambda text: seen.append(text) or tokenize(text))
+    prepared: list[object] = []
+    prepare = query.prepare_query
+    monkeypatch.setattr(query, "prepare_query", lambda q: prepared.append(q) or prepare(q))
+    ans = tiny_index.ask("惠州市总工會五年來調處了多少宗勞資糾紛？")  # Traditional: prepared to Simplified once
+    assert ans.short_answer == "7090宗"
+    assert prepared == ["惠州市总工會五年來調處了多少宗勞資糾紛？"]
+    assert seen.count("惠州市总工会五年来调处了多少宗劳资纠纷?") == 1, seen

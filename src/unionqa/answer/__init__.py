@@ -21,16 +21,26 @@ from dataclasses import replace
 
 import numpy as np
 
-from unionqa.answer.anchors import Anchor, Mismatch, check, english_subject, question_anchors, unstated
+from unionqa.answer.anchors import (
+    PERIOD_PATTERN,
+    Anchor,
+    Mismatch,
+    check,
+    english_subject,
+    periods_in,
+    question_anchors,
+    unstated,
+    years_in,
+)
 from unionqa.answer.answerability import abstain_reason
 from unionqa.answer.candidates import candidates
 from unionqa.answer.compose import ABSTAIN_TEXT, abstain, compose, refuse_mismatch, verify_answer
 from unionqa.answer.context import AnswerContext
-from unionqa.answer.evidence import Candidate, Evidence, evidence_layers, gather_evidence
+from unionqa.answer.evidence import Candidate, Evidence, evidence_layers, gather_evidence, hit_layers
 from unionqa.answer.llm import Generator, OpenAICompatibleGenerator, llm_answer
-from unionqa.answer.question import question_type
+from unionqa.answer.question import counted_text, question_type
 from unionqa.config import MAX_QUERY_CHARS, AnswerConfig
-from unionqa.search.query import is_english, is_truncated, prepare_query
+from unionqa.search.query import PreparedQuestion, is_english, prepare_query, prepare_question
 from unionqa.search.translate import english_names
 from unionqa.types import Answer, Hit
 
@@ -128,19 +138,22 @@ def _second_quote(ev: Evidence, chosen: Candidate, anchors: list[Anchor], cfg: A
     return []
 
 
-def answer(question: str, hits: Sequence[Hit], ctx: AnswerContext, config: AnswerConfig | None = None,
-           query_vector: np.ndarray | None = None, generator: Generator | None = None) -> Answer:
-    """Answer ``question`` from ``hits`` (best first), or refuse; see the module docstring."""
-    return _noting_cut(question, _answer(question, hits, ctx, config or AnswerConfig(), query_vector, generator))
+def answer(question: str | PreparedQuestion, hits: Sequence[Hit], ctx: AnswerContext,
+           config: AnswerConfig | None = None, query_vector: np.ndarray | None = None,
+           generator: Generator | None = None) -> Answer:
+    """Answer ``question`` (text, or as ``ask`` prepared it once) from ``hits`` (best first), or refuse; see the
+    module docstring."""
+    prepared = prepare_question(question, ctx.tokenize)
+    return _noting_cut(prepared, _answer(prepared, hits, ctx, config or AnswerConfig(), query_vector, generator))
 
 
-def _answer(question: str, hits: Sequence[Hit], ctx: AnswerContext, cfg: AnswerConfig,
+def _answer(prepared: PreparedQuestion, hits: Sequence[Hit], ctx: AnswerContext, cfg: AnswerConfig,
             query_vector: np.ndarray | None, generator: Generator | None) -> Answer:
     hits = list(hits)
+    question, q = prepared.asked, prepared.text
     if not hits:
         return Answer(question, ABSTAIN_TEXT, None, (), (), True, (), notes=("no passage matches the question",))
-    q = prepare_query(question)
-    ev = gather_evidence(ctx, q, hits, cfg, query_vector)
+    ev = gather_evidence(ctx, prepared, hits, cfg, query_vector)
     anchors = _anchors(q, ctx, cfg)
     chosen, miss = choose(ev, anchors, cfg, hits)
     if chosen is None:
@@ -165,13 +178,14 @@ def _answer(question: str, hits: Sequence[Hit], ctx: AnswerContext, cfg: AnswerC
     return extractive
 
 
-def _noting_cut(question: str, ans: Answer) -> Answer:
+def _noting_cut(prepared: PreparedQuestion, ans: Answer) -> Answer:
     """Say so when only the first MAX_QUERY_CHARS characters of the question were answered."""
-    if not is_truncated(question):
+    if not prepared.truncated:
         return ans
     return replace(ans, notes=ans.notes + (f"only the first {MAX_QUERY_CHARS} characters of the question were used",))
 
 
-__all__ = ["ABSTAIN_TEXT", "Anchor", "AnswerConfig", "AnswerContext", "Candidate", "Evidence", "Generator",
-           "Mismatch", "OpenAICompatibleGenerator", "anchors_for", "answer", "candidates", "gather_evidence",
-           "question_type", "verify_answer"]
+__all__ = ["ABSTAIN_TEXT", "PERIOD_PATTERN", "Anchor", "AnswerConfig", "AnswerContext", "Candidate", "Evidence",
+           "Generator", "Mismatch", "OpenAICompatibleGenerator", "anchors_for", "answer", "candidates", "check",
+           "counted_text", "gather_evidence", "hit_layers", "periods_in", "question_type", "verify_answer",
+           "years_in"]

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import re
 
-from unionqa.answer.question import CITY_Q, asked_unit, unit_matches
+from unionqa.answer.question import CITY_Q, asked_unit
 from unionqa.ingest.places import gazetteer
+from unionqa.measures import MORE_UNIT_RE, same_count
 from unionqa.search.tokenize import NUMBER_RE
 from unionqa.text import normalize_for_match
 
 YEAR_RE = re.compile(r"(?:19|20)\d{2}年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}月\d{1,2}日")
 PLACE_RE = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:省|市|县|区|镇|街道|小镇|园区|公园)")
-# units a count or measure carries that the tokenizer does not keep with the number (8公斤, 3个月, 120美元)
-_MORE_UNITS = re.compile(r"(?:[万亿千百]*)(平方公里|公斤|千克|克|毫米|厘米|公顷|毫升|升|摄氏度|度|秒|分钟|个月|英里|英尺|"
-                         r"美元|港元|欧元|英镑|日元|卢布|集|首|枚|块|只|头|张|辆|艘|架|座|颗|层楼|米)")
 _AT_PLACE_RE = re.compile(r"在([\u4e00-\u9fff·]{2,24}?)(?:举行|举办|召开|开展|启动|成立|进行)")
 
 
@@ -36,14 +34,14 @@ def candidates(q: str, qtype: str, sent: str, exclude: set[str]) -> list[tuple[i
             prefix = norm[max(0, m.start() - 1):m.start()]
             shown = prefix + val if prefix and prefix in "近约超逾" else val
             bare = re.fullmatch(r"\d+(?:[.,]\d+)*", val) is not None
-            more = _MORE_UNITS.match(norm, m.end()) if bare else None
+            more = MORE_UNIT_RE.match(norm, m.end()) if bare else None
             if more and not unit:
                 out.append((m.start(), shown + more.group(0)))
-            elif more and unit and unit_matches(unit, more.group(0)):
+            elif more and unit and same_count(unit, more.group(0)):
                 (with_unit if more.group(0).endswith(unit) else similar_unit).append((m.start(), shown + more.group(0)))
             elif unit and bare and norm[m.end():m.end() + len(unit)] == unit:
                 with_unit.append((m.start(), shown + unit))  # a measure word the tokenizer does not keep (2000只)
-            elif unit and not bare and unit_matches(unit, val):
+            elif unit and not bare and same_count(unit, val):
                 (with_unit if val.endswith(unit) else similar_unit).append((m.start(), shown))
             elif not bare or qtype == "percent":
                 out.append((m.start(), shown))

@@ -18,7 +18,7 @@ from unionqa.answer.context import AnswerContext
 from unionqa.answer.question import CITY_Q, asked_category, counted_noun, counted_phrase, focus_terms, question_type
 from unionqa.config import AnswerConfig
 from unionqa.ingest.chunking import sentence_units
-from unionqa.search.query import is_english, to_simplified
+from unionqa.search.query import PreparedQuestion, prepare_question, to_simplified
 from unionqa.search.tokenize import NUMBER_RE
 from unionqa.search.translate import english_phrases
 from unionqa.text import normalize_for_match, split_sentences
@@ -94,12 +94,11 @@ def _semantic(ctx: AnswerContext, hit: Hit, n_sents: int, qvec: np.ndarray | Non
     return [max(float(sims[u]) for u in us if u < len(sims)) for us in sentence_units(hit.kind, n_sents)]
 
 
-def _question_words(ctx: AnswerContext, q: str, cfg: AnswerConfig) -> tuple[list[tuple[list[str], float]],
-                                                                             dict[str, float], float, bool]:
+def _question_words(ctx: AnswerContext, p: PreparedQuestion,
+                    cfg: AnswerConfig) -> tuple[list[tuple[list[str], float]], dict[str, float], float, bool]:
     """The question's words as scoring sees them: (groups of alternatives that count as one word with its weight,
     the IDF of each word the corpus knows, the share of words it has never seen, whether the question is English)."""
-    tokens = ctx.tokenize(q)
-    english = is_english(q)
+    q, tokens, english = p.text, list(p.tokens), p.english
     groups: list[tuple[list[str], float]] = []  # alternatives that count as one question word, weight
     if english:
         # an English word counts as found when any of its Chinese renderings is; a word with no
@@ -124,10 +123,12 @@ def _question_words(ctx: AnswerContext, q: str, cfg: AnswerConfig) -> tuple[list
     return groups, idf, unknown_share, english
 
 
-def gather_evidence(ctx: AnswerContext, q: str, hits: list[Hit], cfg: AnswerConfig,
+def gather_evidence(ctx: AnswerContext, question: str | PreparedQuestion, hits: list[Hit], cfg: AnswerConfig,
                     qvec: np.ndarray | None = None) -> Evidence:
-    """Score every sentence of the top passages for question ``q`` (already prepared)."""
-    groups, idf, unknown_share, english = _question_words(ctx, q, cfg)
+    """Score every sentence of the top passages for ``question`` (as ``ask`` prepared it, or text)."""
+    prepared = prepare_question(question, ctx.tokenize)
+    q = prepared.text
+    groups, idf, unknown_share, english = _question_words(ctx, prepared, cfg)
     total = sum(w for _, w in groups) or 1.0
 
     def found(text: str, context: str = "") -> float:

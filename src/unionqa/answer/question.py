@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from unionqa.search.tokenize import UNITS
+from unionqa.measures import ASKED_UNITS, COUNT_CHARS, MEASURE_CHARS
 
-_NUMBER_Q = re.compile(r"多少|几[个名家人次件宗项年岁位天月期场批对条本所只头张]?|how many|how much|what (?:number|percentage|share)")
+_NUMBER_Q = re.compile(r"多少|几|how many|how much|what (?:number|percentage|share)")
 _PERCENT_Q = re.compile(r"率|比例|百分之|percentage|rate")
 _YEAR_Q = re.compile(r"哪一年|哪年|何年|什么时候|何时|哪一天|哪天|什么时间|日期|\bwhen\b|what year|which year")
 _PLACE_Q = re.compile(
@@ -16,9 +16,6 @@ _PERSON_Q = re.compile(r"谁|哪位|什么人|\bwho\b")
 _UNIT_AFTER = re.compile(r"(?:多少|几)([万亿千百]*[\u4e00-\u9fff%]{1,2})")
 CITY_Q = re.compile(r"哪个(?:地方|城市|市)|哪座城市|哪个地区|which city|what city")
 WH_RE = re.compile(r"多少|几|哪一年|哪年|何时|什么时候|哪里|哪儿|在哪|哪个|哪些|哪位|谁|什么|怎样|怎么|如何")
-MEASURE_WORDS = set(UNITS.split("|"))
-# measure words that are not units of the tokenizer's numbers but still say what is counted (多少只烧鹅)
-_LOOSE_MEASURES = set("只头张块把双包盒瓶箱颗枚盏床辆架艘匹口")
 
 
 def question_type(q: str) -> str:
@@ -42,26 +39,15 @@ def asked_unit(q: str) -> str | None:
     if not m:
         return None
     unit = m.group(1)
-    for u in ("万人次", "人次", "万元", "亿元", "批次", "小时", "平方米", "公里"):
+    for u in ASKED_UNITS:
         if unit.startswith(u):
             return u
-    return unit[0] if unit[0] in MEASURE_WORDS or unit[0] in _LOOSE_MEASURES else None
-
-
-# measure words that count the same things (多少名会员 is answered by 3752人)
-_SAME_UNIT = [set("名人位"), set("个家所座间处"), set("宗件起例")]
-
-
-def unit_matches(asked: str, found: str) -> bool:
-    """True when a value with measure word ``found`` answers a question asking for ``asked``."""
-    if found.endswith(asked):
-        return True
-    return len(asked) == 1 and any(asked in group and found[-1:] in group for group in _SAME_UNIT)
+    return unit[0] if unit[0] in MEASURE_CHARS else None
 
 
 #: a 多少/几 question's counted phrase: the question word, an optional measure word, then what it counts (group 1,
 #: up to the clause's end) — read by answering (``counted_phrase``) and by follow-ups (``conversation``)
-COUNTED_RE = re.compile(r"(?:多少|几)(?:[万亿千百]*[个名家人次件宗项位只头张所条本场批对期斤元]次?)?([^，。？！,?!；;]{0,16})")
+COUNTED_RE = re.compile(rf"(?:多少|几)(?:[万亿千百]*[{COUNT_CHARS}]次?)?([^，。？！,?!；;]{{0,16}})")
 
 
 def counted_text(q: str) -> str:

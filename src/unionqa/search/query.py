@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -50,6 +52,29 @@ def is_truncated(query: object) -> bool:
 def is_english(query: str) -> bool:
     """A question with under 30 % CJK characters is treated as English (translated for BM25)."""
     return cjk_ratio(query) < 0.3
+
+
+@dataclass(frozen=True)
+class PreparedQuestion:
+    """A question prepared once per ``ask`` and handed down to search and answering: ``asked`` as typed, ``text``
+    as the index sees it (:func:`prepare_query`), its index terms (``tokens``), whether it is English and whether
+    it was cut to MAX_QUERY_CHARS."""
+
+    asked: str
+    text: str
+    tokens: tuple[str, ...]
+    english: bool
+    truncated: bool
+
+
+def prepare_question(question: object, tokenize: Callable[[str], list[str]]) -> PreparedQuestion:
+    """The question prepared once (tokenized with the index's ``tokenize``); a PreparedQuestion passes unchanged.
+    Raises QueryError for what :func:`prepare_query` refuses."""
+    if isinstance(question, PreparedQuestion):
+        return question
+    text = prepare_query(question)
+    assert isinstance(question, str)  # prepare_query refused anything else
+    return PreparedQuestion(question, text, tuple(tokenize(text)), is_english(text), is_truncated(question))
 
 
 def check_top_k(top_k: object, limit: int) -> int:

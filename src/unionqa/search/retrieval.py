@@ -11,7 +11,7 @@ import numpy as np
 from unionqa.config import MODES, RetrievalConfig
 from unionqa.errors import QueryError
 from unionqa.search.fusion import rrf, weighted_scores
-from unionqa.search.query import check_top_k, is_english, prepare_query
+from unionqa.search.query import PreparedQuestion, check_top_k, prepare_question
 from unionqa.search.tokenize import Tokenizer, load_stopwords
 from unionqa.search.translate import expand_english
 from unionqa.text import normalize_for_match, split_sentences
@@ -113,16 +113,16 @@ class HybridRetriever:
         # anything beyond the re-ranked head keeps its order, below the head
         return rescored + [(row, min(floor, s / top) - 1.0) for row, s in tail]
 
-    def search(self, query: str, top_k: int = 5, mode: str = "hybrid", doc_ids: Sequence[str] | None = None,
+    def search(self, query: str | PreparedQuestion, top_k: int = 5, mode: str = "hybrid", doc_ids: Sequence[str] | None = None,
                fetch_k: int | None = None, query_vector: np.ndarray | None = None) -> list[Hit]:
-        """Hits for ``query``; ``query_vector`` is its embedding when the caller already has it."""
+        """Hits for ``query`` (text, or a question ``ask`` prepared once); ``query_vector`` is its embedding when
+        the caller already has it."""
         if mode not in MODES:
             raise QueryError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-        q = prepare_query(query)
+        prepared = prepare_question(query, self.tokenizer.tokenize)
+        q, tokens, english = prepared.text, list(prepared.tokens), prepared.english
         k = check_top_k(top_k, len(self.chunks))
         rows = self._rows_for(doc_ids)
-        tokens = self.tokenizer.tokenize(q)
-        english = is_english(q)
         if english and tokens:
             tokens = tokens + expand_english(q, self.lexical.vocab, self.stopwords)
         if not tokens or k == 0:

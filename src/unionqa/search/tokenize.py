@@ -8,15 +8,12 @@ import threading
 from importlib import resources
 from typing import Any, Protocol
 
+from unionqa.measures import TOKEN_UNIT_RE
 from unionqa.text import normalize_for_match
 
-# A number with its unit stays one token (7090宗, 38.8万人次, 99.82%, 2024年); the bare
+# A number with its unit (measures.TOKEN_UNITS) stays one token (7090宗, 38.8万人次, 99.82%, 2024年); the bare
 # number is emitted too so a query that types only the digits still matches.
-UNITS = (
-    "平方米|公里|千米|人次|批次|小时|万元|亿元|元|人|名|宗|件|个|家|亩|本|字|斤|年|月|日|号|期|场|项|批|对|棵|"
-    "份|所|座|间|条|位|次|届|支|吨|米|天|周|岁|户|台|辆|套|篇|册|部|种|类|起|例|倍|成|层|节|课|班|处|站|室|点|里|强|分"
-)
-NUMBER_RE = re.compile(rf"\d+(?:[.,]\d+)*(?:%|[万亿千百]*(?:{UNITS})|[万亿]+)?")
+NUMBER_RE = re.compile(rf"\d+(?:[.,]\d+)*(?:%|[万亿千百]*(?:{TOKEN_UNIT_RE})|[万亿]+)?")
 _WORD_RE = re.compile(r"[0-9a-z\u3400-\u9fff]", re.IGNORECASE)
 
 

@@ -1,0 +1,74 @@
+"""Measure words, defined once (unionqa.measures): the tokenizer, the question reader, short answers and figures all
+derive their patterns from the same lists (issue 26 item 2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from unionqa.answer.candidates import candidates
+from unionqa.answer.figures import figures
+from unionqa.answer.question import asked_unit, counted_phrase, counted_text
+from unionqa.measures import (
+    ASKED_UNITS,
+    COUNT_CHARS,
+    LOOSE_MEASURES,
+    MEASURE_CHARS,
+    OTHER_UNITS,
+    TIME_MEASURES,
+    TOKEN_UNITS,
+    same_count,
+)
+from unionqa.search.tokenize import NUMBER_RE
+
+
+@pytest.mark.parametrize("unit", TOKEN_UNITS)
+def test_the_tokenizer_keeps_every_token_unit_with_its_number(unit: str) -> None:
+    m = NUMBER_RE.match(f"38{unit}以上")
+    assert m is not None and m.group(0) == f"38{unit}"
+
+
+def test_longer_units_are_tried_first() -> None:
+    assert NUMBER_RE.match("5万人次").group(0) == "5万人次"  # type: ignore[union-attr]
+    assert NUMBER_RE.match("30平方米").group(0) == "30平方米"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("measure", sorted(COUNT_CHARS))
+def test_a_counting_measure_word_is_not_part_of_what_is_counted(measure: str) -> None:
+    q = f"东莞送出了多少{measure}烧鹅？"
+    assert counted_phrase(q)[0] == "烧鹅"
+    assert counted_text(q) == f"多少{measure}烧鹅"
+
+
+@pytest.mark.parametrize("measure", sorted(TIME_MEASURES))
+def test_time_words_are_not_counting_measures(measure: str) -> None:
+    assert measure not in COUNT_CHARS
+
+
+def test_the_lists_do_not_contradict_each_other() -> None:
+    singles = {u for u in TOKEN_UNITS if len(u) == 1}
+    assert not set(LOOSE_MEASURES) & singles  # loose: exactly those the tokenizer leaves apart
+    assert MEASURE_CHARS == singles | set(LOOSE_MEASURES)
+    assert not set(OTHER_UNITS) & set(TOKEN_UNITS)  # a unit is kept with its number or not, never both
+    assert list(ASKED_UNITS) == sorted(ASKED_UNITS, key=lambda u: (-len(u), u))
+
+
+@pytest.mark.parametrize("q, unit", [("多少只烧鹅", "只"), ("多少万人次", "万人次"), ("多少人次", "人次"), ("多少小时", "小时"),
+                                     ("多少宗纠纷", "宗"), ("几首歌", "首"), ("多少钱", None)])
+def test_the_asked_measure_word(q: str, unit: str | None) -> None:
+    assert asked_unit(q) == unit
+
+
+def test_short_answers_carry_units_the_tokenizer_leaves_apart() -> None:
+    sent = "东莞市总工会派发烧鹅2000只，荔枝8公斤，费用120美元。"
+    assert [v for _, v in candidates("派发了多少只烧鹅", "number", sent, set())] == ["2000只"]
+    assert [v for _, v in candidates("荔枝有多重", "number", sent, set())] == ["2000只", "8公斤", "120美元"]
+
+
+def test_measure_words_that_count_the_same_things() -> None:
+    assert same_count("名", "3752人") and same_count("宗", "764件") and same_count("家", "12个")
+    assert not same_count("名", "764件") and not same_count("万元", "3000元")
+
+
+def test_a_single_numeral_is_a_figure_only_before_a_figure_measure() -> None:
+    assert figures("建成五个驿站") == {5.0}
+    assert figures("大家一起努力，一批项目") == set()
