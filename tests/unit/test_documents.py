@@ -129,3 +129,30 @@ def test_parse_document_spans_point_into_source() -> None:
     (sec,) = [s for s in doc.sections if s.kind == "body"]
     a, b = sec.pieces[0]
     assert squash(doc.text[a:b]) == "第一句话。第二句话。"
+
+
+BODY = "今年以来，市总工会组织开展了多项活动，服务职工超过一万人次。"
+
+
+@pytest.mark.parametrize("text, title", [
+    (f"2025-01-15 08:00 广东工人报\n\n东莞市总工会开展送清凉活动\n\n{BODY}", "东莞市总工会开展送清凉活动"),
+    (f"2025年1月15日\n\n关于开展职工疗休养活动的通知\n\n各基层工会：\n\n{BODY}", "关于开展职工疗休养活动的通知"),
+    (f"广东工人报讯（记者 张三）\n\n{BODY}", "扫描件"),  # no title in the text: the file's name
+    (f"尊敬的会员朋友们：\n\n{BODY}\n\n特此通知。", "扫描件"),
+    (f"各基层工会：\n\n{BODY}", "扫描件"),
+])
+def test_a_dateline_or_salutation_is_never_the_title(text: str, title: str) -> None:
+    """Issue 27 item 6: an OCR'd notice or a web page without a title element was titled by its first short line —
+    a dateline, a news agency line or a salutation; the title is the real headline, else the file name."""
+    doc = parse_document("扫描件.png", text, path="扫描件.png", fmt="image")
+    assert doc.title == title
+    assert all("2025" not in s.article and "：" not in s.article for s in doc.sections)
+    body = [doc.text[a:b] for s in doc.sections if s.kind == "body" for a, b in s.pieces]
+    assert any(BODY in p for p in body)
+    if "各基层工会" in text:  # the salutation stays with the letter it opens
+        assert any("各基层工会：" in p for p in body)
+
+
+def test_an_article_opener_is_still_an_opener_not_a_salutation() -> None:
+    doc = parse_document("a.txt", f"深化产改 激发活力\n惠州市总工会：\n\n{BODY}")
+    assert doc.title.startswith("深化产改")

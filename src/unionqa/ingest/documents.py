@@ -7,8 +7,10 @@ structure is inferred from line shapes. The rules, in the order they apply:
 * Continuation markers ``(下转第N页)`` / ``(上接第N页)`` suspend and resume articles.
 * Photo credits (``单位供图``, ``/ 罗湖工供图``, ``摄``) and the short lines just above
   them, lines starting with ``①``…, and ``■`` lines are captions.
-* Bylines (``全媒体记者``, ``通讯员``, ``□ 名字``, ``(名字)``, ``来源：``, ``作者单位：``)
-  are metadata; ``来源``/``作者单位`` also end an article.
+* Bylines (``全媒体记者``, ``通讯员``, ``□ 名字``, ``(名字)``, ``来源：``, ``作者单位：``) and datelines (a date
+  with at most a short source, ``广东工人报讯（记者 张三）`` alone on its line) are metadata; ``来源``/``作者单位``
+  also end an article.
+* A salutation (``各基层工会：``, ``尊敬的会员朋友们：``) is body text: a letter's first line, never its title.
 * A ``目录``/``CONTENTS`` line starts a masthead/table-of-contents block that ends at the
   first line after the contents entries.
 * A header is a short line (<= 40 chars) that follows a completed sentence (or another
@@ -51,6 +53,13 @@ _BYLINE = re.compile(
 )
 _BYLINE_NAMES = re.compile(r"^[■□]\s*[\u4e00-\u9fff]{2,4}(\s+[\u4e00-\u9fff]{2,4}){0,5}$")
 _BYLINE_PAREN = re.compile(r"^[（(][\u4e00-\u9fff]{2,4}[)）]$")
+# a dateline: a date (and time) with at most a short source after it (2025-01-15 08:00 广东工人报, 2025年1月15日), or a
+# news agency line standing alone (广东工人报讯（记者 张三）) — metadata, never a title
+_DATELINE = re.compile(
+    r"^(?:(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?(?:\s+\S{1,20})?"
+    r"|[\u4e00-\u9fff]{0,12}讯\s*(?:[（(][^）)]{0,30}[)）])?)$")
+# a salutation opening a letter or notice (各基层工会：, 尊敬的会员朋友们：): the first line of its body, not a title
+_SALUTATION = re.compile(r"^(?:(?:各|尊敬的|亲爱的|致)[^，。,；;！？!?：:]{1,24}|[^，。,；;！？!?：:]{1,20}(?:们|同志|朋友|同事))[：:]$")
 _ARTICLE_END = re.compile(r"^(来源|作者单位)[:：]")
 _TOC_START = re.compile(r"^(目\s*录|contents)$", re.IGNORECASE)
 _TOC_ENTRY = re.compile(r"^(-\s*)?\d{1,3}\s+\S")
@@ -163,8 +172,12 @@ def _classify(lines: list[_Line], cfg: StructureConfig = DEFAULT_STRUCTURE) -> N
             ln.kind = "cont"
             closed = True
             continue
-        if _BYLINE.match(s) or _BYLINE_NAMES.match(s) or _BYLINE_PAREN.match(s):
+        if _BYLINE.match(s) or _BYLINE_NAMES.match(s) or _BYLINE_PAREN.match(s) or _DATELINE.match(s):
             ln.kind = "byline"
+            closed = True
+            continue
+        if _SALUTATION.match(s):
+            ln.kind = "body"  # a paragraph of its own that the body follows
             closed = True
             continue
         cap = cfg.caption_max_chars
