@@ -151,6 +151,10 @@ class AnswerConfig:
     max_answer_chars: int = 300
     # a 多少/何时/哪里 question abstains when none of the best three sentences holds a value of that kind
     require_typed_answer: bool = False
+    # a question that asks for a figure in a named measure word (多少亩) abstains when the chosen evidence states no
+    # count in it (digits or Chinese numerals, or a measure word that counts the same things): a sentence about the
+    # right place with no such figure does not answer it. Not for 几 (几家骑士团 is often answered by naming them)
+    require_asked_measure: bool = True
     # English questions: coverage threshold factor (their words are matched through translations)
     english_factor: float = 0.5
     # a second passage is quoted when its sentence scores at least this share of the best one

@@ -54,6 +54,17 @@ TOKEN_UNIT_RE = alternation(TOKEN_UNITS)
 MORE_UNIT_RE = re.compile(rf"(?:[万亿千百]*)({alternation(OTHER_UNITS + tuple(LOOSE_MEASURES))})")
 
 
+_NUMERAL = r"(?:\d+(?:[.,]\d+)*|[数几上]?[零〇一二两三四五六七八九十百千万亿]+)\s*(?:多|余|几)?[万亿千百]*\s*"
+
+
+def states_count(text: str, asked: str) -> bool:
+    """True when ``text`` states a count in the asked measure word or one that counts the same things, in digits or
+    Chinese numerals (多少亩 → 近300亩, 几条 → 三条, 几家 → 20多家, 多少名 → 600 余名, 第几张 → 第20张)."""
+    group = next((g for g in SAME_COUNT if asked in g), frozenset()) if len(asked) == 1 else frozenset()
+    units = alternation((asked, *sorted(group - {asked})))
+    return re.search(rf"{_NUMERAL}(?:{units})", text) is not None
+
+
 def same_count(asked: str, found: str) -> bool:
     """True when a value with measure word ``found`` answers a question asking for ``asked`` (名 ~ 人, 宗 ~ 件)."""
     if found.endswith(asked):

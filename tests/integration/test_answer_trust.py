@@ -148,6 +148,19 @@ def test_unit_picks_the_right_item_from_the_right_sentence(context) -> None:  # 
     assert answer("东莞市总工会派发了多少只烧鹅？", [hits["dg.md"]], ctx, LEXICAL).short_answer == "2000只"
 
 
+def test_a_count_in_another_measure_word_is_no_answer(context) -> None:  # type: ignore[no-untyped-def]
+    """A question that names its measure word is answered only by evidence that states a count in it (or in one that
+    counts the same things): the right sentence without such a figure is a refusal, not an answer."""
+    ctx, hits = context
+    asked = answer("惠州市总工会五年来调处了多少亩劳资纠纷？", [hits["hz.md"]], ctx, LEXICAL)
+    assert asked.abstained and "亩" in asked.notes[0]
+    same = answer("惠州市总工会五年来调处了多少起劳资纠纷？", [hits["hz.md"]], ctx, LEXICAL)  # 起 counts as 宗 does
+    assert not same.abstained and same.short_answer in ("7090宗", "1092件")
+    off = answer("惠州市总工会五年来调处了多少亩劳资纠纷？", [hits["hz.md"]], ctx,
+                 replace(LEXICAL, require_asked_measure=False))
+    assert not off.abstained and off.short_answer is None  # what it did before: the sentence, no figure in 亩
+
+
 def test_how_question_quotes_the_runner_up_sentence(context) -> None:  # type: ignore[no-untyped-def]
     ctx, hits = context
     q = "工会驿站是什么地方，里面有什么？"

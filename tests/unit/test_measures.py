@@ -7,7 +7,7 @@ import pytest
 
 from unionqa.answer.candidates import candidates
 from unionqa.answer.figures import figures
-from unionqa.answer.question import asked_unit, counted_phrase, counted_text
+from unionqa.answer.question import asked_unit, counted_phrase, counted_text, figure_unit
 from unionqa.measures import (
     ASKED_UNITS,
     COUNT_CHARS,
@@ -17,6 +17,7 @@ from unionqa.measures import (
     TIME_MEASURES,
     TOKEN_UNITS,
     same_count,
+    states_count,
 )
 from unionqa.search.tokenize import NUMBER_RE
 
@@ -72,3 +73,20 @@ def test_measure_words_that_count_the_same_things() -> None:
 def test_a_single_numeral_is_a_figure_only_before_a_figure_measure() -> None:
     assert figures("建成五个驿站") == {5.0}
     assert figures("大家一起努力，一批项目") == set()
+
+
+@pytest.mark.parametrize("text, asked, stated", [
+    ("机场有三条跑道", "条", True), ("是他们的第20张原创专辑", "张", True), ("建设工会林近300亩", "亩", True),
+    ("安置好了 600 余名员工", "名", True), ("建成20多家驿站", "家", True), ("建成12个驿站", "家", True),
+    ("数十家企业参加", "家", True), ("接待职工超3万人次", "人次", True), ("会员3752人", "名", True),
+    ("8月18日，2024年邀请赛圆满落幕", "亩", False), ("王家骑士团的大团长", "家", False), ("调处纠纷7090宗", "名", False),
+])
+def test_a_count_stated_in_the_asked_measure_word(text: str, asked: str, stated: bool) -> None:
+    assert states_count(text, asked) is stated
+
+
+@pytest.mark.parametrize("q, unit", [("工会林有多少亩？", "亩"), ("接待了多少万人次？", "万人次"), ("身兼几家骑士团的团长？", None),
+                                     ("有多少人？", "人"), ("花了多少钱？", None)])
+def test_the_figure_a_question_asks_for(q: str, unit: str | None) -> None:
+    """多少 asks for a figure in its measure word; 几 for a small count, often answered by naming the things."""
+    assert figure_unit(q) == unit

@@ -12,6 +12,7 @@ import math
 
 from unionqa.answer.evidence import Candidate, Evidence
 from unionqa.config import AnswerConfig
+from unionqa.measures import states_count
 
 FEATURES = ("coverage", "semantic", "unknown_share", "typed_found", "rare_found", "english", "english×coverage",
             "english×semantic", "bias")
@@ -62,6 +63,8 @@ def abstain_reason(ev: Evidence, c: Candidate | None, cfg: AnswerConfig) -> str 
         return "no sentences in the retrieved passages"
     if not ev.english and ev.unknown_share > cfg.max_unknown:
         return f"{ev.unknown_share:.0%} of the question's words never occur in the documents"
+    if cfg.require_asked_measure and ev.unit and not ev.english and not c.short and not states_count(c.text, ev.unit):
+        return f"the evidence states no count in {ev.unit}, the measure word the question asks for"
     weights, threshold, with_reader = _model(ev, cfg)
     if weights is not None:
         p = probability(weights, features(ev, c, cfg, with_reader))

@@ -15,7 +15,15 @@ import numpy as np
 
 from unionqa.answer.candidates import PLACE_RE, candidates, city_mentions, nearest
 from unionqa.answer.context import AnswerContext
-from unionqa.answer.question import CITY_Q, asked_category, counted_noun, counted_phrase, focus_terms, question_type
+from unionqa.answer.question import (
+    CITY_Q,
+    asked_category,
+    counted_noun,
+    counted_phrase,
+    figure_unit,
+    focus_terms,
+    question_type,
+)
 from unionqa.config import AnswerConfig
 from unionqa.ingest.chunking import sentence_units
 from unionqa.search.query import PreparedQuestion, prepare_question, to_simplified
@@ -54,6 +62,7 @@ class Evidence:
     typed: bool = False
     layers: dict[int, list[str]] = field(default_factory=dict)  # hit index → hit_layers(...)
     read: bool = False  # the reader scored the best candidates (Candidate.reader)
+    unit: str | None = None  # the measure word of the figure the question asks for (多少亩 → 亩), if any
 
 
 def hit_layers(hit: Hit, title: str, head: str = "") -> list[str]:
@@ -191,7 +200,8 @@ def gather_evidence(ctx: AnswerContext, question: str | PreparedQuestion, hits: 
     read = bool(cfg.reader and ctx.reader is not None and not english and cands)
     if read:
         _read(ctx.reader, q, cands, cfg, typed)  # type: ignore[arg-type]
-    return Evidence(qtype, cands, unknown_share, english, idf, passage_cov, typed, layers, read)
+    return Evidence(qtype, cands, unknown_share, english, idf, passage_cov, typed, layers, read,
+                    figure_unit(q) if qtype == "number" else None)
 
 
 def _read(reader: Callable[[str, Sequence[str]], np.ndarray], q: str, cands: list[Candidate],

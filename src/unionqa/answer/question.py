@@ -57,6 +57,13 @@ def counted_text(q: str) -> str:
     return q[m.start():m.start(1) + len(m.group(1).split("的")[0][:10])] if m else ""
 
 
+def figure_unit(q: str) -> str | None:
+    """The measure word of a figure the question asks for (多少亩 → 亩); None for 几, which asks for a small count that
+    is often answered by naming the things counted (几家骑士团 → four names), and for a question without one."""
+    unit = asked_unit(q)
+    return unit if unit and re.search("多少[万亿千百]*" + re.escape(unit), q) else None
+
+
 def counted_phrase(q: str) -> tuple[str, str]:
     """(what a 多少/几 question counts, the predicate just before it): 为多少名新就业形态劳动者 → ("新就业形态劳动者", "为"),
     提升到了多少 → ("", "提升到")."""
