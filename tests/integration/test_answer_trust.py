@@ -159,6 +159,9 @@ def test_a_count_in_another_measure_word_is_no_answer(context) -> None:  # type:
     off = answer("惠州市总工会五年来调处了多少亩劳资纠纷？", [hits["hz.md"]], ctx,
                  replace(LEXICAL, require_asked_measure=False))
     assert not off.abstained and off.short_answer is None  # what it did before: the sentence, no figure in 亩
+    # another place's passage is still named as the near miss: "no data for 潮州市" says more than "not found"
+    other = answer("潮州市总工会五年来调处了多少亩劳资纠纷？", [hits["hz.md"]], ctx, LEXICAL)
+    assert other.abstained and other.mismatch == ("潮州市", "惠州市")
 
 
 def test_how_question_quotes_the_runner_up_sentence(context) -> None:  # type: ignore[no-untyped-def]

@@ -158,7 +158,9 @@ def _answer(prepared: PreparedQuestion, hits: Sequence[Hit], ctx: AnswerContext,
     chosen, miss = choose(ev, anchors, cfg, hits)
     if chosen is None:
         best = ev.candidates[0] if ev.candidates else None
-        why = abstain_reason(ev, best, cfg)
+        # another place's passage is shown as the near miss even when it states no figure in the asked measure word:
+        # "no data for 惠州市" says more than "not found"
+        why = abstain_reason(ev, best, cfg, figure=miss is None)
         if miss is not None and best is not None and why is None:
             return refuse_mismatch(question, hits, best, miss, cfg, ev.idf)
         return abstain(question, hits, why or "no evidence satisfies the question")

@@ -57,13 +57,14 @@ def probability(weights: tuple[float, ...], x: list[float]) -> float:
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
-def abstain_reason(ev: Evidence, c: Candidate | None, cfg: AnswerConfig) -> str | None:
-    """Why the answer abstains, or None when ``c`` answers the question."""
+def abstain_reason(ev: Evidence, c: Candidate | None, cfg: AnswerConfig, figure: bool = True) -> str | None:
+    """Why the answer abstains, or None when ``c`` answers the question. ``figure=False`` leaves out the figure check
+    (``require_asked_measure``): whether a near miss about another place would answer apart from its place."""
     if c is None:
         return "no sentences in the retrieved passages"
     if not ev.english and ev.unknown_share > cfg.max_unknown:
         return f"{ev.unknown_share:.0%} of the question's words never occur in the documents"
-    if cfg.require_asked_measure and ev.unit and not ev.english and not c.short and not states_count(c.text, ev.unit):
+    if figure and cfg.require_asked_measure and ev.unit and not ev.english and not c.short and not states_count(c.text, ev.unit):
         return f"the evidence states no count in {ev.unit}, the measure word the question asks for"
     weights, threshold, with_reader = _model(ev, cfg)
     if weights is not None:
