@@ -148,5 +148,9 @@ def test_answers_follow_the_reader_and_a_value_question_keeps_its_value(tiny_ind
     sure = replace(base, reader=prefers("新进展"), unit_vectors=None)
     gated = answer(n, [hit], sure, replace(cfg, reader_weight=10.0, reader_typed_needs_value=True))
     assert gated.short_answer == "7090宗", gated.text
-    ungated = answer(n, [hit], sure, replace(cfg, reader_weight=10.0, reader_typed_needs_value=False))
-    assert ungated.short_answer is None and "新进展" in ungated.text
+    ungated = replace(cfg, reader_weight=10.0, reader_typed_needs_value=False)
+    unchecked = answer(n, [hit], sure, replace(ungated, require_asked_measure=False))
+    assert unchecked.short_answer is None and "新进展" in unchecked.text
+    # and without the gate, the figure check still refuses the sentence that states no count in 宗
+    refused = answer(n, [hit], sure, ungated)
+    assert refused.abstained and "宗" in refused.notes[0]
