@@ -33,6 +33,13 @@ def hnsw_ef_search() -> int:
     return int(os.environ.get("UNIONQA_HNSW_EF_SEARCH", "256"))
 
 
+def saved_ef_search(manifest: dict[str, Any]) -> int:
+    """The HNSW search depth an index was built with (its manifest's ``ann``); an index from before: the default."""
+    ann = manifest.get("ann")
+    value = ann.get("ef_search") if isinstance(ann, dict) else None
+    return value if type(value) is int and value > 0 else hnsw_ef_search()
+
+
 def ann_settings() -> dict[str, int]:
     """The vector index's settings as a build uses them (saved in the manifest: a load searches as the build set)."""
     return {"exact_up_to": ann_threshold(), "hnsw_m": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION,

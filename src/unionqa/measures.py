@@ -17,6 +17,7 @@ Every pattern that needs measure words derives it from the lists here, each with
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 TOKEN_UNITS: tuple[str, ...] = (
     "平方米", "公里", "千米", "人次", "批次", "小时", "万元", "亿元", "元", "人", "名", "宗", "件", "个", "家", "亩",
@@ -32,6 +33,8 @@ OTHER_UNITS: tuple[str, ...] = (
 TIME_MEASURES = "年月日号天周岁时分秒"
 SAME_COUNT: tuple[frozenset[str], ...] = (frozenset("名人位"), frozenset("个家所座间处"), frozenset("宗件起例"))
 FIGURE_MEASURES = "成个名家人次件宗项"
+#: the characters Chinese numerals are written with (一万二千, 两千, 三百零五)
+CN_NUMERALS = "零〇一二两三四五六七八九十百千万亿"
 
 #: single-character measure words of either kind (what 多少/几 may be followed by)
 MEASURE_CHARS = frozenset(u for u in TOKEN_UNITS if len(u) == 1) | frozenset(LOOSE_MEASURES)
@@ -43,7 +46,7 @@ ASKED_UNITS: tuple[str, ...] = tuple(sorted(
     key=lambda u: (-len(u), u)))
 
 
-def alternation(units: tuple[str, ...] | str) -> str:
+def alternation(units: Iterable[str]) -> str:
     """A regex alternation of ``units``, longest first (so 平方公里 is tried before 公里)."""
     return "|".join(re.escape(u) for u in sorted(units, key=lambda u: (-len(u), u)))
 
@@ -54,19 +57,20 @@ TOKEN_UNIT_RE = alternation(TOKEN_UNITS)
 MORE_UNIT_RE = re.compile(rf"(?:[万亿千百]*)({alternation(OTHER_UNITS + tuple(LOOSE_MEASURES))})")
 
 
-_NUMERAL = r"(?:\d+(?:[.,]\d+)*|[数几上]?[零〇一二两三四五六七八九十百千万亿]+)\s*(?:多|余|几)?[万亿千百]*\s*"
+_NUMERAL = rf"(?:\d+(?:[.,]\d+)*|[数几上]?[{CN_NUMERALS}]+)\s*(?:多|余|几)?[万亿千百]*\s*"
+
+
+def _alike(asked: str) -> frozenset[str]:
+    """The measure words that count what ``asked`` counts (名 → 名人位); none for a word of several characters."""
+    return next((g for g in SAME_COUNT if asked in g), frozenset()) if len(asked) == 1 else frozenset()
 
 
 def states_count(text: str, asked: str) -> bool:
     """True when ``text`` states a count in the asked measure word or one that counts the same things, in digits or
     Chinese numerals (多少亩 → 近300亩, 几条 → 三条, 几家 → 20多家, 多少名 → 600 余名, 第几张 → 第20张)."""
-    group = next((g for g in SAME_COUNT if asked in g), frozenset()) if len(asked) == 1 else frozenset()
-    units = alternation((asked, *sorted(group - {asked})))
-    return re.search(rf"{_NUMERAL}(?:{units})", text) is not None
+    return re.search(rf"{_NUMERAL}(?:{alternation(_alike(asked) | {asked})})", text) is not None
 
 
 def same_count(asked: str, found: str) -> bool:
     """True when a value with measure word ``found`` answers a question asking for ``asked`` (名 ~ 人, 宗 ~ 件)."""
-    if found.endswith(asked):
-        return True
-    return len(asked) == 1 and any(asked in group and found[-1:] in group for group in SAME_COUNT)
+    return found.endswith(asked) or found[-1:] in _alike(asked)

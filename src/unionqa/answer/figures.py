@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
-from unionqa.measures import FIGURE_MEASURES
+from unionqa.measures import CN_NUMERALS, FIGURE_MEASURES
 from unionqa.text import normalize_for_match
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _SMALL = {"十": 10, "百": 100, "千": 1000}
 _LARGE = {"万": 10_000, "亿": 100_000_000}
-_CN = "零〇一二两三四五六七八九十百千万亿"
+_CN = CN_NUMERALS
 # an Arabic number (with a 万/亿 multiplier), or a run of Chinese numerals of at least two characters or
 # one followed by a measure word or 成 (so that 一起, 三方 in ordinary words are not figures)
 _FIGURE = re.compile(rf"(\d+(?:[.,]\d+)*)\s*([万亿]*)(%|成)?|([{_CN}]{{2,}}|[{_CN}](?=[{FIGURE_MEASURES}万亿]))(成)?")

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from unionqa.config import hnsw_ef_search
+
 
 class VectorIndex:
     """A FAISS IndexFlatIP over L2-normalized float32 vectors of retrieval units.
@@ -25,7 +27,7 @@ class VectorIndex:
         self.owners = np.asarray(owners, dtype=np.int64)
         self.n_chunks = int(self.owners.max()) + 1 if len(self.owners) else 0
         self._unit_starts: np.ndarray | None = None  # owners are in row order: row r owns units [starts[r], starts[r+1])
-        self.ef_search: int | None = None  # HNSW search depth saved with the index (None: UNIONQA_HNSW_EF_SEARCH)
+        self.ef_search = hnsw_ef_search()  # HNSW search depth: as set at build; a load sets the one saved with the index
 
     @classmethod
     def build(cls, vectors: np.ndarray, owners: np.ndarray | None = None, ann_threshold: int | None = None) -> VectorIndex:
@@ -71,8 +73,6 @@ class VectorIndex:
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
         units_per_chunk = max(1, n // max(1, self.n_chunks))
         fetch = min(n, k * (units_per_chunk + 2))
-        from unionqa.config import hnsw_ef_search
-
         selector: dict[str, object] = {}
         if rows is not None:
             if len(rows) == 0:
@@ -82,7 +82,7 @@ class VectorIndex:
             selector["sel"] = faiss.IDSelectorBatch(np.ascontiguousarray(unit_ids, dtype=np.int64))
         if hasattr(self.index, "hnsw"):
             params = faiss.SearchParametersHNSW(  # type: ignore[attr-defined]
-                efSearch=max(self.ef_search or hnsw_ef_search(), fetch), **selector)
+                efSearch=max(self.ef_search, fetch), **selector)
         else:
             params = faiss.SearchParameters(**selector) if selector else None
         scores, ids = self.index.search(q, fetch, params=params) if params else self.index.search(q, fetch)

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from unionqa.config import ChunkingConfig, RetrievalConfig
+from unionqa.config import ChunkingConfig, RetrievalConfig, saved_ef_search
 from unionqa.errors import IndexFormatError
 from unionqa.search.embedding import Embedder
 from unionqa.search.lexical import LexicalIndex
@@ -97,7 +97,5 @@ class LocalStore:
             raise IndexFormatError(f"{gen}: chunk, BM25 and vector counts disagree; rebuild the index")
         if vector.dim != model.get("dim"):
             raise IndexFormatError(f"{gen}: vectors are {vector.dim}d but the manifest says {model.get('dim')}d; rebuild")
-        ann = manifest.get("ann")
-        if isinstance(ann, dict) and type(ann.get("ef_search")) is int and ann["ef_search"] > 0:
-            vector.ef_search = ann["ef_search"]  # searched as built (an index from before has none: the default)
+        vector.ef_search = saved_ef_search(manifest)  # searched as built
         return Loaded(manifest, chunks, documents, lexical, vector, gen.name, gen, dict(texts))

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from unionqa.config import hnsw_ef_search
 from unionqa.ingest.chunking import index_text
 from unionqa.search.tokenize import Tokenizer
 from unionqa.store.milvus.collection import MAX_TOPK, doc_filter, guarded
@@ -84,9 +83,11 @@ class MilvusVector:
 
     CACHE_ROWS = 4096
 
-    def __init__(self, client: Any, collection: str, dim: int, n_units: int, chunks: Sequence[Chunk], hnsw: bool) -> None:
+    def __init__(self, client: Any, collection: str, dim: int, n_units: int, chunks: Sequence[Chunk], hnsw: bool,
+                 ef_search: int) -> None:
         self.client, self.collection = client, collection
         self._dim, self._n_units, self.n_chunks, self.hnsw = dim, n_units, len(chunks), hnsw
+        self.ef_search = ef_search  # the HNSW search depth saved with the index
         self._chunks = chunks
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()  # row → unit vectors, least recently used first
         self._lock = threading.Lock()
@@ -113,7 +114,7 @@ class MilvusVector:
         limit = min(k, MAX_TOPK)
         params: dict[str, Any] = {"metric_type": "IP"}
         if self.hnsw:
-            params["params"] = {"ef": max(hnsw_ef_search(), limit * 4)}
+            params["params"] = {"ef": max(self.ef_search, limit * 4)}
         q = np.asarray(query, dtype=np.float32).reshape(-1)
         res = guarded(self.collection, self.client.search, self.collection, data=[q.tolist()], anns_field="dense",
                       limit=limit, group_by_field="chunk_row", filter="chunk_row >= 0" + doc_filter(docs),

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from unionqa.config import FORMAT_VERSION, ChunkingConfig, RetrievalConfig, ann_threshold
+from unionqa.config import FORMAT_VERSION, ChunkingConfig, RetrievalConfig, ann_threshold, saved_ef_search
 from unionqa.errors import BuildLockedError, IndexFormatError, IndexWriteError, StoreUnavailableError, UnionQAError
 from unionqa.search.embedding import Embedder
 from unionqa.search.lexical import LexicalIndex
@@ -249,7 +249,8 @@ class MilvusStore:
         texts = {d: _Text(client, coll, d) for d in documents}
         plain = {d: {k: v for k, v in r.items() if k != "text"} for d, r in documents.items()}
         return Loaded(manifest, chunks, plain, MilvusLexical(client, coll, lexical.vocab, lexical.idf, chunks, tokenizer),
-                      MilvusVector(client, coll, emb.dim, n_units, chunks, hnsw), coll, None, dict(texts))
+                      MilvusVector(client, coll, emb.dim, n_units, chunks, hnsw, saved_ef_search(manifest)), coll, None,
+                      dict(texts))
 
     @staticmethod
     def _write_rows(client: Any, coll: str, chunks: list[Chunk], documents: dict[str, dict[str, Any]],
@@ -354,7 +355,7 @@ class MilvusStore:
         hnsw = manifest.get("store", {}).get("dense_index") == "HNSW"
         return Loaded(manifest, chunks, documents, MilvusLexical(client, coll, vocab, idf, chunks, tokenizer),
                       MilvusVector(client, coll, int(manifest["model"]["dim"]), int(counts.get("vector_units", 0)),
-                                   chunks, hnsw), coll, None, dict(texts))
+                                   chunks, hnsw, saved_ef_search(manifest)), coll, None, dict(texts))
 
 
 def close(location: str) -> None:
