@@ -5,7 +5,9 @@ that holds the gold answer is the only hit; each method picks one sentence of it
 
 - ``rules``: the answering step's top candidate with the reader off (``AnswerConfig(reader=False)``);
 - ``reader``: the sentence the reader scores highest, alone;
-- ``answer``: the answering step's top candidate as configured (rules + reader).
+- ``answer``: the answering step's top candidate as configured (rules + reader);
+- ``quoted``: the whole answer as configured (its short answer and the sentences it quotes, widened to what they
+  lean on and what the reader says answers too: ``AnswerConfig.widen_quote``) holds the answer, not refused.
 
     python benchmarks/bench_reader.py [--workdir .cache/cmrc2018] [--half all|calibration|report] [--limit N]
     python benchmarks/bench_reader.py --heldout /tmp/reader/run1/heldout.jsonl     # reader alone, training hold-out
@@ -25,12 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_cmrc2018 import cmrc_half, write_corpus  # noqa: E402
 
 from unionqa import Index  # noqa: E402
-from unionqa.answer import AnswerConfig, gather_evidence  # noqa: E402
+from unionqa.answer import AnswerConfig, answer, gather_evidence  # noqa: E402
 from unionqa.answer import reader as reader_module  # noqa: E402
 from unionqa.answer.reader import load_reader  # noqa: E402
 from unionqa.search.query import prepare_query  # noqa: E402
 from unionqa.text import squash  # noqa: E402
-from unionqa.types import Hit  # noqa: E402
+from unionqa.types import MARKER_RE, Hit  # noqa: E402
 
 
 def heldout(path: Path, limit: int) -> None:
@@ -83,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     by_doc: dict[str, list] = {}
     for c in ix.chunks:
         by_doc.setdefault(c.doc_id, []).append(c)
-    counts = {"rules": 0, "reader": 0, "answer": 0}
+    counts = {"rules": 0, "reader": 0, "answer": 0, "quoted": 0}
     n = 0
     t0 = time.perf_counter()
     for q in questions:
@@ -99,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, conf in (("rules", rules), ("answer", cfg)):
             ev = gather_evidence(ctx, qp, [hit], conf, qvec)
             counts[name] += bool(ev.candidates) and holds(ev.candidates[0].text)
+        whole = answer(qp, [hit], ctx, cfg, qvec)
+        counts["quoted"] += not whole.abstained and holds(MARKER_RE.sub("", whole.text))
         from unionqa.answer.evidence import _sentence_spans
 
         sents = [chunk.text[a:b] for a, b in _sentence_spans(chunk.text)]
@@ -107,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     el = time.perf_counter() - t0
     print(f"CMRC 2018 trial ({args.half}), gold passage given: {n} questions ({el:.0f} s)")
     for name, k in counts.items():
-        print(f"  {name:7s} chosen sentence holds the answer: {k / max(n, 1):.3f}")
+        what = "the answer's text holds it" if name == "quoted" else "chosen sentence holds the answer"
+        print(f"  {name:7s} {what}: {k / max(n, 1):.3f}")
     return 0
 
 

@@ -90,17 +90,29 @@ def main() -> int:
     ap.add_argument("--reader", action="store_true",
                     help="fit the reader's model (reader_answerable_weights: the features plus the reader's P(answers)) "
                          "on the questions the reader reads; without it, the rule path's model with the reader off")
+    ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                    help="an AnswerConfig field for the settings scored or fitted (e.g. reader_weight=2)")
+    ap.add_argument("--score", choices=("calibration", "report"), default=None,
+                    help="no fitting: score the settings on this half (--report: on the held-out half)")
     ap.add_argument("--report", action="store_true",
                     help="no fitting: score the current AnswerConfig on the held-out (report) half of the CMRC articles")
     args = ap.parse_args()
     rng = random.Random(0)
     # --report scores the settings as they are (the reader on); fitting fits the path it names
-    base = AnswerConfig() if args.report else replace(AnswerConfig(), reader=args.reader)
+    if args.report:
+        args.score = "report"
+    base = AnswerConfig() if args.score else replace(AnswerConfig(), reader=args.reader)
+    for item in args.set:
+        key, _, value = item.partition("=")
+        old_value = getattr(base, key)
+        kind = float if old_value is None else type(old_value)
+        base = replace(base, **{key: (value.lower() in ("1", "true", "yes")) if kind is bool else
+                                (None if value == "none" else kind(value))})
     field, th_field = (("reader_answerable_weights", "reader_answerable_threshold") if args.reader
                        else ("answerable_weights", "answerable_threshold"))
     names = READER_FEATURES if args.reader else FEATURES
     work = Path(args.cmrc_work)
-    half = "report" if args.report else "calibration"
+    half = args.score or "calibration"
     cmrc = [q for q in write_corpus(Path(args.data), work / "docs") if cmrc_half(q["doc"]) == half]
     seed_ix = Index.load(args.seed_index)
     cmrc_ix = Index.build([work / "docs"], work / "index")  # reuses every vector when nothing changed
@@ -135,7 +147,7 @@ def main() -> int:
     groups = sorted({it.group for it in items})
     counts = {gname: sum(1 for it in items if it.group == gname) for gname in groups}
     print(f"CMRC {half} half; questions per group:", ", ".join(f"{k} {v}" for k, v in counts.items()))
-    if args.report:
+    if args.score:
         positives = [it for it in items if it.group.startswith("pos")]
         swapped = [it for it in items if it.group.startswith("swap")]
         originals = [it for it in positives if it.question in {o for o in swapped_from}]

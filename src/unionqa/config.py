@@ -169,6 +169,13 @@ class AnswerConfig:
     # an answer without a short answer (how, why, what) also quotes the best sentence that does not overlap the
     # chosen one when it scores at least this share of it (0 switches it off)
     runner_up_ratio: float = 0.9
+    # an answer without a short answer (how, why, what) quotes the chosen sentence with the one before it when it
+    # opens with a back-reference (但…, 他…, 该…), and the next ones while each leans back on it or the reader scores
+    # it at least ``widen_reader_logit`` ("read"; without the reader: "leaning"), or whatever fits ("next"); ""
+    # quotes the chosen sentence alone. Never past ``max_quote_chars``. Chosen on the CMRC trial calibration half
+    # (README "Quoting what the answer leans on")
+    widen_quote: str = "read"
+    widen_reader_logit: float = -3.0
     # weight of a sentence pair relative to a single sentence
     pair_weight: float = 0.9
     # adjacent sentences are scored as a pair only when together they are at most this long

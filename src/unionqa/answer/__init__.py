@@ -36,7 +36,7 @@ from unionqa.answer.answerability import abstain_reason
 from unionqa.answer.candidates import candidates
 from unionqa.answer.compose import ABSTAIN_TEXT, abstain, compose, refuse_mismatch, verify_answer
 from unionqa.answer.context import AnswerContext
-from unionqa.answer.evidence import Candidate, Evidence, evidence_layers, gather_evidence, hit_layers
+from unionqa.answer.evidence import Candidate, Evidence, evidence_layers, gather_evidence, hit_layers, widen
 from unionqa.answer.llm import Generator, OpenAICompatibleGenerator, llm_answer
 from unionqa.answer.question import counted_text, question_type
 from unionqa.config import MAX_QUERY_CHARS, AnswerConfig
@@ -168,6 +168,13 @@ def _answer(prepared: PreparedQuestion, hits: Sequence[Hit], ctx: AnswerContext,
     if why:
         return abstain(question, hits, why)
     picked = [chosen, *_second_quote(ev, chosen, anchors, cfg)]
+    if chosen.short is None and cfg.widen_quote:
+        # the answer is the sentence(s) themselves: quote what the chosen one leans on and what leans on it
+        reader = ctx.reader if ev.read else None
+        answers = None if reader is None else (
+            lambda sents: list(reader(q, sents) >= cfg.widen_reader_logit))  # type: ignore[misc]
+        picked[0] = widen(chosen, hits[chosen.hit_index].text, cfg.max_quote_chars, cfg.widen_quote, answers)
+        picked = picked[:1] + [c for c in picked[1:] if not _overlaps(c, picked[0])]
     extractive = compose(question, hits, picked, chosen.short, cfg, ev.idf, ctx.document_text)
     caveats = tuple(f"出处没有写明{a.surface if a.kind != 'year' else a.value + '年'}，请核对原文"
                     for a in unstated(anchors, evidence_layers(ev, chosen)))

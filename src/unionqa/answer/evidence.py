@@ -8,8 +8,9 @@ of the asked type. Each candidate also carries the evidence layers the constrain
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -90,6 +91,39 @@ def _sentence_spans(text: str) -> list[tuple[int, int]]:
         b = a + len(raw.strip())
         spans.append((a, b))
     return spans
+
+
+#: a sentence that opens like this leans on the one before it (但…, 因此…, 他…, 该…, 此外…): it is not quoted alone
+LEANS_BACK_RE = re.compile(
+    r"^[（(「“]?(?:但|然而|而且?|因[此而]|所以|于是|[此其随之]后|后来|同时|此外|另外|并且?|且|也|又|还|其|该|此|这|那|"
+    r"[他她它牠](?:们)?|在此|对此|为此|由此|不久|主要|其次|再次|最后|包括|例如|由于)")
+
+
+def widen(c: Candidate, passage: str, limit: int, mode: str = "leaning",
+          answers: Callable[[list[str]], Sequence[bool]] | None = None) -> Candidate:
+    """The candidate with the sentences it leans on or that lean on it, while the quote stays within ``limit``.
+
+    The sentence before is added while the quote opens with a back-reference (``LEANS_BACK_RE``); the next one when
+    it leans back on this one ("leaning"), when ``answers`` (called once, with every sentence that could fit) says it
+    answers too ("read"), or whenever it fits ("next")."""
+    spans = _sentence_spans(passage)
+    first = next((i for i, (a, b) in enumerate(spans) if a <= c.start < b), None)
+    last = next((i for i, (a, b) in enumerate(spans) if a < c.end <= b), None)
+    if first is None or last is None:
+        return c
+    start, end = spans[first][0], spans[last][1]
+    while first > 0 and LEANS_BACK_RE.match(passage[start:end]) and end - spans[first - 1][0] <= limit:
+        first -= 1
+        start = spans[first][0]
+    following = [passage[a:b] for a, b in spans[last + 1:] if b - start <= limit]
+    said = list(answers(following)) if mode == "read" and answers is not None and following else []
+    for i, sentence in enumerate(following):
+        if not (mode == "next" or LEANS_BACK_RE.match(sentence) or (said and said[i])):
+            break
+        end = spans[last + 1 + i][1]
+    if (start, end) == (c.start, c.end):
+        return c
+    return replace(c, start=start, end=end, text=passage[start:end])
 
 
 def _semantic(ctx: AnswerContext, hit: Hit, n_sents: int, qvec: np.ndarray | None) -> list[float]:
