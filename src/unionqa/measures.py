@@ -55,6 +55,8 @@ def alternation(units: Iterable[str]) -> str:
 TOKEN_UNIT_RE = alternation(TOKEN_UNITS)
 #: a unit after a bare number that the tokenizer does not keep (8公斤, 2000只), for short answers
 MORE_UNIT_RE = re.compile(rf"(?:[万亿千百]*)({alternation(OTHER_UNITS + tuple(LOOSE_MEASURES))})")
+#: "more than" between a bare number and its measure word (600余名, 20多家, 10余万元): the figure as the text gives it
+APPROX_UNIT_RE = re.compile(rf"[余多](?:[万亿千百]*(?:{TOKEN_UNIT_RE})|{MORE_UNIT_RE.pattern})")
 
 
 _NUMERAL = rf"(?:\d+(?:[.,]\d+)*|[数几上]?[{CN_NUMERALS}]+)\s*(?:多|余|几)?[万亿千百]*\s*"

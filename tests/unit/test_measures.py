@@ -65,6 +65,16 @@ def test_short_answers_carry_units_the_tokenizer_leaves_apart() -> None:
     assert [v for _, v in candidates("荔枝有多重", "number", sent, set())] == ["2000只", "8公斤", "120美元"]
 
 
+def test_a_figure_given_as_more_than_answers_a_question_that_names_its_measure_word() -> None:
+    sent = "安置好了 600 余名员工，服务企业300余家、职工20多万人次，筹集10余万元。"
+    assert [v for _, v in candidates("安置了多少名员工", "number", sent, set())] == ["600余名"]
+    assert [v for _, v in candidates("服务了多少家企业", "number", sent, set())] == ["300余家"]
+    assert [v for _, v in candidates("筹集了多少万元", "number", sent, set())] == ["10余万元"]
+    # a question without a measure word keeps to the figures the text states exactly (no 余/多 competitors)
+    assert [v for _, v in candidates("服务了多少职工", "number", sent, set())] == []
+    assert not [v for _, v in candidates("有多少名", "number", "多名职工参加。", set())]
+
+
 def test_measure_words_that_count_the_same_things() -> None:
     assert same_count("名", "3752人") and same_count("宗", "764件") and same_count("家", "12个")
     assert not same_count("名", "764件") and not same_count("万元", "3000元")

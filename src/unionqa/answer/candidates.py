@@ -6,7 +6,7 @@ import re
 
 from unionqa.answer.question import CITY_Q, asked_unit
 from unionqa.ingest.places import gazetteer
-from unionqa.measures import MORE_UNIT_RE, same_count
+from unionqa.measures import APPROX_UNIT_RE, MORE_UNIT_RE, same_count
 from unionqa.search.tokenize import NUMBER_RE
 from unionqa.text import normalize_for_match
 
@@ -31,9 +31,12 @@ def candidates(q: str, qtype: str, sent: str, exclude: set[str]) -> list[tuple[i
                 continue  # a year (1628年), not a count of years
             if qtype == "percent" and not val.endswith("%"):
                 continue
+            bare = re.fullmatch(r"\d+(?:[.,]\d+)*", val) is not None
+            approx = APPROX_UNIT_RE.match(norm, m.end()) if bare and unit else None
+            if approx:  # 多少名 → 600余名: a figure in the asked measure word, as the text gives it
+                val, bare = val + approx.group(0), False
             prefix = norm[max(0, m.start() - 1):m.start()]
             shown = prefix + val if prefix and prefix in "近约超逾" else val
-            bare = re.fullmatch(r"\d+(?:[.,]\d+)*", val) is not None
             more = MORE_UNIT_RE.match(norm, m.end()) if bare else None
             if more and not unit:
                 out.append((m.start(), shown + more.group(0)))
