@@ -350,3 +350,22 @@ def test_asked_category_is_not_required_evidence() -> None:
     assert asked_category(tk, "有哪些措施？") == {"措施"}
     assert asked_category(tk, "什么是工会二次医保？") == set()
     assert asked_category(tk, "惠州市总工会五年来调处了多少宗劳资纠纷？") == set()
+
+
+def test_a_figure_is_confirmed_by_a_passage_stating_it_and_never_by_one_stating_another() -> None:
+    tok = JiebaTokenizer()
+    docs = {"a.md": ("惠州市总工会工作报告", "五年来，惠州市总工会调处各类劳资纠纷7090宗，成功调解案件1092件。"),
+            "b.md": ("惠州年鉴", "全市工会组织调处劳资纠纷7090宗。"),
+            "c.md": ("惠州市总工会简报", "五年来，惠州市总工会调处各类劳资纠纷和信访案件共8000宗。")}
+    filler = ["职工书屋建成305家。", "组织职工开展疗休养活动。", "举办职工集体婚礼。", "劳模工匠创新工作室19个。"]
+    lex = LexicalIndex.build([tok.tokenize(f"{title}\n{t}") for title, t in docs.values()] + [tok.tokenize(f) for f in filler])
+    hits = {d: Hit(f"{d}#0", d, (title,), t, (0, len(t)), 1.0, 1) for d, (title, t) in docs.items()}
+    ctx = AnswerContext(tokenize=tok.tokenize, vocab=lex.vocab, idf=lex.idf, stopwords=load_stopwords(),
+                        document_text=lambda d: docs[d][1], document_title=lambda d: docs[d][0], unit_vectors=None)
+    q = "惠州市总工会五年来调处了多少宗劳资纠纷？"
+    both = answer(q, [hits["a.md"], hits["c.md"], hits["b.md"]], ctx, LEXICAL)
+    assert both.short_answer == "7090宗" and [c.doc_id for c in both.citations] == ["a.md", "b.md"]
+    # the passage that states 8000宗 covers the question as fully, but does not support 7090宗: it is not quoted
+    alone = answer(q, [hits["a.md"], hits["c.md"]], ctx, LEXICAL)
+    assert alone.short_answer == "7090宗" and [c.doc_id for c in alone.citations] == ["a.md"]
+    assert "8000" not in alone.text

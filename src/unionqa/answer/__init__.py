@@ -42,6 +42,7 @@ from unionqa.answer.question import counted_text, question_type
 from unionqa.config import MAX_QUERY_CHARS, AnswerConfig
 from unionqa.search.query import PreparedQuestion, is_english, prepare_query, prepare_question
 from unionqa.search.translate import english_names
+from unionqa.text import normalize_for_match
 from unionqa.types import Answer, Hit
 
 
@@ -118,16 +119,24 @@ def _overlaps(a: Candidate, b: Candidate) -> bool:
 
 
 def _second_quote(ev: Evidence, chosen: Candidate, anchors: list[Anchor], cfg: AnswerConfig) -> list[Candidate]:
-    """A second sentence to quote, if any: from another passage when it covers the question at least as fully;
+    """A second sentence to quote, if any: for a figure, another passage's sentence that states the same figure, and
+    never one that states another; else from another passage when it covers the question at least as fully;
     for a question answered by its sentences alone (no short answer: how, why, what), also the runner-up sentence
     when it scores close to the best — the answer is often in the sentence next to the best-matching one."""
     def fits(c: Candidate) -> bool:
         return not cfg.check_constraints or check(anchors, evidence_layers(ev, c)) is None
 
+    figure = normalize_for_match(chosen.short) if chosen.short and ev.qtype in ("number", "percent") else None
+    if figure:
+        # another passage that states the same figure confirms it: the best second citation there is
+        for c in ev.candidates[:cfg.constraint_depth]:
+            if c.hit_index != chosen.hit_index and figure in normalize_for_match(c.text) and fits(c):
+                return [c]
     min_cov = cfg.min_coverage * (cfg.english_factor if ev.english else 1.0)
     for c in ev.candidates:
         if (c.hit_index != chosen.hit_index and c.score >= cfg.second_sentence_ratio * chosen.score
-                and c.coverage >= max(min_cov, chosen.coverage) and fits(c)):
+                and c.coverage >= max(min_cov, chosen.coverage) and fits(c)
+                and not (figure and c.short)):  # a sentence stating another figure does not support this one
             return [c]
     if chosen.short is None and cfg.runner_up_ratio:
         for c in ev.candidates[:cfg.constraint_depth]:
