@@ -27,9 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_cmrc2018 import cmrc_half, write_corpus  # noqa: E402
 
 from unionqa import Index  # noqa: E402
-from unionqa.answer import AnswerConfig, answer, gather_evidence  # noqa: E402
+from unionqa.answer import answer, gather_evidence  # noqa: E402
 from unionqa.answer import reader as reader_module  # noqa: E402
 from unionqa.answer.reader import load_reader  # noqa: E402
+from unionqa.config import answer_settings  # noqa: E402
 from unionqa.search.query import prepare_query  # noqa: E402
 from unionqa.text import squash  # noqa: E402
 from unionqa.types import MARKER_RE, Hit  # noqa: E402
@@ -74,11 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         questions = [q for q in questions if cmrc_half(q["doc"]) == args.half]
     questions = questions[:args.limit] if args.limit else questions
     ix = Index.build([work / "docs"], work / "index")
-    cfg = AnswerConfig()
-    for item in args.set:
-        key, _, value = item.partition("=")
-        cfg = replace(cfg, **{key: type(getattr(cfg, key))(value) if not isinstance(getattr(cfg, key), bool)
-                              else value.lower() in ("1", "true", "yes")})
+    cfg = answer_settings(args.set)
     rules = replace(cfg, reader=False)
     reader = load_reader()
     ctx = ix.answer_context

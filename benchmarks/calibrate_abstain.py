@@ -35,6 +35,7 @@ import numpy as np
 from unionqa import AnswerConfig, Index
 from unionqa.answer import anchors_for, choose, gather_evidence
 from unionqa.answer.answerability import FEATURES, READER_FEATURES, abstain_reason, features, probability
+from unionqa.config import answer_settings
 from unionqa.evaluation import load_gold
 from unionqa.search.query import prepare_query
 
@@ -101,13 +102,9 @@ def main() -> int:
     # --report scores the settings as they are (the reader on); fitting fits the path it names
     if args.report:
         args.score = "report"
-    base = AnswerConfig() if args.score else replace(AnswerConfig(), reader=args.reader)
-    for item in args.set:
-        key, _, value = item.partition("=")
-        old_value = getattr(base, key)
-        kind = float if old_value is None else type(old_value)
-        base = replace(base, **{key: (value.lower() in ("1", "true", "yes")) if kind is bool else
-                                (None if value == "none" else kind(value))})
+    base = answer_settings(args.set)
+    if not args.score:
+        base = replace(base, reader=args.reader)
     field, th_field = (("reader_answerable_weights", "reader_answerable_threshold") if args.reader
                        else ("answerable_weights", "answerable_threshold"))
     names = READER_FEATURES if args.reader else FEATURES
