@@ -16,6 +16,7 @@ Every pattern that needs measure words derives it from the lists here, each with
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -55,11 +56,13 @@ def alternation(units: Iterable[str]) -> str:
 TOKEN_UNIT_RE = alternation(TOKEN_UNITS)
 #: a unit after a bare number that the tokenizer does not keep (8公斤, 2000只), for short answers
 MORE_UNIT_RE = re.compile(rf"(?:[万亿千百]*)({alternation(OTHER_UNITS + tuple(LOOSE_MEASURES))})")
+#: "more than", written between a number and its measure word (600余名, 20多家)
+MORE_THAN = "余多"
 #: "more than" between a bare number and its measure word (600余名, 20多家, 10余万元): the figure as the text gives it
-APPROX_UNIT_RE = re.compile(rf"[余多](?:[万亿千百]*(?:{TOKEN_UNIT_RE})|{MORE_UNIT_RE.pattern})")
+APPROX_UNIT_RE = re.compile(rf"[{MORE_THAN}](?:[万亿千百]*(?:{TOKEN_UNIT_RE})|{MORE_UNIT_RE.pattern})")
 
 
-_NUMERAL = rf"(?:\d+(?:[.,]\d+)*|[数几上]?[{CN_NUMERALS}]+)\s*(?:多|余|几)?[万亿千百]*\s*"
+_NUMERAL = rf"(?:\d+(?:[.,]\d+)*|[数几上]?[{CN_NUMERALS}]+)\s*[{MORE_THAN}几]?[万亿千百]*\s*"
 
 
 def _alike(asked: str) -> frozenset[str]:
@@ -67,10 +70,15 @@ def _alike(asked: str) -> frozenset[str]:
     return next((g for g in SAME_COUNT if asked in g), frozenset()) if len(asked) == 1 else frozenset()
 
 
+@functools.lru_cache(maxsize=256)
+def _count_re(asked: str) -> re.Pattern[str]:
+    return re.compile(rf"{_NUMERAL}(?:{alternation(_alike(asked) | {asked})})")
+
+
 def states_count(text: str, asked: str) -> bool:
     """True when ``text`` states a count in the asked measure word or one that counts the same things, in digits or
     Chinese numerals (多少亩 → 近300亩, 几条 → 三条, 几家 → 20多家, 多少名 → 600 余名, 第几张 → 第20张)."""
-    return re.search(rf"{_NUMERAL}(?:{alternation(_alike(asked) | {asked})})", text) is not None
+    return _count_re(asked).search(text) is not None
 
 
 def same_count(asked: str, found: str) -> bool:
