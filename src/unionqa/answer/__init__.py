@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 
@@ -179,10 +180,9 @@ def _answer(prepared: PreparedQuestion, hits: Sequence[Hit], ctx: AnswerContext,
     picked = [chosen, *_second_quote(ev, chosen, anchors, cfg)]
     if chosen.short is None and cfg.widen_quote:
         # the answer is the sentence(s) themselves: quote what the chosen one leans on and what leans on it
-        reader = ctx.reader if ev.read else None
-        answers = None if reader is None else (
-            lambda sents: list(reader(q, sents) >= cfg.widen_reader_logit))  # type: ignore[misc]
-        picked[0] = widen(chosen, hits[chosen.hit_index].text, cfg.max_quote_chars, cfg.widen_quote, answers)
+        read = partial(ctx.reader, q) if ev.read and ctx.reader is not None else None
+        picked[0] = widen(chosen, hits[chosen.hit_index].text, cfg.max_quote_chars, cfg.widen_quote, read,
+                          cfg.widen_reader_logit)
         picked = picked[:1] + [c for c in picked[1:] if not _overlaps(c, picked[0])]
     extractive = compose(question, hits, picked, chosen.short, cfg, ev.idf, ctx.document_text)
     caveats = tuple(f"出处没有写明{a.surface if a.kind != 'year' else a.value + '年'}，请核对原文"

@@ -100,12 +100,12 @@ LEANS_BACK_RE = re.compile(
 
 
 def widen(c: Candidate, passage: str, limit: int, mode: str = "leaning",
-          answers: Callable[[list[str]], Sequence[bool]] | None = None) -> Candidate:
+          read: Callable[[list[str]], np.ndarray] | None = None, threshold: float = 0.0) -> Candidate:
     """The candidate with the sentences it leans on or that lean on it, while the quote stays within ``limit``.
 
     The sentence before is added while the quote opens with a back-reference (``LEANS_BACK_RE``); the next one when
-    it leans back on this one ("leaning"), when ``answers`` (called once, with every sentence that could fit) says it
-    answers too ("read"), or whenever it fits ("next")."""
+    it leans back on this one ("leaning"), when ``read`` (the reader's logits, one call for every sentence that could
+    fit) scores it at least ``threshold`` ("read"), or whenever it fits ("next")."""
     spans = _sentence_spans(passage)
     first = next((i for i, (a, b) in enumerate(spans) if a <= c.start < b), None)
     last = next((i for i, (a, b) in enumerate(spans) if a < c.end <= b), None)
@@ -116,7 +116,7 @@ def widen(c: Candidate, passage: str, limit: int, mode: str = "leaning",
         first -= 1
         start = spans[first][0]
     following = [passage[a:b] for a, b in spans[last + 1:] if b - start <= limit]
-    said = list(answers(following)) if mode == "read" and answers is not None and following else []
+    said = list(read(following) >= threshold) if mode == "read" and read is not None and following else []
     for i, sentence in enumerate(following):
         if not (mode == "next" or LEANS_BACK_RE.match(sentence) or (said and said[i])):
             break
