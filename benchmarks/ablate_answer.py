@@ -2,8 +2,9 @@
 
 A rule is kept only if it holds on CMRC as well as on dev. Prints, per setting: dev answerable
 accuracy, dev fact answers with the gold answer in the first 40 characters, CMRC answer accuracy and
-abstentions (calibration half: the report half stays held out), and how many constraint-swapped dev
-questions are refused.
+abstentions (calibration half: the report half stays held out), how many constraint-swapped dev
+questions are refused, own answerable accuracy, and the CMRC answers' median and 90th-percentile length in
+characters (markers removed; answered questions only).
 
     python benchmarks/ablate_answer.py [--seed-index index] [--cmrc-work .cache/cmrc2018]
 """
@@ -18,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from unionqa import AnswerConfig, Index
-from unionqa.evaluation import answer_correct, load_gold
+from unionqa.evaluation import answer_correct, load_gold, percentile
 from unionqa.text import squash
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -60,6 +61,10 @@ SETTINGS: list[tuple[str, AnswerConfig]] = [
      replace(BASE, reader_weight=4.0, reader_typed_needs_value=False)),
     ("reader weight 8", replace(BASE, reader_weight=8.0)),
     ("reader weight 4, 20 candidates", replace(BASE, reader_weight=4.0, reader_candidates=20)),
+    ("quote the chosen sentence alone", replace(BASE, widen_quote="")),
+    ("quote widened to back-references only", replace(BASE, widen_quote="leaning")),
+    ("quote widened while the reader scores >= -1.5", replace(BASE, widen_reader_logit=-1.5)),
+    ("quote widened to every next sentence that fits", replace(BASE, widen_quote="next")),
 ]
 
 
@@ -80,7 +85,7 @@ def main() -> int:
     swapped = [s for g in gold if g.get("doc") for _, s in swaps(g["question"], seed_ix.document_text(g["doc"]), rng)]
     print(f"dev {len(gold)} questions, {len(swapped)} constraint-swapped; CMRC calibration half {len(cmrc)} questions")
     print(f"{'setting':46s} {'dev answerable':>15s} {'dev lead40':>11s} {'CMRC answers':>13s} "
-          f"{'CMRC abstained':>15s} {'swaps refused':>14s} {'own answerable':>15s}")
+          f"{'CMRC abstained':>15s} {'swaps refused':>14s} {'own answerable':>15s} {'CMRC chars p50/p90':>19s}")
     for name, cfg in SETTINGS:
         if args.only and not any(w in name for w in args.only):
             continue
@@ -94,17 +99,20 @@ def main() -> int:
             if g["kind"] == "fact":
                 n_fact += 1
                 leads += lead
-        c_ok, c_abs = 0, 0
+        c_ok, c_abs, lengths = 0, 0, []
         for q in cmrc:
             a = cmrc_ix.ask(q["question"], config=cfg)
             text = squash(_MARKER.sub("", a.text))
             c_abs += a.abstained
+            if not a.abstained:
+                lengths.append(len(_MARKER.sub("", a.text)))
             c_ok += (not a.abstained and any(squash(x) in text for x in q["answers"])
                      and any(relevant(c, q) for c in a.citations))
         refused = sum(seed_ix.ask(s, config=cfg).abstained for s in swapped)
         own_ok = sum(answer_correct(g, seed_ix.ask(g["question"], config=cfg))[0] for g in own)
         print(f"{name:46s} {ok / n_ans:15.3f} {leads / n_fact:11.3f} {c_ok / len(cmrc):13.3f} "
-              f"{c_abs / len(cmrc):15.3f} {refused / max(1, len(swapped)):14.3f} {own_ok / max(1, len(own)):15.3f}")
+              f"{c_abs / len(cmrc):15.3f} {refused / max(1, len(swapped)):14.3f} {own_ok / max(1, len(own)):15.3f} "
+              f"{percentile(lengths, 50):>11.0f} / {percentile(lengths, 90):<5.0f}")
     return 0
 
 
