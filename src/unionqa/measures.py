@@ -81,6 +81,18 @@ def states_count(text: str, asked: str) -> bool:
     return _count_re(asked).search(text) is not None
 
 
+@functools.lru_cache(maxsize=256)
+def _written_count_re(asked: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![{CN_NUMERALS}])[{CN_NUMERALS}]+[{MORE_THAN}]?(?:{alternation(_alike(asked) | {asked})})")
+
+
+def written_counts(text: str, asked: str) -> list[tuple[int, str]]:
+    """(position, count) of the counts written in Chinese numerals in the asked measure word or one that counts the
+    same things (几条 → 三条, 几个 → 两个, 多少名 → 二十余名); a lone 一 (一个, 一条: mostly an article) is not one."""
+    return [(m.start(), m.group(0)) for m in _written_count_re(asked).finditer(text)
+            if not m.group(0).startswith("一") or len(m.group(0)) > 1 + len(asked) or m.group(0)[1] in CN_NUMERALS]
+
+
 def same_count(asked: str, found: str) -> bool:
     """True when a value with measure word ``found`` answers a question asking for ``asked`` (名 ~ 人, 宗 ~ 件)."""
     return found.endswith(asked) or found[-1:] in _alike(asked)

@@ -6,11 +6,11 @@ import re
 
 from unionqa.answer.question import CITY_Q, asked_unit
 from unionqa.ingest.places import gazetteer
-from unionqa.measures import APPROX_UNIT_RE, MORE_UNIT_RE, same_count
-from unionqa.search.tokenize import NUMBER_RE
+from unionqa.measures import APPROX_UNIT_RE, MORE_UNIT_RE, same_count, written_counts
+from unionqa.search.tokenize import NUMBER_RE, tagged
 from unionqa.text import normalize_for_match
 
-YEAR_RE = re.compile(r"(?:19|20)\d{2}年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}月\d{1,2}日")
+YEAR_RE = re.compile(r"(?:19|20)\d{2}年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}月\d{1,2}日|(?<![\d年])(?:1[0-2]|[1-9])月(?!\d)")
 PLACE_RE = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:省|市|县|区|镇|街道|小镇|园区|公园)")
 _AT_PLACE_RE = re.compile(r"在([\u4e00-\u9fff·]{2,24}?)(?:举行|举办|召开|开展|启动|成立|进行)")
 
@@ -48,6 +48,9 @@ def candidates(q: str, qtype: str, sent: str, exclude: set[str]) -> list[tuple[i
                 (with_unit if val.endswith(unit) else similar_unit).append((m.start(), shown))
             elif not bare or qtype == "percent":
                 out.append((m.start(), shown))
+        if unit and not with_unit:  # 几条 → 三条: a count written in Chinese numerals
+            for pos, val in written_counts(norm, unit):
+                (with_unit if val.endswith(unit) else similar_unit).append((pos, val))
         # a question that names its measure word (多少只) is answered only by a number in it
         return (with_unit or similar_unit) if unit else out
     if qtype == "date":
@@ -60,9 +63,48 @@ def candidates(q: str, qtype: str, sent: str, exclude: set[str]) -> list[tuple[i
         if not out and CITY_Q.search(q.lower()):
             out = city_mentions(sent, q)
         if not out:
-            for m in PLACE_RE.finditer(sent):
-                if m.group(0) not in exclude and not any(m.group(0) in e or e in m.group(0) for e in exclude):
-                    out.append((m.start(), m.group(0)))
+            for pos, name in place_names(sent):
+                for e in exclude:  # 黑龙江省哈尔滨市 for 黑龙江省博物馆在哪: 哈尔滨市
+                    if name.startswith(e) and _PLACE_END_RE.search(name[len(e):]) and len(name) - len(e) >= 3:
+                        pos, name = pos + len(e), name[len(e):]
+                if not any(name in e or e in name for e in exclude):
+                    out.append((pos, name))
+    return out
+
+
+#: what ends a place name (PLACE_RE's endings), and the part-of-speech tags that cannot be inside one: verbs,
+#: prepositions, conjunctions, particles, pronouns, adverbs, numerals, time and direction words (位于, 于, 和, 的, 是 …)
+_PLACE_END_RE = re.compile(r"(?:省|市|县|区|镇|街道|小镇|园区|公园)$")
+_NOT_IN_NAME = frozenset("vpcurdmtfbqxyeoa")
+
+
+def place_names(sent: str, longest: int = 10) -> list[tuple[int, str]]:
+    """(position, name) of the place names in ``sent``: a word ending like a place (南京市, 开普省) with the name-like
+    words before it (南非东开普省, 法国瓦尔省), never across a verb or particle (年级进入南京市 → 南京市, 英国的专属经济区 →
+    专属经济区) nor inside a word (省级, 城市化); at least two characters before the ending, at most ``longest``."""
+    words = tagged(sent)
+    out: list[tuple[int, str]] = []
+    end = 0
+    starts = []
+    for w, _ in words:
+        starts.append(end)
+        end += len(w)
+    for i, (w, _) in enumerate(words):
+        m = _PLACE_END_RE.search(w)
+        if not m:
+            continue
+        j = i
+        while j > 0 and words[j - 1][1][:1] not in _NOT_IN_NAME and starts[i] + len(w) - starts[j - 1] <= longest:
+            j -= 1
+        if j == i and words[i][1][:1] in _NOT_IN_NAME:
+            continue
+        name = sent[starts[j]:starts[i] + len(w)]
+        if len(name) - len(m.group(0)) < 2:
+            continue
+        if out and out[-1][0] == starts[j]:
+            out[-1] = (starts[j], name)  # 广东省 → 广东省广州市: the whole name
+        else:
+            out.append((starts[j], name))
     return out
 
 

@@ -68,9 +68,9 @@ def _jieba_with(userdict: str):  # type: ignore[no-untyped-def]
 _POS: dict[str, Any] = {}
 
 
-def first_word(text: str) -> tuple[str, str]:
-    """The first word of ``text`` and its part-of-speech tag (jieba's tagger over the shared dictionary: ``v``,
-    ``n``, ``r`` …; ``("", "")`` for no word)."""
+def tagged(text: str) -> list[tuple[str, str]]:
+    """``text`` as words with their part-of-speech tags (jieba's tagger over the shared dictionary: ``v``, ``n``,
+    ``ns`` …), in order; the words joined give ``text`` back."""
     userdict = _data("userdict.txt")
     with _JIEBA_LOCK:
         pos = _POS.get(userdict)
@@ -80,10 +80,12 @@ def first_word(text: str) -> tuple[str, str]:
         tk = _jieba_with(userdict)
         with _JIEBA_LOCK:
             pos = _POS.setdefault(userdict, jieba.posseg.POSTokenizer(tk))
-    for w in pos.cut(text):
-        if w.word.strip():
-            return str(w.word), str(w.flag)
-    return "", ""
+    return [(str(w.word), str(w.flag)) for w in pos.cut(text)]
+
+
+def first_word(text: str) -> tuple[str, str]:
+    """The first word of ``text`` and its part-of-speech tag (``tagged``; ``("", "")`` for no word)."""
+    return next(((w, f) for w, f in tagged(text) if w.strip()), ("", ""))
 
 
 class JiebaTokenizer:

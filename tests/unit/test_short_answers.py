@@ -1,0 +1,69 @@
+"""Short-answer candidates (answer/candidates.py) read what the sentence says in its own words: counts written in
+Chinese numerals, a month alone, place names cut at word boundaries; and a 哪些 question asks for a list (issue 25)."""
+
+from __future__ import annotations
+
+import pytest
+
+from unionqa.answer.candidates import candidates, place_names
+from unionqa.answer.question import question_type
+from unionqa.measures import written_counts
+
+
+@pytest.mark.parametrize("q", ["夜来香分布在哪些地区？", "其地理位置的重要性体现在哪些方面？", "该应用可以执行在哪些平台上？"])
+def test_a_which_ones_question_asks_for_a_list_not_a_place(q: str) -> None:
+    assert question_type(q) == "other"
+
+
+@pytest.mark.parametrize("q", ["活动在哪里举行？", "东关街在哪？", "渠成是哪里人？", "比赛在哪个城市举办？"])
+def test_a_where_question_still_asks_for_a_place(q: str) -> None:
+    assert question_type(q) == "place"
+
+
+def test_a_count_written_in_chinese_numerals_answers_a_how_many_question() -> None:
+    got = candidates("伊丽莎白港机场有几条跑道？", "number", "机场共有三条跑道，其中一条长2000米。", set())
+    assert [v for _, v in got] == ["三条"]
+    assert [v for _, v in candidates("学校有几个校区？", "number", "学校是一个整体，现有两个校区。", set())] == ["两个"]
+
+
+def test_digits_in_the_asked_measure_word_come_before_chinese_numerals() -> None:
+    got = candidates("路口镇管辖下有几个村？", "number", "辖8个村，是两个乡合并而成。", set())
+    assert [v for _, v in got] == ["8个"]
+
+
+def test_a_lone_yi_is_an_article_not_a_count() -> None:
+    assert written_counts("这是一个重要的会议，来了一条消息", "个") == []
+    assert [v for _, v in written_counts("共十一个项目、一百二十名工人", "名")] == ["一百二十名"]
+    assert [v for _, v in written_counts("共十一个项目", "个")] == ["十一个"]
+
+
+def test_a_month_alone_answers_a_when_question() -> None:
+    got = candidates("六耳铃的花期是什么时候？", "date", "花期从10月起至翌年5~6月。", set())
+    assert [v for _, v in got] == ["10月", "6月"]
+
+
+def test_a_full_date_is_read_whole_and_a_month_is_never_cut_from_a_number() -> None:
+    assert [v for _, v in candidates("何时结束？", "date", "2017年3月5日结束，3个月后，13月", set())] == ["2017年3月5日"]
+
+
+@pytest.mark.parametrize(("sentence", "names"), [
+    ("1990年9月，他初中三年级进入南京市第一中学学习。", ["南京市"]),
+    ("伊丽莎白港机场位于南非东开普省伊丽莎白港", ["南非东开普省"]),
+    ("夏尔生于法国瓦尔省圣拉斐尔", ["法国瓦尔省"]),
+    ("当中有一半的捕获量来自英国的专属经济区。", ["专属经济区"]),
+    ("黑龙江省博物馆是中国省级综合性博物馆", ["黑龙江省"]),
+    ("分布于海拔500米的地区", []),
+    ("达曼港是沙特第三大的城市", []),
+    ("广东省广州市天河区的工会", ["广东省广州市天河区"]),
+    ("在广州市和深圳市", ["广州市", "深圳市"]),
+])
+def test_a_place_name_starts_at_a_word_and_never_spans_a_verb_or_particle(sentence: str, names: list[str]) -> None:
+    found = place_names(sentence)
+    assert [n for _, n in found] == names
+    assert all(sentence[pos:pos + len(n)] == n for pos, n in found)
+
+
+def test_the_place_the_question_names_is_cut_off_the_answer() -> None:
+    got = candidates("黑龙江省博物馆在哪？", "place", "黑龙江省博物馆是中国省级综合性博物馆，位于黑龙江省哈尔滨市红军街50号。",
+                     {"黑龙江省"})
+    assert [v for _, v in got] == ["哈尔滨市"]
