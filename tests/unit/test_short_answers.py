@@ -1,18 +1,33 @@
 """Short-answer candidates (answer/candidates.py) read what the sentence says in its own words: counts written in
-Chinese numerals, a month alone, place names cut at word boundaries; and a 哪些 question asks for a list (issue 25)."""
+Chinese numerals, a month alone, place names cut at word boundaries; and a 哪些/哪几 question asks for a list, not a
+place or a count (issue 25)."""
 
 from __future__ import annotations
 
 import pytest
 
 from unionqa.answer.candidates import candidates, place_names
-from unionqa.answer.question import question_type
+from unionqa.answer.question import asked_category, counted_phrase, question_type
 from unionqa.measures import written_counts
 
 
 @pytest.mark.parametrize("q", ["夜来香分布在哪些地区？", "其地理位置的重要性体现在哪些方面？", "该应用可以执行在哪些平台上？"])
 def test_a_which_ones_question_asks_for_a_list_not_a_place(q: str) -> None:
     assert question_type(q) == "other"
+
+
+@pytest.mark.parametrize("q", ["夏尔精通哪几门语言？", "这款列车被配属予哪几个铁道？", "达曼的卫星城有哪几座？"])
+def test_a_which_few_question_asks_for_a_list_not_a_count(q: str) -> None:
+    assert question_type(q) == "other"
+    assert counted_phrase(q) == ("", "")  # nothing counted: no subject the evidence must name
+
+
+def test_the_category_a_which_few_question_names_is_no_word_the_evidence_must_hold() -> None:
+    from unionqa.search.tokenize import JiebaTokenizer
+
+    assert asked_category(JiebaTokenizer().tokenize, "夏尔精通哪几门语言？") == {"语言"}
+    assert asked_category(JiebaTokenizer().tokenize, "达曼的卫星城有哪几座？") == set()
+    assert question_type("伊丽莎白港机场有几条跑道？") == "number"
 
 
 @pytest.mark.parametrize("q", ["活动在哪里举行？", "东关街在哪？", "渠成是哪里人？", "比赛在哪个城市举办？"])

@@ -7,13 +7,13 @@ from collections.abc import Callable
 
 from unionqa.measures import ASKED_UNITS, COUNT_CHARS, MEASURE_CHARS
 
-_NUMBER_Q = re.compile(r"多少|几|how many|how much|what (?:number|percentage|share)")
+_NUMBER_Q = re.compile(r"多少|(?<!哪)几|how many|how much|what (?:number|percentage|share)")
 _PERCENT_Q = re.compile(r"率|比例|百分之|percentage|rate")
 _YEAR_Q = re.compile(r"哪一年|哪年|何年|什么时候|何时|哪一天|哪天|什么时间|日期|\bwhen\b|what year|which year")
 _PLACE_Q = re.compile(
     r"哪里|哪儿|在哪(?!些)|何地|什么地方|哪个地方|哪个城市|哪个市|哪座城市|哪个县|哪个区|where|which (?:city|place|county|district|town)")
 _PERSON_Q = re.compile(r"谁|哪位|什么人|\bwho\b")
-_UNIT_AFTER = re.compile(r"(?:多少|几)([万亿千百]*[\u4e00-\u9fff%]{1,2})")
+_UNIT_AFTER = re.compile(r"(?:多少|(?<!哪)几)([万亿千百]*[\u4e00-\u9fff%]{1,2})")
 CITY_Q = re.compile(r"哪个(?:地方|城市|市)|哪座城市|哪个地区|which city|what city")
 WH_RE = re.compile(r"多少|几|哪一年|哪年|何时|什么时候|哪里|哪儿|在哪|哪个|哪些|哪位|谁|什么|怎样|怎么|如何")
 
@@ -47,7 +47,7 @@ def asked_unit(q: str) -> str | None:
 
 #: a 多少/几 question's counted phrase: the question word, an optional measure word, then what it counts (group 1,
 #: up to the clause's end) — read by answering (``counted_phrase``) and by follow-ups (``conversation``)
-COUNTED_RE = re.compile(rf"(?:多少|几)(?:[万亿千百]*[{COUNT_CHARS}]次?)?([^，。？！,?!；;]{{0,16}})")
+COUNTED_RE = re.compile(rf"(?:多少|(?<!哪)几)(?:[万亿千百]*[{COUNT_CHARS}]次?)?([^，。？！,?!；;]{{0,16}})")
 
 
 def counted_text(q: str) -> str:
@@ -84,7 +84,7 @@ def focus_terms(tokenize: Callable[[str], list[str]], q: str) -> list[str]:
     return [t for t in tokenize(window) if len(t) >= 2 and not t[0].isdigit()]
 
 
-_CATEGORY_AFTER = re.compile(r"(?:哪一?[个些座家位种类项]?|什么|何种)([\u4e00-\u9fff]{2,4})")
+_CATEGORY_AFTER = re.compile(rf"(?:哪(?:几[{COUNT_CHARS}门]?|一?[个些座家位种类项]?)|什么|何种)(?!几)([\u4e00-\u9fff]{{2,4}})")
 
 
 def asked_category(tokenize: Callable[[str], list[str]], q: str) -> set[str]:
