@@ -82,3 +82,15 @@ def test_the_place_the_question_names_is_cut_off_the_answer() -> None:
     got = candidates("黑龙江省博物馆在哪？", "place", "黑龙江省博物馆是中国省级综合性博物馆，位于黑龙江省哈尔滨市红军街50号。",
                      {"黑龙江省"})
     assert [v for _, v in got] == ["哈尔滨市"]
+
+
+def test_a_time_in_minutes_and_seconds_is_one_value() -> None:
+    got = candidates("创造的新世界纪录是多少？", "number", "时间为3分33秒62。于4x200米自由式中", set())
+    assert [v for _, v in got][0] == "3分33秒62"
+    assert [v for _, v in candidates("用了多少时间？", "number", "用时2小时5分钟", set())] == ["2小时5分钟"]
+    assert [v for _, v in candidates("多少分？", "number", "得分95分，排名第3", set())] == ["95分"]
+
+
+def test_a_currency_after_wan_or_yi_stays_with_the_figure() -> None:
+    got = candidates("共斥资多少钱收购？", "number", "每股63美元现金，斥资77亿美元收购希尔夏品牌", set())
+    assert [v for _, v in got] == ["63美元", "77亿美元"]

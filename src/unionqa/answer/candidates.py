@@ -12,6 +12,8 @@ from unionqa.text import normalize_for_match
 
 YEAR_RE = re.compile(r"(?:19|20)\d{2}年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}月\d{1,2}日|(?<![\d年])(?:1[0-2]|[1-9])月(?!\d)")
 PLACE_RE = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:省|市|县|区|镇|街道|小镇|园区|公园)")
+_SCALED_RE = re.compile(r"\d+(?:[.,]\d+)*[万亿千百]+")
+_CLOCK_RE = re.compile(r"\d{1,2}(?:分钟?|秒)(?:\d{1,2}(?:秒|\b)?)?")
 _AT_PLACE_RE = re.compile(r"在([\u4e00-\u9fff·]{2,24}?)(?:举行|举办|召开|开展|启动|成立|进行)")
 
 
@@ -23,9 +25,15 @@ def candidates(q: str, qtype: str, sent: str, exclude: set[str]) -> list[tuple[i
         norm = normalize_for_match(sent)
         with_unit: list[tuple[int, str]] = []
         similar_unit: list[tuple[int, str]] = []  # 人 for 名, 件 for 宗: only when no value has the asked unit
+        consumed = 0
         for m in NUMBER_RE.finditer(norm):
             val = m.group(0)
-            if val in exclude or YEAR_RE.fullmatch(val) or re.fullmatch(r"\d{1,2}[月日号期]", val):
+            if m.start() < consumed or val in exclude or YEAR_RE.fullmatch(val) or re.fullmatch(r"\d{1,2}[月日号期]", val):
+                continue
+            clock = _CLOCK_RE.match(norm, m.end()) if val[-1] in "分时" else None
+            if clock:  # 3分33秒62, 2小时5分: one time, not a count of minutes
+                out.append((m.start(), val + clock.group(0)))
+                consumed = clock.end()
                 continue
             if re.fullmatch(r"\d{3,4}年", val) and unit != "年":
                 continue  # a year (1628年), not a count of years
@@ -37,7 +45,8 @@ def candidates(q: str, qtype: str, sent: str, exclude: set[str]) -> list[tuple[i
                 val, bare = val + approx.group(0), False
             prefix = norm[max(0, m.start() - 1):m.start()]
             shown = prefix + val if prefix and prefix in "近约超逾" else val
-            more = MORE_UNIT_RE.match(norm, m.end()) if bare else None
+            # 120美元, and 77亿美元: a unit of measure or currency after the number (and its 万/亿)
+            more = MORE_UNIT_RE.match(norm, m.end()) if bare or _SCALED_RE.fullmatch(val) else None
             if more and not unit:
                 out.append((m.start(), shown + more.group(0)))
             elif more and unit and same_count(unit, more.group(0)):
