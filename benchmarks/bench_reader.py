@@ -29,6 +29,7 @@ from bench_cmrc2018 import cmrc_half, write_corpus  # noqa: E402
 from unionqa import Index  # noqa: E402
 from unionqa.answer import answer, gather_evidence  # noqa: E402
 from unionqa.answer import reader as reader_module  # noqa: E402
+from unionqa.answer.evidence import _sentence_spans  # noqa: E402
 from unionqa.answer.reader import load_reader  # noqa: E402
 from unionqa.config import answer_settings  # noqa: E402
 from unionqa.search.query import prepare_query  # noqa: E402
@@ -100,8 +101,6 @@ def main(argv: list[str] | None = None) -> int:
             counts[name] += bool(ev.candidates) and holds(ev.candidates[0].text)
         whole = answer(qp, [hit], ctx, cfg, qvec)
         counts["quoted"] += not whole.abstained and holds(MARKER_RE.sub("", whole.text))
-        from unionqa.answer.evidence import _sentence_spans
-
         sents = [chunk.text[a:b] for a, b in _sentence_spans(chunk.text)]
         scores = reader.score(qp, sents)
         counts["reader"] += bool(sents) and holds(sents[int(scores.argmax())])

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from unionqa.answer.question import CITY_Q, asked_unit
 from unionqa.ingest.places import gazetteer
 from unionqa.measures import APPROX_UNIT_RE, MORE_UNIT_RE, same_count, written_counts
 from unionqa.search.tokenize import NUMBER_RE, tagged
-from unionqa.text import normalize_for_match
+from unionqa.text import normalize_for_match, split_sentences
 
 YEAR_RE = re.compile(r"(?:19|20)\d{2}年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}月\d{1,2}日|(?<![\d年])(?:1[0-2]|[1-9])月(?!\d)")
-PLACE_RE = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:省|市|县|区|镇|街道|小镇|园区|公园)")
+#: what ends a place name (南京市, 开普省, 天河区, 人民公园)
+_PLACE_ENDINGS = "省|市|县|区|镇|街道|小镇|园区|公园"
+PLACE_RE = re.compile(rf"[\u4e00-\u9fff]{{2,6}}?(?:{_PLACE_ENDINGS})")
 _SCALED_RE = re.compile(r"\d+(?:[.,]\d+)*[万亿千百]+")
 _CLOCK_RE = re.compile(r"\d{1,2}(?:分钟?|秒)(?:\d{1,2}(?:秒|\b)?)?")
 _AT_PLACE_RE = re.compile(r"在([\u4e00-\u9fff·]{2,24}?)(?:举行|举办|召开|开展|启动|成立|进行)")
@@ -81,16 +84,27 @@ def candidates(q: str, qtype: str, sent: str, exclude: set[str]) -> list[tuple[i
     return out
 
 
-#: what ends a place name (PLACE_RE's endings), and the part-of-speech tags that cannot be inside one: verbs,
-#: prepositions, conjunctions, particles, pronouns, adverbs, numerals, time and direction words (位于, 于, 和, 的, 是 …)
-_PLACE_END_RE = re.compile(r"(?:省|市|县|区|镇|街道|小镇|园区|公园)$")
+_PLACE_END_RE = re.compile(rf"(?:{_PLACE_ENDINGS})$")
+#: the part-of-speech tags that cannot be inside a place name: verbs, prepositions, conjunctions, particles, pronouns,
+#: adverbs, numerals, time and direction words (位于, 于, 和, 的, 是 …)
 _NOT_IN_NAME = frozenset("vpcurdmtfbqxyeoa")
 
 
-def place_names(sent: str, longest: int = 10) -> list[tuple[int, str]]:
-    """(position, name) of the place names in ``sent``: a word ending like a place (南京市, 开普省) with the name-like
+def place_names(text: str) -> list[tuple[int, str]]:
+    """(position, name) of the place names in ``text``: a word ending like a place (南京市, 开普省) with the name-like
     words before it (南非东开普省, 法国瓦尔省), never across a verb or particle (年级进入南京市 → 南京市, 英国的专属经济区 →
-    专属经济区) nor inside a word (省级, 城市化); at least two characters before the ending, at most ``longest``."""
+    专属经济区) nor inside a word (省级, 城市化); at least two characters before the ending, at most 10.
+
+    Tagging is the slow part of answering a place question, which reads every sentence and adjacent pair of the top
+    passages: a name never crosses a sentence end, so each sentence is tagged once (``_sentence_place_names``, cached)
+    and a pair reuses its two sentences."""
+    return [(a + pos, name) for a, b in split_sentences(text) for pos, name in _sentence_place_names(text[a:b])]
+
+
+@functools.lru_cache(maxsize=4096)
+def _sentence_place_names(sent: str, longest: int = 10) -> tuple[tuple[int, str], ...]:
+    if not PLACE_RE.search(sent):
+        return ()  # no place ending: nothing to tag
     words = tagged(sent)
     out: list[tuple[int, str]] = []
     end = 0
@@ -114,7 +128,7 @@ def place_names(sent: str, longest: int = 10) -> list[tuple[int, str]]:
             out[-1] = (starts[j], name)  # 广东省 → 广东省广州市: the whole name
         else:
             out.append((starts[j], name))
-    return out
+    return tuple(out)
 
 
 def city_mentions(text: str, q: str) -> list[tuple[int, str]]:

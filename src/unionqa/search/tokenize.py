@@ -68,9 +68,8 @@ def _jieba_with(userdict: str):  # type: ignore[no-untyped-def]
 _POS: dict[str, Any] = {}
 
 
-def tagged(text: str) -> list[tuple[str, str]]:
-    """``text`` as words with their part-of-speech tags (jieba's tagger over the shared dictionary: ``v``, ``n``,
-    ``ns`` …), in order; the words joined give ``text`` back."""
+def _tagger():  # type: ignore[no-untyped-def]
+    """jieba's part-of-speech tagger over the shared dictionary, built once per process."""
     userdict = _data("userdict.txt")
     with _JIEBA_LOCK:
         pos = _POS.get(userdict)
@@ -80,12 +79,19 @@ def tagged(text: str) -> list[tuple[str, str]]:
         tk = _jieba_with(userdict)
         with _JIEBA_LOCK:
             pos = _POS.setdefault(userdict, jieba.posseg.POSTokenizer(tk))
-    return [(str(w.word), str(w.flag)) for w in pos.cut(text)]
+    return pos
+
+
+def tagged(text: str) -> list[tuple[str, str]]:
+    """``text`` as words with their part-of-speech tags (jieba's tagger over the shared dictionary: ``v``, ``n``,
+    ``ns`` …), in order; the words joined give ``text`` back."""
+    return [(str(w.word), str(w.flag)) for w in _tagger().cut(text)]
 
 
 def first_word(text: str) -> tuple[str, str]:
-    """The first word of ``text`` and its part-of-speech tag (``tagged``; ``("", "")`` for no word)."""
-    return next(((w, f) for w, f in tagged(text) if w.strip()), ("", ""))
+    """The first word of ``text`` and its part-of-speech tag (as ``tagged``; ``("", "")`` for no word): the tagger
+    stops there."""
+    return next(((str(w.word), str(w.flag)) for w in _tagger().cut(text) if w.word.strip()), ("", ""))
 
 
 class JiebaTokenizer:
