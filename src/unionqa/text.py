@@ -86,20 +86,56 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
+#: brackets a sentence does not end inside: book titles, quotations, parentheses
+BRACKET_PAIRS = (("《", "》"), ("“", "”"), ("「", "」"), ("『", "』"), ("（", "）"), ("(", ")"))
+#: a bracket holds its sentence ends only when it closes within this many characters of the sentence's start (a lone
+#: or mismatched mark never glues a paragraph together); the longest sentence an answer quotes
+#: (``AnswerConfig.max_quote_chars``)
+MAX_BRACKETED_CHARS = 200
+
+
+def _unbalanced(text: str) -> int:
+    """> 0 when ``text`` opens a title, quotation or parenthesis it does not close; < 0 when it closes one it did not
+    open (and 0 when neither, or both: text cut on both sides is left as it is)."""
+    opened = [text.count(a) - text.count(b) for a, b in BRACKET_PAIRS]
+    if any(n > 0 for n in opened) and not any(n < 0 for n in opened):
+        return 1
+    if any(n < 0 for n in opened) and not any(n > 0 for n in opened):
+        return -1
+    return 0
+
+
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """Split into sentence spans (start, end); terminators and closing quotes stay with their sentence.
 
-    The spans tile ``text`` exactly (no character lost); whitespace-only spans are dropped.
+    A sentence end inside a book title, quotation or parenthesis that closes within ``MAX_BRACKETED_CHARS`` on the
+    same line ends nothing (《CDTV×Sacas！》, “我们要努力。我们会成功。”). The spans tile ``text`` exactly (no
+    character lost); whitespace-only spans are dropped.
     """
-    spans: list[tuple[int, int]] = []
+    raw: list[tuple[int, int]] = []
     start = 0
     for m in SENTENCE_END_RE.finditer(text):
         end = m.end()
         if end > start:
-            spans.append((start, end))
+            raw.append((start, end))
             start = end
     if start < len(text):
-        spans.append((start, len(text)))
+        raw.append((start, len(text)))
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(raw):
+        a, b = raw[i]
+        last = i
+        if _unbalanced(text[a:b]) > 0:
+            k = i
+            while k + 1 < len(raw) and raw[k + 1][1] - a <= MAX_BRACKETED_CHARS and "\n" not in text[a:raw[k + 1][1]]:
+                k += 1
+                state = _unbalanced(text[a:raw[k][1]])
+                if state <= 0:
+                    last = k if state == 0 else i
+                    break
+        spans.append((a, raw[last][1]))
+        i = last + 1
     return [(a, b) for a, b in spans if text[a:b].strip()]
 
 

@@ -90,3 +90,28 @@ def test_never_cuts_inside_a_sentence() -> None:
     for c in chunks:
         assert c.text.startswith("第") and c.text.endswith("。")
         assert len(c.text) <= 100
+
+
+def test_a_sentence_end_inside_a_title_quotation_or_parenthesis_ends_nothing() -> None:
+    from unionqa.text import split_sentences
+
+    def sentences(text: str) -> list[str]:
+        return [text[a:b] for a, b in split_sentences(text)]
+
+    assert sentences("她在《CDTV×Sacas！》节目中演唱。然后发行单曲。") == ["她在《CDTV×Sacas！》节目中演唱。", "然后发行单曲。"]
+    assert sentences("他说：“我们要努力。我们会成功。”会后签约。") == ["他说：“我们要努力。我们会成功。”", "会后签约。"]
+    assert sentences("旗下组合（包括TOKIO及Hey! Say! JUMP）出版唱片。另一句。") == \
+        ["旗下组合（包括TOKIO及Hey! Say! JUMP）出版唱片。", "另一句。"]
+
+
+def test_a_lone_or_far_closing_mark_glues_nothing_together() -> None:
+    from unionqa.text import MAX_BRACKETED_CHARS, split_sentences
+
+    def sentences(text: str) -> list[str]:
+        return [text[a:b] for a, b in split_sentences(text)]
+
+    assert sentences("他提出“三个一。第二句。第三句。") == ["他提出“三个一。", "第二句。", "第三句。"]  # never closed
+    assert sentences("右）开头。后面。") == ["右）开头。", "后面。"]
+    assert sentences("“甲。\n乙。”丙。") == ["“甲。", "乙。”", "丙。"]  # a line end is a hard end
+    far = "《书！" + "很长的句子。" * (MAX_BRACKETED_CHARS // 6) + "》完。"
+    assert len(sentences(far)) > 2  # closes past the limit: split as before

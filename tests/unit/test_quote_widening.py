@@ -66,22 +66,3 @@ def test_the_reader_is_asked_once_and_only_in_read_mode() -> None:
     assert widen(c, PASSAGE, 200, "leaning", read).text == PASSAGE[:PASSAGE.index("招聘会上")] and not calls
     assert widen(c, PASSAGE, 200, "read", read).text == PASSAGE and len(calls) == 1
     assert calls[0][0] == "但工会很快联系了十家企业招聘。" and len(calls[0]) == 4
-
-
-def test_a_quote_never_cuts_a_title_or_quotation() -> None:
-    passage = "她在电视台的《CDTV×Sacas！》节目中第一次于公开场合演唱。然后发行单曲。"
-    s = "》节目中第一次于公开场合演唱。"
-    start = passage.index(s)
-    c = widen(Candidate(0, start, start + len(s), s, 1.0, 1.0, None), passage, 200, "leaning")
-    assert c.text == "她在电视台的《CDTV×Sacas！》节目中第一次于公开场合演唱。"
-    passage = "目前负责为旗下组合（包括TOKIO及Hey! Say! JUMP）发行唱片。另外一句。"
-    s = "目前负责为旗下组合（包括TOKIO及Hey!"
-    c = widen(Candidate(0, 0, len(s), s, 1.0, 1.0, None), passage, 200, "leaning")
-    assert c.text == "目前负责为旗下组合（包括TOKIO及Hey! Say! JUMP）发行唱片。"
-
-
-def test_a_title_is_not_completed_past_the_quote_limit() -> None:
-    passage = "他写了《一本书！" + "很长" * 60 + "》。"
-    s = "他写了《一本书！"
-    c = widen(Candidate(0, 0, len(s), s, 1.0, 1.0, None), passage, 50, "leaning")
-    assert c.text == s

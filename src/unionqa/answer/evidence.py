@@ -99,21 +99,6 @@ LEANS_BACK_RE = re.compile(
     r"[他她它牠](?:们)?|在此|对此|为此|由此|不久|主要|其次|再次|最后|包括|例如|由于)")
 
 
-#: brackets a quote must not cut: book titles, quotations, parentheses
-_PAIRS = (("《", "》"), ("“", "”"), ("「", "」"), ("『", "』"), ("（", "）"), ("(", ")"))
-
-
-def _unbalanced(text: str) -> int:
-    """> 0 when ``text`` opens a title, quotation or parenthesis it does not close; < 0 when it closes one it did not
-    open (and 0 when neither, or both: a quote cut on both sides is left as it is)."""
-    opened = [text.count(a) - text.count(b) for a, b in _PAIRS]
-    if any(n > 0 for n in opened) and not any(n < 0 for n in opened):
-        return 1
-    if any(n < 0 for n in opened) and not any(n > 0 for n in opened):
-        return -1
-    return 0
-
-
 def widen(c: Candidate, passage: str, limit: int, mode: str = "leaning",
           read: Callable[[list[str]], np.ndarray] | None = None, threshold: float = 0.0) -> Candidate:
     """The candidate with the sentences it leans on or that lean on it, while the quote stays within ``limit``.
@@ -132,20 +117,10 @@ def widen(c: Candidate, passage: str, limit: int, mode: str = "leaning",
         start = spans[first][0]
     following = [passage[a:b] for a, b in spans[last + 1:] if b - start <= limit]
     said = list(read(following) >= threshold) if mode == "read" and read is not None and following else []
-    taken = 0
     for i, sentence in enumerate(following):
         if not (mode == "next" or LEANS_BACK_RE.match(sentence) or (said and said[i])):
             break
         end = spans[last + 1 + i][1]
-        taken = i + 1
-    last += taken
-    # a title or quotation is never cut: 《CDTV×Sacas！》 and “唵！…” hold sentence ends of their own
-    while first > 0 and _unbalanced(passage[start:end]) < 0 and end - spans[first - 1][0] <= limit:
-        first -= 1
-        start = spans[first][0]
-    while last + 1 < len(spans) and _unbalanced(passage[start:end]) > 0 and spans[last + 1][1] - start <= limit:
-        last += 1
-        end = spans[last][1]
     if (start, end) == (c.start, c.end):
         return c
     return replace(c, start=start, end=end, text=passage[start:end])
