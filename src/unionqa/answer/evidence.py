@@ -134,7 +134,12 @@ def _semantic(ctx: AnswerContext, hit: Hit, n_sents: int, qvec: np.ndarray | Non
     if len(units) == 0:
         return [0.0] * n_sents
     sims = units @ np.asarray(qvec, dtype=np.float32).reshape(-1)
-    return [max(float(sims[u]) for u in us if u < len(sims)) for us in sentence_units(hit.kind, n_sents)]
+    windows = sentence_units(hit.kind, n_sents)
+    if len(sims) != 1 + max((u for us in windows for u in us), default=0):
+        # the stored windows follow another sentence split (an index built before sentences kept brackets whole):
+        # every sentence gets the whole chunk's similarity rather than a neighbour's window
+        return [float(sims[0])] * n_sents
+    return [max(float(sims[u]) for u in us) for us in windows]
 
 
 def _question_words(ctx: AnswerContext, p: PreparedQuestion,
