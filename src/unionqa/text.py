@@ -87,7 +87,7 @@ def squash(text: str) -> str:
 
 
 #: brackets a sentence does not end inside: book titles, quotations, parentheses
-BRACKET_PAIRS = (("《", "》"), ("“", "”"), ("「", "」"), ("『", "』"), ("（", "）"), ("(", ")"))
+_BRACKET_PAIRS = (("《", "》"), ("“", "”"), ("「", "」"), ("『", "』"), ("（", "）"), ("(", ")"))
 #: a bracket holds its sentence ends only when it closes within this many characters of the sentence's start (a lone
 #: or mismatched mark never glues a paragraph together); the longest sentence an answer quotes
 #: (``AnswerConfig.max_quote_chars``)
@@ -97,12 +97,30 @@ MAX_BRACKETED_CHARS = 200
 def _unbalanced(text: str) -> int:
     """> 0 when ``text`` opens a title, quotation or parenthesis it does not close; < 0 when it closes one it did not
     open (and 0 when neither, or both: text cut on both sides is left as it is)."""
-    opened = [text.count(a) - text.count(b) for a, b in BRACKET_PAIRS]
+    opened = [text.count(a) - text.count(b) for a, b in _BRACKET_PAIRS]
     if any(n > 0 for n in opened) and not any(n < 0 for n in opened):
         return 1
     if any(n < 0 for n in opened) and not any(n > 0 for n in opened):
         return -1
     return 0
+
+
+def _bracket_end(text: str, raw: list[tuple[int, int]], i: int) -> int:
+    """The last of the ``raw`` sentence spans that a bracket opened in span ``i`` runs through: the one where it closes,
+    within ``MAX_BRACKETED_CHARS`` of span ``i``'s start and before any line end; ``i`` itself when span ``i`` opens
+    none, or the bracket does not close in reach, or a later span closes more than was opened."""
+    a = raw[i][0]
+    if _unbalanced(text[a:raw[i][1]]) <= 0 or "\n" in text[a:raw[i][1]]:
+        return i
+    for k in range(i + 1, len(raw)):
+        if raw[k][1] - a > MAX_BRACKETED_CHARS or "\n" in text[raw[k][0]:raw[k][1]]:
+            return i
+        state = _unbalanced(text[a:raw[k][1]])
+        if state < 0:
+            return i
+        if state == 0:
+            return k
+    return i
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -124,17 +142,8 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     i = 0
     while i < len(raw):
-        a, b = raw[i]
-        last = i
-        if _unbalanced(text[a:b]) > 0:
-            k = i
-            while k + 1 < len(raw) and raw[k + 1][1] - a <= MAX_BRACKETED_CHARS and "\n" not in text[a:raw[k + 1][1]]:
-                k += 1
-                state = _unbalanced(text[a:raw[k][1]])
-                if state <= 0:
-                    last = k if state == 0 else i
-                    break
-        spans.append((a, raw[last][1]))
+        last = _bracket_end(text, raw, i)
+        spans.append((raw[i][0], raw[last][1]))
         i = last + 1
     return [(a, b) for a, b in spans if text[a:b].strip()]
 

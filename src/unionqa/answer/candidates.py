@@ -88,12 +88,13 @@ _PLACE_END_RE = re.compile(rf"(?:{_PLACE_ENDINGS})$")
 #: the part-of-speech tags that cannot be inside a place name: verbs, prepositions, conjunctions, particles, pronouns,
 #: adverbs, numerals, time and direction words (位于, 于, 和, 的, 是 …)
 _NOT_IN_NAME = frozenset("vpcurdmtfbqxyeoa")
+_LONGEST_PLACE = 10  # characters in a place name read by the tagger, its ending included
 
 
 def place_names(text: str) -> list[tuple[int, str]]:
     """(position, name) of the place names in ``text``: a word ending like a place (南京市, 开普省) with the name-like
     words before it (南非东开普省, 法国瓦尔省), never across a verb or particle (年级进入南京市 → 南京市, 英国的专属经济区 →
-    专属经济区) nor inside a word (省级, 城市化); at least two characters before the ending, at most 10.
+    专属经济区) nor inside a word (省级, 城市化); at least two characters before the ending, at most ``_LONGEST_PLACE`` in all.
 
     Tagging is the slow part of answering a place question, which reads every sentence and adjacent pair of the top
     passages: a name never crosses a sentence end, so each sentence is tagged once (``_sentence_place_names``, cached)
@@ -102,7 +103,7 @@ def place_names(text: str) -> list[tuple[int, str]]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _sentence_place_names(sent: str, longest: int = 10) -> tuple[tuple[int, str], ...]:
+def _sentence_place_names(sent: str) -> tuple[tuple[int, str], ...]:
     if not PLACE_RE.search(sent):
         return ()  # no place ending: nothing to tag
     words = tagged(sent)
@@ -117,7 +118,7 @@ def _sentence_place_names(sent: str, longest: int = 10) -> tuple[tuple[int, str]
         if not m:
             continue
         j = i
-        while j > 0 and words[j - 1][1][:1] not in _NOT_IN_NAME and starts[i] + len(w) - starts[j - 1] <= longest:
+        while j > 0 and words[j - 1][1][:1] not in _NOT_IN_NAME and starts[i] + len(w) - starts[j - 1] <= _LONGEST_PLACE:
             j -= 1
         if j == i and words[i][1][:1] in _NOT_IN_NAME:
             continue
