@@ -6,7 +6,7 @@ sections); every question searches the whole index. A passage is relevant when i
 from the question's article and contains a gold answer span (NFKC, whitespace removed).
 
     python benchmarks/bench_cmrc2018.py [--data eval/cmrc2018/cmrc2018_trial.json]
-        [--workdir .cache/cmrc2018] [--limit N] [--model NAME] [--json]
+        [--workdir .cache/cmrc2018] [--limit N] [--half all|calibration|report] [--model NAME] [--set FIELD=VALUE] [--json]
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from unionqa import Index
+from unionqa.config import answer_settings
 from unionqa.evaluation import percentile, retrieval_metrics
 from unionqa.text import squash
 
@@ -75,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-answers", action="store_true")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--model", default=None, help="embedding model (default: the bundled default)")
+    ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="an AnswerConfig field")
     args = ap.parse_args(argv)
+    cfg = answer_settings(args.set)
     work = Path(args.workdir)
     questions = write_corpus(Path(args.data), work / "docs")
     if args.half != "all":
@@ -104,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         from unionqa.answer import question_type
 
         for q in questions:
-            ans = ix.ask(q["question"])
+            ans = ix.ask(q["question"], config=cfg)
             text = squash(_MARKER.sub("", ans.text))
             good = (not ans.abstained and any(squash(a) in text for a in q["answers"])
                     and any(relevant(c, q) for c in ans.citations))

@@ -13,7 +13,9 @@ Three steps, each resumable; nothing here runs in CI (a tiny run is in ``tests/t
 question into a group: the sentences of its paragraph (the gold one holds the answer's start) — or, for one
 question in seven, the sentences of another paragraph of the same article (or of another article), where none answers (the "no answer"
 target). CMRC 2018 *dev* is never read: it is the project's held-out test; CMRC *trial* and the seed questions
-are for measuring only.
+are for measuring only. Tried and not shipped (README "The reader"): ``--cross-article N`` (N of a group's sentences
+from other articles, most like the question), ``--no-answer-share``, ``--xquad EN ZH`` (English questions over
+XQuAD's Chinese paragraphs), and ``train --init CKPT`` (start from another run's weights).
 
 ``train`` fits one listwise softmax per group over [null, sentence scores], the null logit fixed at 0, so a score
 above 0 means "this sentence answers" (the answerability margin). Fixed seed, bf16 autocast (AMX), length-sorted
@@ -44,6 +46,11 @@ SOURCES = {
                       "CC BY-SA 3.0", "e236df03861ba241bd7b29628cd48b3b8e339c60137e041a4358b5320ed61928"),
     "DRCD_test.json": ("DRCKnowledgeTeam/DRCD@b944790de5af02c5fbb7cd9cb1473d27d169eebf", "DRCD_test.json",
                        "CC BY-SA 3.0", "d9de0b4d247a8391ac8daee6c02c2c8272b75562a1e2377b50ae04ecc09a7438"),
+    # XQuAD (SQuAD v1.1 dev paragraphs translated by professionals): English questions over the Chinese paragraphs
+    "xquad.en.json": ("google-deepmind/xquad@7d30520c717524000f0d9d2f9c10a069acd9d285", "xquad.en.json",
+                      "CC BY-SA 4.0", "e4c57d1c9143aaa1c5d265ba5987a65f4e69528d2a98f29d6e75019b10344f29"),
+    "xquad.zh.json": ("google-deepmind/xquad@7d30520c717524000f0d9d2f9c10a069acd9d285", "xquad.zh.json",
+                      "CC BY-SA 4.0", "691d0b3359bc6b8faa8de931dfdfe21d50a65861ae348e32a0d1a0190b0c8835"),
 }
 SEED = 20261205
 NO_ANSWER_SHARE = 1 / 7
@@ -51,6 +58,8 @@ TRADITIONAL_KEPT = 0.3  # share of DRCD questions left in Traditional characters
 HELDOUT_EVERY = 50  # every 50th group: the validation split (never trained on)
 HEAD_LR = 1.0  # the scoring head's learning rate, × the encoder's (see train)
 MAX_SENTENCES = 6  # sentences per group: the gold one and the hardest others (most shared characters)
+CROSS_ARTICLE = 0  # of those, sentences of *other articles* most like the question (character bigrams, TF-IDF)
+CROSS_POOL = 12  # …drawn at random from this many most alike
 WEIGHTS = ROOT / "src" / "unionqa" / "answer" / "reader_weights.npz"
 
 
@@ -83,9 +92,65 @@ def sentences(text: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in out if b > a]
 
 
-def groups(articles: list[dict], source: str, rng: random.Random, convert=None) -> list[dict]:  # noqa: ANN001
-    """One group per question: its sentences, the index of the answering one (-1: none answers)."""
+def bigram_vectors(texts: list[str], idf: dict[str, float] | None = None):  # noqa: ANN201
+    """Rows of L2-normalised character-bigram TF-IDF (``idf`` computed from ``texts`` when not given), and the idf."""
+    from collections import Counter
+
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    grams = [Counter(t[i:i + 2] for i in range(len(t) - 1)) for t in texts]
+    if idf is None:
+        df = Counter(g for c in grams for g in c)
+        idf = {g: float(np.log(len(texts) / n)) for g, n in df.items()}
+    vocab = {g: i for i, g in enumerate(idf)}
+    rows, cols, vals = [], [], []
+    for r, c in enumerate(grams):
+        for g, n in c.items():
+            if g in vocab:
+                rows.append(r)
+                cols.append(vocab[g])
+                vals.append(n * idf[g])
+    m = csr_matrix((np.asarray(vals, dtype=np.float32), (rows, cols)), shape=(len(texts), len(vocab)))
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return csr_matrix(m.multiply(1.0 / norms[:, None])), idf
+
+
+def cross_article(articles: list[dict], pool: int = CROSS_POOL) -> dict[str, list[tuple[int, str]]]:
+    """For every question: the ``pool`` sentences of the other articles most like it (character-bigram TF-IDF
+    cosine), as (article index, sentence) — what open-domain reading puts beside the right passage."""
+    import numpy as np
+
+    sents, owner = [], []
+    for ai, art in enumerate(articles):
+        for para in art["paragraphs"]:
+            ctx = para["context"]
+            for a, b in sentences(ctx):
+                sents.append(ctx[a:b])
+                owner.append(ai)
+    s_mat, idf = bigram_vectors(sents)
+    qs = [(ai, qa["id"], qa["question"]) for ai, art in enumerate(articles)
+          for para in art["paragraphs"] for qa in para["qas"]]
+    q_mat, _ = bigram_vectors([q for _, _, q in qs], idf)
+    owners = np.asarray(owner)
+    out = {}
+    for start in range(0, len(qs), 512):
+        sims = (q_mat[start:start + 512] @ s_mat.T).toarray()
+        for r, (ai, qid, _) in enumerate(qs[start:start + 512]):
+            row = sims[r]
+            row[owners == ai] = -1.0  # never the question's own article
+            top = np.argpartition(-row, pool)[:pool]
+            out[qid] = [(int(owners[i]), sents[i]) for i in top[np.argsort(-row[top])] if row[i] > 0]
+    return out
+
+
+def groups(articles: list[dict], source: str, rng: random.Random, convert=None,  # noqa: ANN001
+           no_answer_share: float = NO_ANSWER_SHARE, cross: int = CROSS_ARTICLE) -> list[dict]:
+    """One group per question: its sentences, the index of the answering one (-1: none answers). With ``cross``,
+    that many of the sentences come from other articles (``cross_article``), in answerable and no-answer groups."""
     out = []
+    mined = cross_article(articles) if cross else {}
     for art in articles:
         paras = art["paragraphs"]
         for pi, para in enumerate(paras):
@@ -100,7 +165,7 @@ def groups(articles: list[dict], source: str, rng: random.Random, convert=None) 
                 if gold < 0:
                     continue
                 sents = [ctx[a:b] for a, b in spans]
-                if rng.random() < NO_ANSWER_SHARE:
+                if rng.random() < no_answer_share:
                     # another paragraph of the same article; an article of one paragraph: another article's
                     pool = [p["context"] for j, p in enumerate(paras) if j != pi] or \
                         [rng.choice(rng.choice(articles)["paragraphs"])["context"]]
@@ -113,10 +178,17 @@ def groups(articles: list[dict], source: str, rng: random.Random, convert=None) 
                 qchars = set(q)
                 order = sorted((i for i in range(len(sents)) if i != gold),
                                key=lambda i: -len(qchars & set(sents[i])) / (1 + len(sents[i]) ** 0.5))
-                keep = ([gold] if gold >= 0 else []) + order[:MAX_SENTENCES - (gold >= 0)]
+                far = [s for _, s in mined.get(qa["id"], []) if ans["text"] not in s]
+                far = rng.sample(far, min(cross, len(far)))
+                keep = ([gold] if gold >= 0 else []) + order[:MAX_SENTENCES - (gold >= 0) - len(far)]
                 rng.shuffle(keep)
                 picked = [sents[i] for i in keep]
                 pos = keep.index(gold) if gold >= 0 else -1
+                for s in far:  # other articles' sentences at random places among them
+                    at = rng.randint(0, len(picked))
+                    picked.insert(at, s)
+                    if 0 <= pos and at <= pos:
+                        pos += 1
                 if convert is not None and rng.random() >= TRADITIONAL_KEPT:
                     q, picked = convert(q), [convert(s) for s in picked]
                 out.append({"id": f"{source}:{qa['id']}", "question": q, "sentences": picked, "positive": pos,
@@ -124,14 +196,26 @@ def groups(articles: list[dict], source: str, rng: random.Random, convert=None) 
     return out
 
 
+def english_questions(en: list[dict], zh: list[dict]) -> list[dict]:
+    """XQuAD's Chinese articles with each question replaced by its English original (same id): users ask in English
+    about Chinese documents."""
+    asked = {qa["id"]: qa["question"] for a in en for p in a["paragraphs"] for qa in p["qas"]}
+    return [{**a, "paragraphs": [{**p, "qas": [{**qa, "question": asked[qa["id"]]} for qa in p["qas"]
+                                               if qa["id"] in asked]} for p in a["paragraphs"]]} for a in zh]
+
+
 def cmd_data(args: argparse.Namespace) -> None:
     import opencc
 
     rng = random.Random(SEED)
-    rows = groups(squad_articles(Path(args.cmrc_train)), "cmrc2018-train", rng)
+    opts = {"no_answer_share": args.no_answer_share, "cross": args.cross_article}
+    rows = groups(squad_articles(Path(args.cmrc_train)), "cmrc2018-train", rng, **opts)
     t2s = opencc.OpenCC("t2s").convert
     for f in args.drcd:
-        rows += groups(squad_articles(Path(f)), Path(f).stem, rng, convert=t2s)
+        rows += groups(squad_articles(Path(f)), Path(f).stem, rng, convert=t2s, **opts)
+    if args.xquad:
+        en, zh = (squad_articles(Path(f)) for f in args.xquad)
+        rows += groups(english_questions(en, zh), "xquad-en", rng, **opts)
     rng.shuffle(rows)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -168,9 +252,11 @@ def batches(rows: list[dict], tokens_per_batch: int, rng: random.Random) -> list
 
 def train(rows: list[dict], work: Path, minutes: float, epochs: float = 0.8, lr: float = 5e-5,
           tokens_per_batch: int = 4096, save_every: int = 100, max_len: int = 128, layers: int | None = None,
-          bf16: bool = True, log=print, stop_at: int = 0, head_lr: float = HEAD_LR) -> list[float]:  # noqa: ANN001
+          bf16: bool = True, log=print, stop_at: int = 0, head_lr: float = HEAD_LR,  # noqa: ANN001
+          init: Path | None = None) -> list[float]:
     """Train (resuming from ``work/last.pt``) until ``epochs``, ``minutes`` or step ``stop_at`` (0: none); returns
-    the losses of this run."""
+    the losses of this run. ``init``: start from another run's checkpoint (its weights only: a fresh optimiser and
+    schedule) instead of e5."""
     import torch
 
     from unionqa.answer.reader_torch import build_encoder, cosine_lr
@@ -185,6 +271,8 @@ def train(rows: list[dict], work: Path, minutes: float, epochs: float = 0.8, lr:
         r["_ids"] = encode_group(tok, w.bos, w.eos, r, max_len)
         r["_len"] = max(len(x) for x in r["_ids"])
     model = build_encoder(w, layers)
+    if init is not None:
+        model.load_state_dict(torch.load(init, weights_only=True)["model"], strict=False)
     params = [p for p in model.parameters() if p.requires_grad]
     head = [model.head.weight, model.head.bias]
     body = [p for p in params if all(p is not h for h in head)]
@@ -266,7 +354,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         rows = rows[: args.limit]
     train(rows, Path(args.work), args.minutes, epochs=args.epochs, lr=args.lr, tokens_per_batch=args.tokens,
           save_every=args.save_every, layers=args.layers, bf16=not args.fp32, stop_at=args.stop_at,
-          head_lr=args.head_lr)
+          head_lr=args.head_lr, init=Path(args.init) if args.init else None)
 
 
 def export(work: Path, out: Path = WEIGHTS) -> str:
@@ -295,6 +383,11 @@ def main() -> None:
     d.add_argument("--cmrc-train", required=True)
     d.add_argument("--drcd", nargs="*", default=[])
     d.add_argument("--out", required=True)
+    d.add_argument("--xquad", nargs=2, default=None, metavar=("EN", "ZH"),
+                   help="xquad.en.json xquad.zh.json: English questions over the Chinese paragraphs")
+    d.add_argument("--no-answer-share", type=float, default=NO_ANSWER_SHARE, help="groups whose sentences hold no answer")
+    d.add_argument("--cross-article", type=int, default=CROSS_ARTICLE,
+                   help="sentences per group from other articles, most like the question (0: the shipped data)")
     t = sub.add_parser("train")
     t.add_argument("--data", required=True)
     t.add_argument("--work", required=True)
@@ -303,6 +396,7 @@ def main() -> None:
                    help="passes over the data (the shipped model: 0.8 to step 1400, then 1.4; see the README)")
     t.add_argument("--stop-at", type=int, default=0, help="stop (and save) at this step of the schedule")
     t.add_argument("--lr", type=float, default=5e-5)
+    t.add_argument("--init", default=None, help="start from this checkpoint's weights (fresh optimiser and schedule)")
     t.add_argument("--head-lr", type=float, default=HEAD_LR, help="the head's learning rate, × --lr")
     t.add_argument("--tokens", type=int, default=4096, help="padded tokens per batch")
     t.add_argument("--save-every", type=int, default=100)

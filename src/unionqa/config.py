@@ -224,6 +224,12 @@ class AnswerConfig:
     reader: bool = True
     reader_weight: float = 4.0
     reader_candidates: int = 12
+    # what a read sentence gains, × ``reader_weight``: its own P(answers) (false), or its share of one softmax over
+    # every read candidate and the null (true: the reader's training objective, so the candidates of all top
+    # passages compete for one answer and a passage's score no longer counts alone)
+    reader_share: bool = False
+    # the reader reads English questions too (a reader trained with English questions over Chinese paragraphs)
+    reader_english: bool = False
     # a 多少/哪一年/哪里 question: the reader raises only sentences that hold a value of the asked kind. Off, CMRC
     # calibration gains (0.846 → 0.867: the typed extraction misses values the reader finds), but a 多少 question
     # about a place the documents give no figure for is answered with a sentence that states none (河源…成功调解了

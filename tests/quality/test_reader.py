@@ -63,6 +63,31 @@ def _trial_groups(n: int) -> list[dict]:
     return mod.groups(articles[:3], "trial", random.Random(0))[:n]
 
 
+def test_cross_article_sentences_come_from_other_articles_and_never_answer() -> None:
+    import random
+
+    mod = _train_script()
+    articles = json.loads(TRIAL.read_text(encoding="utf-8"))["data"][:60]
+    where = {qa["id"]: (" ".join(q["context"] for q in a["paragraphs"]), p["context"])
+             for a in articles for p in a["paragraphs"] for qa in p["qas"]}
+    plain = mod.groups(articles, "trial", random.Random(0))
+    mixed = mod.groups(articles, "trial", random.Random(0), no_answer_share=0.3, cross=2)
+    assert len(plain) == len(mixed) > 20
+    for rows, cross in ((plain, 0), (mixed, 2)):
+        for g in rows:
+            article, context = where[g["id"].split(":", 1)[1]]
+            foreign = [s for s in g["sentences"] if s not in article]
+            assert not any(g["answer"] in s for s in foreign) and len(g["sentences"]) <= mod.MAX_SENTENCES
+            if g["positive"] >= 0:  # the paragraph's sentence where the answer starts, beside `cross` foreign ones
+                gold = g["sentences"][g["positive"]]
+                assert gold in context and context.index(gold) <= context.index(g["answer"])
+                assert len(foreign) <= cross
+    answerable = [g for g in mixed if g["positive"] >= 0]
+    assert sum(len([s for s in g["sentences"] if s not in where[g["id"].split(":", 1)[1]][0]]) == 2
+               for g in answerable) >= 0.8 * len(answerable)
+    assert sum(g["positive"] < 0 for g in mixed) > sum(g["positive"] < 0 for g in plain)
+
+
 def test_a_tiny_training_run_lowers_the_loss(tmp_path: Path) -> None:
     mod = _train_script()
     rows = _trial_groups(4)

@@ -236,7 +236,7 @@ def gather_evidence(ctx: AnswerContext, question: str | PreparedQuestion, hits: 
             score = weight * (choice_cov + fcov) + sem_score + prior / (hi + 1) + bonus + rare_w * rare_found
             cands.append(Candidate(hi, a, b, sent, score, cov, short, s, rare_found))
     cands.sort(key=lambda c: -c.score)
-    read = bool(cfg.reader and ctx.reader is not None and not english and cands)
+    read = bool(cfg.reader and ctx.reader is not None and (cfg.reader_english or not english) and cands)
     if read:
         _read(ctx.reader, q, cands, cfg, typed)  # type: ignore[arg-type]
     return Evidence(qtype, cands, unknown_share, english, idf, passage_cov, typed, layers, read,
@@ -246,20 +246,30 @@ def gather_evidence(ctx: AnswerContext, question: str | PreparedQuestion, hits: 
 def _read(reader: Callable[[str, Sequence[str]], np.ndarray], q: str, cands: list[Candidate],
           cfg: AnswerConfig, typed: bool = False) -> None:
     """Rerank in place: the best candidates by the rules are read with the question; each gains
-    ``reader_weight`` × P(answers), the rest the lowest bonus given (reading them could only have ranked them lower).
+    ``reader_weight`` × P(answers) — or × its share of one softmax over all read candidates and the null
+    (``reader_share``) — and the rest the lowest gain given (reading them could only have ranked them lower).
     For a question that asks for a value (多少, 哪一年, 哪里) only a sentence holding a value of that kind gains more
     than that floor (with ``reader_typed_needs_value``): the reader judges what a sentence is about, the typed
     candidate whether it states the thing asked."""
     top = cands[:cfg.reader_candidates]
-    probs = 1.0 / (1.0 + np.exp(-reader(q, [c.text for c in top]).astype(np.float64)))
-    lowest = float(probs.min())
-    for c, p in zip(top, probs):
+    logits = reader(q, [c.text for c in top]).astype(np.float64)
+    probs = 1.0 / (1.0 + np.exp(-logits))
+    gains = softmax_share(logits) if cfg.reader_share else probs
+    lowest = float(gains.min())
+    for c, p, g in zip(top, probs, gains):
         c.reader = float(p)
         gated = typed and cfg.reader_typed_needs_value and not c.short
-        c.score += cfg.reader_weight * (lowest if gated else float(p))
+        c.score += cfg.reader_weight * (lowest if gated else float(g))
     for c in cands[len(top):]:
         c.score += cfg.reader_weight * lowest
     cands.sort(key=lambda c: -c.score)
+
+
+def softmax_share(logits: np.ndarray) -> np.ndarray:
+    """Each logit's share of one softmax over all of them and a null logit fixed at 0 ("none answers")."""
+    top = max(0.0, float(logits.max())) if len(logits) else 0.0
+    e = np.exp(logits - top)
+    return e / (np.exp(-top) + e.sum())
 
 
 def evidence_layers(ev: Evidence, c: Candidate) -> list[str]:
