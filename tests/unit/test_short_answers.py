@@ -94,3 +94,28 @@ def test_a_time_in_minutes_and_seconds_is_one_value() -> None:
 def test_a_currency_after_wan_or_yi_stays_with_the_figure() -> None:
     got = candidates("共斥资多少钱收购？", "number", "每股63美元现金，斥资77亿美元收购希尔夏品牌", set())
     assert [v for _, v in got] == ["63美元", "77亿美元"]
+
+
+def _short(q: str, sentence: str) -> str | None:
+    from unionqa.answer.candidates import nearest
+    from unionqa.text import normalize_for_match
+
+    norm = normalize_for_match(sentence)
+    return nearest(candidates(q, question_type(q), sentence, set()), [], counted_phrase(q), norm)
+
+
+def test_the_figure_of_the_thing_counted_wins_in_a_same_count_measure_word() -> None:
+    # 多少名会员: 3752人 counts the members (人 counts what 名 counts); 295名 is the party members before the comma
+    s = "一年内,新发展产业工人党员295名,吸收新就业形态会员3752人,举办各类劳动技能大赛52场。"
+    assert _short("河源市吸收了多少名新就业形态会员？", s) == "3752人"
+    assert _short("河源市新发展了多少名产业工人党员？", s) == "295名"
+    # with no counted subject beside it, a same-count figure stays behind the asked measure word
+    assert _short("河源市一共有多少名会员？", "会员总数1200名,其中新入会职工300人。") == "1200名"
+
+
+def test_what_a_figure_counts_is_read_within_its_list_item() -> None:
+    s = "全市累计建成户外劳动者工会爱心驿站135家、职工书屋305家、爱心妈妈小屋113家。"
+    assert _short("云浮市建成了多少家职工书屋？", s) == "305家"
+    assert _short("云浮市建成了多少家爱心妈妈小屋？", s) == "113家"
+    # the subject after a figure counts only up to the comma (230名新就业形态劳动者, not the next clause's)
+    assert _short("为多少名新就业形态劳动者提供服务？", "培训骨干80名,为230名新就业形态劳动者提供服务。") == "230名"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 
-from unionqa.answer.question import CITY_Q, asked_unit
+from unionqa.answer.question import CITY_Q, asked_unit, counted_phrase
 from unionqa.ingest.places import gazetteer
 from unionqa.measures import APPROX_UNIT_RE, MORE_UNIT_RE, same_count, written_counts
 from unionqa.search.tokenize import NUMBER_RE, tagged
@@ -17,6 +17,8 @@ _PLACE_ENDINGS = "省|市|县|区|镇|街道|小镇|园区|公园"
 PLACE_RE = re.compile(rf"[\u4e00-\u9fff]{{2,6}}?(?:{_PLACE_ENDINGS})")
 _SCALED_RE = re.compile(r"\d+(?:[.,]\d+)*[万亿千百]+")
 _CLOCK_RE = re.compile(r"\d{1,2}(?:分钟?|秒)(?:\d{1,2}(?:秒|\b)?)?")
+#: what ends a clause or a list item: the words beside a figure that say what it counts stop there
+_CLAUSE_END = re.compile(r"[，,；;。、：:！!？?]")
 _AT_PLACE_RE = re.compile(r"在([\u4e00-\u9fff·]{2,24}?)(?:举行|举办|召开|开展|启动|成立|进行)")
 
 
@@ -63,6 +65,9 @@ def candidates(q: str, qtype: str, sent: str, exclude: set[str]) -> list[tuple[i
         if unit and not with_unit:  # 几条 → 三条: a count written in Chinese numerals
             for pos, val in written_counts(norm, unit):
                 (with_unit if val.endswith(unit) else similar_unit).append((pos, val))
+        if with_unit and similar_unit:  # 多少名会员 in "党员295名,吸收会员3752人": the figure of the thing counted competes
+            counted = counted_phrase(q)[0]
+            with_unit += [c for c in similar_unit if len(counted) >= 2 and counted[-2:] in clause_before(norm, c[0])]
         # a question that names its measure word (多少只) is answered only by a number in it
         return (with_unit or similar_unit) if unit else out
     if qtype == "date":
@@ -140,6 +145,17 @@ def city_mentions(text: str, q: str) -> list[tuple[int, str]]:
             if any(p.level == level for p in m.places) and m.surface not in q]
 
 
+def clause_before(norm: str, pos: int, width: int = 10) -> str:
+    """Up to ``width`` characters before ``pos``, within its clause (never past a comma, 、 or sentence end)."""
+    window = norm[max(0, pos - width):pos]
+    return _CLAUSE_END.split(window)[-1]
+
+
+def clause_after(norm: str, end: int, width: int = 8) -> str:
+    """Up to ``width`` characters from ``end``, within its clause."""
+    return _CLAUSE_END.split(norm[end:end + width])[0]
+
+
 def nearest(cands: list[tuple[int, str]], anchors: list[int], pointer: tuple[str, str] = ("", ""),
             norm: str = "") -> str | None:
     """The candidate the question points at: next to the thing it counts (为多少名新就业形态劳动者 → 230名新就业形态
@@ -153,7 +169,7 @@ def nearest(cands: list[tuple[int, str]], anchors: list[int], pointer: tuple[str
         pos, val = c
         end = pos + len(val)
         score = 0
-        if counted and len(counted) >= 2 and (counted[:2] in norm[end:end + 8] or counted[-2:] in norm[max(0, pos - 10):pos]):
+        if counted and len(counted) >= 2 and (counted[:2] in clause_after(norm, end) or counted[-2:] in clause_before(norm, pos)):
             score -= 2
         if predicate and len(predicate) >= 2 and predicate[-2:] in norm[max(0, pos - 5):pos]:
             score -= 1
