@@ -140,7 +140,7 @@ def cross_article(articles: list[dict], pool: int = CROSS_POOL) -> dict[str, lis
         for r, (ai, qid, _) in enumerate(qs[start:start + 512]):
             row = sims[r]
             row[owners == ai] = -1.0  # never the question's own article
-            top = np.argpartition(-row, pool)[:pool]
+            top = np.argpartition(-row, pool)[:pool] if len(row) > pool else np.arange(len(row))
             out[qid] = [(int(owners[i]), sents[i]) for i in top[np.argsort(-row[top])] if row[i] > 0]
     return out
 
