@@ -117,9 +117,9 @@ def bigram_vectors(texts: list[str], idf: dict[str, float] | None = None):  # no
     return csr_matrix(m.multiply(1.0 / norms[:, None])), idf
 
 
-def cross_article(articles: list[dict], pool: int = CROSS_POOL) -> dict[str, list[tuple[int, str]]]:
+def cross_article(articles: list[dict], pool: int = CROSS_POOL) -> dict[str, list[str]]:
     """For every question: the ``pool`` sentences of the other articles most like it (character-bigram TF-IDF
-    cosine), as (article index, sentence) — what open-domain reading puts beside the right passage."""
+    cosine), most alike first — what open-domain reading puts beside the right passage."""
     import numpy as np
 
     sents, owner = [], []
@@ -141,7 +141,7 @@ def cross_article(articles: list[dict], pool: int = CROSS_POOL) -> dict[str, lis
             row = sims[r]
             row[owners == ai] = -1.0  # never the question's own article
             top = np.argpartition(-row, pool)[:pool] if len(row) > pool else np.arange(len(row))
-            out[qid] = [(int(owners[i]), sents[i]) for i in top[np.argsort(-row[top])] if row[i] > 0]
+            out[qid] = [sents[i] for i in top[np.argsort(-row[top])] if row[i] > 0]
     return out
 
 
@@ -178,7 +178,7 @@ def groups(articles: list[dict], source: str, rng: random.Random, convert=None, 
                 qchars = set(q)
                 order = sorted((i for i in range(len(sents)) if i != gold),
                                key=lambda i: -len(qchars & set(sents[i])) / (1 + len(sents[i]) ** 0.5))
-                far = [s for _, s in mined.get(qa["id"], []) if ans["text"] not in s]
+                far = [s for s in mined.get(qa["id"], []) if ans["text"] not in s]
                 far = rng.sample(far, min(cross, len(far)))
                 keep = ([gold] if gold >= 0 else []) + order[:MAX_SENTENCES - (gold >= 0) - len(far)]
                 rng.shuffle(keep)

@@ -67,7 +67,7 @@ def candidates(q: str, qtype: str, sent: str, exclude: set[str]) -> list[tuple[i
                 (with_unit if val.endswith(unit) else similar_unit).append((pos, val))
         if with_unit and similar_unit:  # 多少名会员 in "党员295名,吸收会员3752人": the figure of the thing counted competes
             counted = counted_phrase(q)[0]
-            with_unit += [c for c in similar_unit if len(counted) >= 2 and counted[-2:] in clause_before(norm, c[0])]
+            with_unit += [c for c in similar_unit if _counted_before(norm, c[0], counted)]
         # a question that names its measure word (多少只) is answered only by a number in it
         return (with_unit or similar_unit) if unit else out
     if qtype == "date":
@@ -145,15 +145,15 @@ def city_mentions(text: str, q: str) -> list[tuple[int, str]]:
             if any(p.level == level for p in m.places) and m.surface not in q]
 
 
-def clause_before(norm: str, pos: int, width: int = 10) -> str:
-    """Up to ``width`` characters before ``pos``, within its clause (never past a comma, 、 or sentence end)."""
-    window = norm[max(0, pos - width):pos]
-    return _CLAUSE_END.split(window)[-1]
+def _counted_before(norm: str, pos: int, counted: str) -> bool:
+    """What the question counts ends within the 10 characters before ``pos``, in the same clause (never past a comma,
+    、 or sentence end): 会员3752人."""
+    return len(counted) >= 2 and counted[-2:] in _CLAUSE_END.split(norm[max(0, pos - 10):pos])[-1]
 
 
-def clause_after(norm: str, end: int, width: int = 8) -> str:
-    """Up to ``width`` characters from ``end``, within its clause."""
-    return _CLAUSE_END.split(norm[end:end + width])[0]
+def _counted_after(norm: str, end: int, counted: str) -> bool:
+    """What the question counts starts within the 8 characters after ``end``, in the same clause: 230名新就业形态劳动者."""
+    return len(counted) >= 2 and counted[:2] in _CLAUSE_END.split(norm[end:end + 8])[0]
 
 
 def nearest(cands: list[tuple[int, str]], anchors: list[int], pointer: tuple[str, str] = ("", ""),
@@ -169,7 +169,7 @@ def nearest(cands: list[tuple[int, str]], anchors: list[int], pointer: tuple[str
         pos, val = c
         end = pos + len(val)
         score = 0
-        if counted and len(counted) >= 2 and (counted[:2] in clause_after(norm, end) or counted[-2:] in clause_before(norm, pos)):
+        if _counted_after(norm, end, counted) or _counted_before(norm, pos, counted):
             score -= 2
         if predicate and len(predicate) >= 2 and predicate[-2:] in norm[max(0, pos - 5):pos]:
             score -= 1
