@@ -15,7 +15,8 @@ question in seven, the sentences of another paragraph of the same article (or of
 target). CMRC 2018 *dev* is never read: it is the project's held-out test; CMRC *trial* and the seed questions
 are for measuring only. Tried and not shipped (README "The reader"): ``--cross-article N`` (N of a group's sentences
 from other articles, most like the question), ``--no-answer-share``, ``--xquad EN ZH`` (English questions over
-XQuAD's Chinese paragraphs), and ``train --init CKPT`` (start from another run's weights).
+XQuAD's Chinese paragraphs), ``--max-sentences 12`` (larger groups), and ``train --init CKPT`` (start from another
+run's weights; with ``--heldout RUN/heldout.jsonl`` it holds out what that run held out).
 
 ``train`` fits one listwise softmax per group over [null, sentence scores], the null logit fixed at 0, so a score
 above 0 means "this sentence answers" (the answerability margin). Fixed seed, bf16 autocast (AMX), length-sorted
@@ -146,9 +147,11 @@ def cross_article(articles: list[dict], pool: int = CROSS_POOL) -> dict[str, lis
 
 
 def groups(articles: list[dict], source: str, rng: random.Random, convert=None,  # noqa: ANN001
-           no_answer_share: float = NO_ANSWER_SHARE, cross: int = CROSS_ARTICLE) -> list[dict]:
-    """One group per question: its sentences, the index of the answering one (-1: none answers). With ``cross``,
-    that many of the sentences come from other articles (``cross_article``), in answerable and no-answer groups."""
+           no_answer_share: float = NO_ANSWER_SHARE, cross: int = CROSS_ARTICLE,
+           max_sentences: int = MAX_SENTENCES) -> list[dict]:
+    """One group per question: its sentences (at most ``max_sentences``), the index of the answering one (-1: none
+    answers). With ``cross``, that many of the sentences come from other articles (``cross_article``), in answerable
+    and no-answer groups."""
     out = []
     mined = cross_article(articles) if cross else {}
     for art in articles:
@@ -180,7 +183,7 @@ def groups(articles: list[dict], source: str, rng: random.Random, convert=None, 
                                key=lambda i: -len(qchars & set(sents[i])) / (1 + len(sents[i]) ** 0.5))
                 far = [s for s in mined.get(qa["id"], []) if ans["text"] not in s]
                 far = rng.sample(far, min(cross, len(far)))
-                keep = ([gold] if gold >= 0 else []) + order[:MAX_SENTENCES - (gold >= 0) - len(far)]
+                keep = ([gold] if gold >= 0 else []) + order[:max_sentences - (gold >= 0) - len(far)]
                 rng.shuffle(keep)
                 picked = [sents[i] for i in keep]
                 pos = keep.index(gold) if gold >= 0 else -1
@@ -208,7 +211,7 @@ def cmd_data(args: argparse.Namespace) -> None:
     import opencc
 
     rng = random.Random(SEED)
-    opts = {"no_answer_share": args.no_answer_share, "cross": args.cross_article}
+    opts = {"no_answer_share": args.no_answer_share, "cross": args.cross_article, "max_sentences": args.max_sentences}
     rows = groups(squad_articles(Path(args.cmrc_train)), "cmrc2018-train", rng, **opts)
     t2s = opencc.OpenCC("t2s").convert
     for f in args.drcd:
@@ -344,12 +347,18 @@ def trainable_state(model) -> dict:  # noqa: ANN001
 
 def cmd_train(args: argparse.Namespace) -> None:
     rows = [json.loads(line) for line in open(args.data, encoding="utf-8")]
-    # every 50th group is held out of training: the validation split checkpoints are compared on
+    # every 50th group is held out of training: the validation split checkpoints are compared on — or, with
+    # ``--heldout`` (a warm start), the questions another run held out, so that none it never saw is trained on now
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
+    if args.heldout:
+        kept = {json.loads(line)["id"] for line in open(args.heldout, encoding="utf-8")}
+        out = [r["id"] in kept for r in rows]
+    else:
+        out = [i % HELDOUT_EVERY == 0 for i in range(len(rows))]
     with open(work / "heldout.jsonl", "w", encoding="utf-8") as fh:
-        fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows[::HELDOUT_EVERY])
-    rows = [r for i, r in enumerate(rows) if i % HELDOUT_EVERY]
+        fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r, o in zip(rows, out) if o)
+    rows = [r for r, o in zip(rows, out) if not o]
     if args.limit:
         rows = rows[: args.limit]
     train(rows, Path(args.work), args.minutes, epochs=args.epochs, lr=args.lr, tokens_per_batch=args.tokens,
@@ -386,6 +395,8 @@ def main() -> None:
     d.add_argument("--xquad", nargs=2, default=None, metavar=("EN", "ZH"),
                    help="xquad.en.json xquad.zh.json: English questions over the Chinese paragraphs")
     d.add_argument("--no-answer-share", type=float, default=NO_ANSWER_SHARE, help="groups whose sentences hold no answer")
+    d.add_argument("--max-sentences", type=int, default=MAX_SENTENCES,
+                   help="sentences per group (the paragraph's gold one and those sharing most characters)")
     d.add_argument("--cross-article", type=int, default=CROSS_ARTICLE,
                    help="sentences per group from other articles, most like the question (0: the shipped data)")
     t = sub.add_parser("train")
@@ -396,6 +407,8 @@ def main() -> None:
                    help="passes over the data (the shipped model: 0.8 to step 1400, then 1.4; see the README)")
     t.add_argument("--stop-at", type=int, default=0, help="stop (and save) at this step of the schedule")
     t.add_argument("--lr", type=float, default=5e-5)
+    t.add_argument("--heldout", default=None,
+                   help="hold out the questions of this heldout.jsonl (another run's) instead of every 50th group")
     t.add_argument("--init", default=None, help="start from this checkpoint's weights (fresh optimiser and schedule)")
     t.add_argument("--head-lr", type=float, default=HEAD_LR, help="the head's learning rate, × --lr")
     t.add_argument("--tokens", type=int, default=4096, help="padded tokens per batch")
