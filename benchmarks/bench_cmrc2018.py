@@ -7,6 +7,10 @@ from the question's article and contains a gold answer span (NFKC, whitespace re
 
     python benchmarks/bench_cmrc2018.py [--data eval/cmrc2018/cmrc2018_trial.json]
         [--workdir .cache/cmrc2018] [--limit N] [--half all|calibration|report] [--model NAME] [--set FIELD=VALUE] [--json]
+        [--questions FILE]
+
+Any SQuAD-format file serves: ``--data eval/xquad/xquad.zh.json --questions eval/xquad/xquad.en.json
+--workdir .cache/xquad`` asks XQuAD's English questions over its Chinese paragraphs (``eval/xquad/README.md``).
 """
 
 from __future__ import annotations
@@ -33,19 +37,25 @@ def cmrc_half(doc: str) -> str:
     return "calibration" if zlib.crc32(doc.encode()) % 2 == 0 else "report"
 
 
-def write_corpus(data_path: Path, folder: Path) -> list[dict]:
+def write_corpus(data_path: Path, folder: Path, asked: Path | None = None) -> list[dict]:
+    """One Markdown document per article; the questions with their article and gold answers. ``asked``: another
+    SQuAD file whose same-id questions are asked instead (XQuAD's English wording of its Chinese questions)."""
     data = json.loads(data_path.read_text(encoding="utf-8"))["data"]
+    wording = {qa["id"]: qa["question"] for a in json.loads(asked.read_text(encoding="utf-8"))["data"]
+               for p in a["paragraphs"] for qa in p["qas"]} if asked else {}
     folder.mkdir(parents=True, exist_ok=True)
     questions = []
-    for art in data:
-        name = f"{art['id']}.md"
+    for n, art in enumerate(data):
+        name = f"{art.get('id') or f'article{n:03d}'}.md"  # XQuAD's articles have a title only
         body = [f"# {art['title']}", ""]
         for p in art["paragraphs"]:
             body += [p["context"].strip(), ""]
             for qa in p["qas"]:
                 if not qa["question"].strip():
                     continue  # the trial split has a few empty questions
-                questions.append({"doc": name, "question": qa["question"],
+                if asked and qa["id"] not in wording:
+                    continue
+                questions.append({"doc": name, "question": wording.get(qa["id"], qa["question"]),
                                   "answers": sorted({a["text"] for a in qa["answers"]})})
         target = folder / name
         text = "\n".join(body)
@@ -73,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=0, help="only the first N questions")
     ap.add_argument("--half", choices=("all", "calibration", "report"), default="all",
                     help="questions of one half of the articles (calibration fits settings; report is held out)")
+    ap.add_argument("--questions", default=None, help="ask the same-id questions of this SQuAD file instead")
     ap.add_argument("--no-answers", action="store_true")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--model", default=None, help="embedding model (default: the bundled default)")
@@ -80,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     cfg = answer_settings(args.set)
     work = Path(args.workdir)
-    questions = write_corpus(Path(args.data), work / "docs")
+    questions = write_corpus(Path(args.data), work / "docs", Path(args.questions) if args.questions else None)
     if args.half != "all":
         questions = [q for q in questions if cmrc_half(q["doc"]) == args.half]
     if args.limit:

@@ -109,6 +109,10 @@ class RetrievalConfig:
     # English / non-CJK queries: BM25 over Chinese text only sees numbers and
     # Latin words, so its vote counts for less.
     non_cjk_lexical_weight: float = 1.0
+    # English queries: the dense channel embeds the question and its Chinese dictionary rendering (the BM25
+    # expansion's terms) and searches with their sum, this weight on the rendering (0: the question alone);
+    # measured in README "English questions"
+    english_rendering_weight: float = 0.5
     # Hybrid re-ranking of the fused top ``rerank_depth``: fused score (scaled to the best)
     # plus proximity_weight × the share of the query's IDF mass found inside one sentence.
     rerank_depth: int = 30
