@@ -18,6 +18,7 @@ from collections.abc import Container
 log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[a-z]+")
+_HEAD = "^"  # table keys of this prefix: a word that opens a two-word gloss, for a word without a gloss of its own
 _PAREN = re.compile(r"\(.*?\)|\[.*?\]")
 _entries: dict[str, dict[str, int]] | None = None
 _lock = threading.Lock()
@@ -66,6 +67,8 @@ def _parse() -> dict[str, dict[str, int]]:
             if len(words) <= 3:
                 key = " ".join(words)
                 table[key][simp] = min(table[key].get(simp, 9), len(words))
+                if len(words) == 2:  # "grassroots unit" (基层): a fallback for "grassroots" alone (``_HEAD``)
+                    table[_HEAD + words[0]].setdefault(simp, 2)
             elif words[1] in ("province", "city", "county", "district"):
                 table[words[0]].setdefault(simp, 2)
     return dict(table)
@@ -126,7 +129,7 @@ def english_phrases(query: str, vocabulary: Container[str], stopwords: Container
                     " ".join(phrase[:-1] + [v]) for v in _variants(phrase[-1])[1:]]
             else:
                 keys = _variants(phrase[0])
-            for key in keys:
+            for key in keys + ([_HEAD + k for k in keys] if n == 1 else []):
                 for zh, rank in table.get(key, {}).items():
                     if zh in vocabulary and len(zh) >= 2:
                         cands[zh] = min(cands.get(zh, 9), rank)
