@@ -69,7 +69,8 @@ class Index:
         return self._model.get()
 
     def embed_query(self, text: str) -> np.ndarray:
-        """The query vector search and ask use for ``text`` (already prepared): the retriever's embedding function."""
+        """The embedding of ``text`` (already prepared): the retriever's embedding function. Search adds an English
+        question's Chinese rendering to it (``HybridRetriever.query_vector``); answering uses it as it is."""
         return self.retriever.embed_query(text)
 
     # ---- build -------------------------------------------------------------------------
