@@ -26,7 +26,7 @@ from pathlib import Path
 
 from unionqa import Index
 from unionqa.config import answer_settings
-from unionqa.evaluation import percentile, retrieval_metrics
+from unionqa.evaluation import percentile, retrieval_metrics, squad_reworded
 from unionqa.text import squash
 
 _MARKER = re.compile(r"\[\d+\]")
@@ -41,8 +41,8 @@ def write_corpus(data_path: Path, folder: Path, asked: Path | None = None) -> li
     """One Markdown document per article; the questions with their article and gold answers. ``asked``: another
     SQuAD file whose same-id questions are asked instead (XQuAD's English wording of its Chinese questions)."""
     data = json.loads(data_path.read_text(encoding="utf-8"))["data"]
-    wording = {qa["id"]: qa["question"] for a in json.loads(asked.read_text(encoding="utf-8"))["data"]
-               for p in a["paragraphs"] for qa in p["qas"]} if asked else {}
+    if asked:
+        data = squad_reworded(data, json.loads(asked.read_text(encoding="utf-8"))["data"])
     folder.mkdir(parents=True, exist_ok=True)
     questions = []
     for n, art in enumerate(data):
@@ -53,9 +53,7 @@ def write_corpus(data_path: Path, folder: Path, asked: Path | None = None) -> li
             for qa in p["qas"]:
                 if not qa["question"].strip():
                     continue  # the trial split has a few empty questions
-                if asked and qa["id"] not in wording:
-                    continue
-                questions.append({"doc": name, "question": wording.get(qa["id"], qa["question"]),
+                questions.append({"doc": name, "question": qa["question"],
                                   "answers": sorted({a["text"] for a in qa["answers"]})})
         target = folder / name
         text = "\n".join(body)

@@ -199,16 +199,10 @@ def groups(articles: list[dict], source: str, rng: random.Random, convert=None, 
     return out
 
 
-def english_questions(en: list[dict], zh: list[dict]) -> list[dict]:
-    """XQuAD's Chinese articles with each question replaced by its English original (same id): users ask in English
-    about Chinese documents."""
-    asked = {qa["id"]: qa["question"] for a in en for p in a["paragraphs"] for qa in p["qas"]}
-    return [{**a, "paragraphs": [{**p, "qas": [{**qa, "question": asked[qa["id"]]} for qa in p["qas"]
-                                               if qa["id"] in asked]} for p in a["paragraphs"]]} for a in zh]
-
-
 def cmd_data(args: argparse.Namespace) -> None:
     import opencc
+
+    from unionqa.evaluation import squad_reworded
 
     rng = random.Random(SEED)
     opts = {"no_answer_share": args.no_answer_share, "cross": args.cross_article, "max_sentences": args.max_sentences}
@@ -218,7 +212,7 @@ def cmd_data(args: argparse.Namespace) -> None:
         rows += groups(squad_articles(Path(f)), Path(f).stem, rng, convert=t2s, **opts)
     if args.xquad:
         en, zh = (squad_articles(Path(f)) for f in args.xquad)
-        rows += groups(english_questions(en, zh), "xquad-en", rng, **opts)
+        rows += groups(squad_reworded(zh, en), "xquad-en", rng, **opts)  # users ask in English about Chinese text
     rng.shuffle(rows)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

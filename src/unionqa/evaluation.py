@@ -29,6 +29,14 @@ def load_gold(path: str | Path) -> list[dict[str, Any]]:
     return items
 
 
+def squad_reworded(articles: list[dict[str, Any]], wording: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """SQuAD-format ``articles`` with every question in the wording of the same-id question of ``wording`` (another
+    file's articles: XQuAD's English questions over its Chinese paragraphs); a question ``wording`` lacks is left out."""
+    asked = {qa["id"]: qa["question"] for a in wording for p in a["paragraphs"] for qa in p["qas"]}
+    return [{**a, "paragraphs": [{**p, "qas": [{**qa, "question": asked[qa["id"]]} for qa in p["qas"] if qa["id"] in asked]}
+                                 for p in a["paragraphs"]]} for a in articles]
+
+
 def first_relevant_rank(hits: Sequence[Any], evidence: str) -> int | None:
     ev = squash(evidence)
     for i, h in enumerate(hits, start=1):
