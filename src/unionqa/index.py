@@ -70,7 +70,7 @@ class Index:
 
     def embed_query(self, text: str) -> np.ndarray:
         """The embedding of ``text`` (already prepared): the retriever's embedding function. Search adds an English
-        question's Chinese rendering to it (``HybridRetriever.query_vector``); answering uses it as it is."""
+        question's Chinese rendering to it (``HybridRetriever.search``); answering uses it as it is."""
         return self.retriever.embed_query(text)
 
     # ---- build -------------------------------------------------------------------------
@@ -231,7 +231,7 @@ class Index:
         prepared = prepare_question(question, self.tokenizer.tokenize)  # once: search and answering share it
         qvec = self.embed_query(prepared.text)
         hits = self.retriever.search(prepared, top_k=max(top_k, cfg.passages), mode=mode, doc_ids=doc_ids,
-                                     query_vector=qvec if mode == "lexical" else self.retriever.query_vector(prepared, qvec))
+                                     query_vector=qvec)
         prefetch = getattr(self.vector, "prefetch", None)
         if prefetch is not None:  # a remote store: the answer step's unit vectors in one round trip
             prefetch([self._by_id[h.chunk_id] for h in hits])

@@ -134,15 +134,15 @@ class HybridRetriever:
     def query_vector(self, query: str | PreparedQuestion, asked: np.ndarray | None = None) -> np.ndarray:
         """The dense channel's vector for ``query``: its embedding (``asked``, when the caller has it); for an
         English question, the sum with the embedding of its Chinese rendering (``english_rendering_weight``),
-        normalized. ``Index.ask`` searches with it and answers with ``asked``: the answer step's similarities and
-        the answerability fit stay those of the question as asked."""
+        normalized — what ``search`` searches with. Answering keeps ``asked``: its similarities and the
+        answerability fit stay those of the question as asked."""
         prepared = prepare_question(query, self.tokenizer.tokenize)
         return self._vector(prepared.text, self._rendering(prepared), asked)
 
     def search(self, query: str | PreparedQuestion, top_k: int = 5, mode: str = "hybrid", doc_ids: Sequence[str] | None = None,
                fetch_k: int | None = None, query_vector: np.ndarray | None = None) -> list[Hit]:
         """Hits for ``query`` (text, or a question ``ask`` prepared once); ``query_vector`` is its embedding when
-        the caller already has it."""
+        the caller already has it (an English question's rendering is added here, as :meth:`query_vector` does)."""
         if mode not in MODES:
             raise QueryError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         prepared = prepare_question(query, self.tokenizer.tokenize)
@@ -164,9 +164,7 @@ class HybridRetriever:
                 mask[rows] = True
             lex = self.lexical.top(tokens, depth, mask)
         if mode in ("hybrid", "dense"):
-            if query_vector is None:
-                query_vector = self._vector(q, rendering)
-            dense = self.vector.top(query_vector, depth, rows)
+            dense = self.vector.top(self._vector(q, rendering, query_vector), depth, rows)
         if mode == "lexical":
             fused = lex
         elif mode == "dense":
