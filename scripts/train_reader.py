@@ -343,16 +343,16 @@ def train(rows: list[dict], work: Path, minutes: float, epochs: float = 0.8, lr:
         for g in opt.param_groups:
             g["lr"] = g["scale"] * cosine_lr(step, len(plan), lr, warmup=max(1, len(plan) // 30))
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            _, scores, *tokens = model(ids, mask, states=True) if span_weight else model(ids, mask)
-        scores = scores.float()
+            out = model(ids, mask, states=span_weight > 0)  # (pooled, scores[, token logits])
+        scores = out[1].float()
         loss_terms, span_terms, start = [], [], 0
         for r in batch:
             n = len(r["_ids"])
             logits = torch.cat([scores.new_zeros(1), scores[start:start + n]])  # index 0: the null ("no answer")
             loss_terms.append(torch.logsumexp(logits, 0) - logits[r["positive"] + 1])
             if r["_span"] is not None:
-                pair = tokens[0][start + r["positive"]].float().masked_fill(~mask[start + r["positive"], :, None].bool(),
-                                                                             -1e4)
+                at = start + r["positive"]  # the answering pair; its padding can never be the answer
+                pair = out[2][at].float().masked_fill(~mask[at, :, None].bool(), -1e4)
                 span_terms += [torch.logsumexp(pair[:, k], 0) - pair[r["_span"][k], k] for k in (0, 1)]
             start += n
         loss = torch.stack(loss_terms).mean()
