@@ -213,3 +213,26 @@ def test_answers_follow_the_reader_and_a_value_question_keeps_its_value(tiny_ind
     # and without the gate, the figure check still refuses the sentence that states no count in 宗
     refused = answer(n, [hit], sure, ungated)
     assert refused.abstained and "宗" in refused.notes[0]
+
+
+def test_a_where_question_follows_the_reader_to_a_place_no_pattern_reads(tiny_index) -> None:  # type: ignore[no-untyped-def]
+    """A 哪里 question is not gated (``reader_gated_types``): places are named in more ways than the typed candidates
+    read (生于瑞士, 设在市工人文化宫), so the sentence the reader prefers wins over one that merely holds a place name."""
+    from dataclasses import replace
+
+    from unionqa import AnswerConfig
+    from unionqa.answer import answer
+    from unionqa.types import Hit
+
+    text = "法律援助站由惠州市总工会设立。援助站设在工人文化宫二楼，周一至周五开放。"
+    hit = Hit("a.md#x", "a.md", ("惠州市总工会工作报告", "维权服务"), text, (0, len(text)), 1.0, 1)
+    q = "法律援助站设在哪里？"
+    reader = replace(tiny_index.answer_context, unit_vectors=None,
+                     reader=lambda _q, sents: np.array([4.0 if "文化宫" in s else -4.0 for s in sents], np.float32))
+    cfg = AnswerConfig(runner_up_ratio=0, answerable_weights=None, min_coverage=0.0, max_unknown=1.0, pair_weight=0.0,
+                       widen_quote="")  # the tiny index does not know 援助站: the gate is what is tested
+    followed = answer(q, [hit], reader, cfg)
+    assert followed.short_answer is None and "文化宫" in followed.text and "由惠州市总工会设立" not in followed.text
+    # gated as before: the reader is overruled and the answer is the place name the pattern reads
+    gated = answer(q, [hit], reader, replace(cfg, reader_gated_types="number percent date place"))
+    assert gated.short_answer == "惠州市", gated.text

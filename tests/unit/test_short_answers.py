@@ -61,6 +61,18 @@ def test_a_full_date_is_read_whole_and_a_month_is_never_cut_from_a_number() -> N
     assert [v for _, v in candidates("何时结束？", "date", "2017年3月5日结束，3个月后，13月", set())] == ["2017年3月5日"]
 
 
+@pytest.mark.parametrize(("sentence", "dates"), [
+    ("莫斯科公国在1303年控制了这座城镇", ["1303年"]),  # a year before 1900 is a date too
+    ("兴建于1889年，当时是底特律第一长老会教堂", ["1889年"]),
+    ("秦朝建于公元前221年", ["公元前221年"]),
+    ("并于一九六一年九月十日互换批准书", ["一九六一年九月十日"]),  # written in Chinese digits
+    ("二〇〇八年十二月二十日上映", ["二〇〇八年十二月二十日"]),
+    ("工程持续了30年，耗资100亿元", []),  # a span of years is no date
+])
+def test_a_when_question_reads_dates_of_any_century_and_in_chinese_digits(sentence: str, dates: list[str]) -> None:
+    assert [v for _, v in candidates("是哪一年？", "date", sentence, set())] == dates
+
+
 @pytest.mark.parametrize(("sentence", "names"), [
     ("1990年9月，他初中三年级进入南京市第一中学学习。", ["南京市"]),
     ("伊丽莎白港机场位于南非东开普省伊丽莎白港", ["南非东开普省"]),

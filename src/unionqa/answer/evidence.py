@@ -238,19 +238,19 @@ def gather_evidence(ctx: AnswerContext, question: str | PreparedQuestion, hits: 
     cands.sort(key=lambda c: -c.score)
     read = bool(cfg.reader and ctx.reader is not None and (cfg.reader_english or not english) and cands)
     if read:
-        _read(ctx.reader, q, cands, cfg, typed)  # type: ignore[arg-type]
+        _read(ctx.reader, q, cands, cfg, qtype)  # type: ignore[arg-type]
     return Evidence(qtype, cands, unknown_share, english, idf, passage_cov, typed, layers, read,
                     figure_unit(q) if qtype == "number" else None)
 
 
 def _read(reader: Callable[[str, Sequence[str]], np.ndarray], q: str, cands: list[Candidate],
-          cfg: AnswerConfig, typed: bool = False) -> None:
+          cfg: AnswerConfig, qtype: str = "other") -> None:
     """Rerank in place: the best candidates by the rules are read with the question; each gains
     ``reader_weight`` × P(answers) — or × its share of one softmax over all read candidates and the null
     (``reader_share``) — and the rest the lowest gain given (reading them could only have ranked them lower).
-    For a question that asks for a value (多少, 哪一年, 哪里) only a sentence holding a value of that kind gains more
-    than that floor (with ``reader_typed_needs_value``): the reader judges what a sentence is about, the typed
-    candidate whether it states the thing asked."""
+    For a question that asks for a value (多少, 哪一年; the types in ``reader_gated_types``) only a sentence holding a
+    value of that kind gains more than that floor (with ``reader_typed_needs_value``): the reader judges what a
+    sentence is about, the typed candidate whether it states the thing asked."""
     top = cands[:cfg.reader_candidates]
     logits = reader(q, [c.text for c in top]).astype(np.float64)
     probs = 1.0 / (1.0 + np.exp(-logits))
@@ -258,7 +258,7 @@ def _read(reader: Callable[[str, Sequence[str]], np.ndarray], q: str, cands: lis
     lowest = float(gains.min())
     for c, p, g in zip(top, probs, gains):
         c.reader = float(p)
-        gated = typed and cfg.reader_typed_needs_value and not c.short
+        gated = cfg.reader_typed_needs_value and qtype in cfg.reader_gated_types.split() and not c.short
         c.score += cfg.reader_weight * (lowest if gated else float(g))
     for c in cands[len(top):]:
         c.score += cfg.reader_weight * lowest
