@@ -250,7 +250,8 @@ def _read(reader: Callable[[str, Sequence[str]], np.ndarray], q: str, cands: lis
     (``reader_share``) — and the rest the lowest gain given (reading them could only have ranked them lower).
     For a question that asks for a value (多少, 哪一年; the types in ``reader_gated_types``) only a sentence holding a
     value of that kind gains more than that floor (with ``reader_typed_needs_value``): the reader judges what a
-    sentence is about, the typed candidate whether it states the thing asked."""
+    sentence is about, the typed candidate whether it states the thing asked. A sentence not held so also gains
+    ``reader_margin_weight`` × its logit above 0: where P saturates the reader's margin still orders sentences."""
     top = cands[:cfg.reader_candidates]
     logits = reader(q, [c.text for c in top]).astype(np.float64)
     probs = 1.0 / (1.0 + np.exp(-logits))
