@@ -240,8 +240,7 @@ class AnswerConfig:
     # the reader reads English questions too (a reader trained with English questions over Chinese paragraphs)
     reader_english: bool = False
     # a 多少/哪一年 question (``reader_gated_types``): the reader raises only sentences that hold a value of the asked
-    # kind. Off, CMRC
-    # calibration gains (0.846 → 0.867: the typed extraction misses values the reader finds), but a 多少 question
+    # kind. Off, CMRC calibration gains (0.846 → 0.867: the typed extraction misses values the reader finds), but a 多少 question
     # about a place the documents give no figure for is answered with a sentence that states none (河源…成功调解了
     # 多少件？ → "五年来，河源市总工会坚持…"): a wrong answer where a refusal is due, so it stays on
     reader_typed_needs_value: bool = True

@@ -11,14 +11,16 @@ from unionqa.measures import APPROX_UNIT_RE, MORE_UNIT_RE, same_count, written_c
 from unionqa.search.tokenize import NUMBER_RE, tagged
 from unionqa.text import normalize_for_match, split_sentences
 
-YEAR_RE = re.compile(r"(?:19|20)\d{2}年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}月\d{1,2}日|(?<![\d年])(?:1[0-2]|[1-9])月(?!\d)")
+#: a month and day, or a month alone, without a year (both date patterns end with it)
+_MONTH_DAY = r"\d{1,2}月\d{1,2}日|(?<![\d年])(?:1[0-2]|[1-9])月(?!\d)"
+YEAR_RE = re.compile(rf"(?:19|20)\d{{2}}年(?:\d{{1,2}}月(?:\d{{1,2}}日)?)?|{_MONTH_DAY}")
 _CN_YEAR, _CN_DAY = "[〇零一二三四五六七八九]{4}", "(?:[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])"
 #: a date as the text writes it, for a 哪一年/何时 question: a year of three or four digits (1303年, 公元前221年) or of
 #: four Chinese digits (一九六一年), with its month and day in the same digits; or a month and day alone (YEAR_RE,
 #: which keeps to 19xx/20xx years, tells a year from a count in the figures' path)
 DATE_RE = re.compile(
     rf"(?:公元前)?\d{{3,4}}年(?:\d{{1,2}}月(?:\d{{1,2}}[日号])?)?|{_CN_YEAR}年(?:{_CN_DAY}月(?:{_CN_DAY}[日号])?)?"
-    r"|\d{1,2}月\d{1,2}日|(?<![\d年])(?:1[0-2]|[1-9])月(?!\d)")
+    rf"|{_MONTH_DAY}")
 #: what ends a place name (南京市, 开普省, 天河区, 人民公园)
 _PLACE_ENDINGS = "省|市|县|区|镇|街道|小镇|园区|公园"
 PLACE_RE = re.compile(rf"[\u4e00-\u9fff]{{2,6}}?(?:{_PLACE_ENDINGS})")

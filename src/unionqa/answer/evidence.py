@@ -257,9 +257,10 @@ def _read(reader: Callable[[str, Sequence[str]], np.ndarray], q: str, cands: lis
     probs = 1.0 / (1.0 + np.exp(-logits))
     gains = softmax_share(logits) if cfg.reader_share else probs
     lowest = float(gains.min())
+    held = cfg.reader_typed_needs_value and qtype in cfg.reader_gated_types.split()  # a value question: the gate
     for c, p, g, logit in zip(top, probs, gains, logits):
         c.reader = float(p)
-        gated = cfg.reader_typed_needs_value and qtype in cfg.reader_gated_types.split() and not c.short
+        gated = held and not c.short
         c.score += cfg.reader_weight * (lowest if gated else float(g))
         if not gated and cfg.reader_margin_weight:  # beyond P's saturation: the logit itself (> 0: answers)
             c.score += cfg.reader_margin_weight * max(0.0, float(logit))
