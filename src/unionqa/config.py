@@ -237,6 +237,9 @@ class AnswerConfig:
     # answers"). P saturates — several sentences at 0.97 tie and the rules decided between them — and the margin
     # still orders them (tenth session: CMRC calibration half 0.911 → 0.917 at 0.25 and at 0.5; dev, own identical)
     reader_margin_weight: float = 0.25
+    # the reader reads each sentence after its document's title (``title：sentence``) when the title is a name of at
+    # most this many characters (an encyclopedia entry's subject, not a headline stating facts); 0: sentences alone
+    reader_title_chars: int = 16
     # the reader reads English questions too (a reader trained with English questions over Chinese paragraphs)
     reader_english: bool = False
     # a 多少/哪一年 question (``reader_gated_types``): the reader raises only sentences that hold a value of the asked

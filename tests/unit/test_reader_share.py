@@ -1,5 +1,5 @@
-"""How the reader's logits rerank candidates: each sentence's own P, or its share of one softmax with the null; and
-the margin beyond P's saturation."""
+"""How the reader's logits rerank candidates: each sentence's own P, or its share of one softmax with the null; the
+margin beyond P's saturation; and what it reads (a sentence after its document's short title)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from unionqa.answer.evidence import Candidate, _read, softmax_share
+from unionqa.answer.evidence import Candidate, _read, reader_text, softmax_share
 from unionqa.config import AnswerConfig
 
 pytestmark = pytest.mark.unit
@@ -67,3 +67,26 @@ def test_the_margin_orders_sentences_the_reader_is_sure_of_where_p_ties() -> Non
     held = cands()  # a 多少 question: no sentence holds a figure, so none gains beyond the floor
     _read(reader, "q", held, AnswerConfig(reader_weight=4.0, reader_margin_weight=0.25), "number")
     assert [c.text for c in held] == ["A", "B", "C"]
+
+
+def test_a_sentence_is_read_after_its_documents_short_title() -> None:
+    """"它的名字源自于…" read alone answers any 名字的由来 question; read after its document's title, only its own
+    subject's. A long title (a headline stating facts) or one the sentence already names is not prefixed."""
+    cfg = AnswerConfig()
+    assert reader_text("它的名字源自于几个天然温泉。", "四加亭", cfg) == "四加亭：它的名字源自于几个天然温泉。"
+    assert reader_text("四加亭位于柔佛州。", "四加亭", cfg) == "四加亭位于柔佛州。"
+    headline = "一年新增工会会员近万人,发展产业工人党员295名"
+    assert reader_text("惠及产业工人350名。", headline, cfg) == "惠及产业工人350名。"
+    assert reader_text("它的名字源自于温泉。", "四加亭", replace(cfg, reader_title_chars=0)) == "它的名字源自于温泉。"
+
+    read: list[str] = []
+
+    def reader(q: str, texts: list[str]) -> np.ndarray:  # answers only a sentence it can tell is about 四加亭
+        read.extend(texts)
+        return np.array([4.0 if t.startswith("四加亭") else -1.0 for t in texts])
+
+    cands = [Candidate(0, 0, 1, "它的名字源自于几个天然温泉。", 1.0, 0.3, None),
+             Candidate(1, 0, 1, "它的名字源自于一头巨象。", 0.9, 0.3, None)]
+    _read(reader, "四加亭名字的由来是什么？", cands, cfg, titles={0: "阿若憍陈如", 1: "四加亭"})
+    assert read == ["阿若憍陈如：它的名字源自于几个天然温泉。", "四加亭：它的名字源自于一头巨象。"]
+    assert [c.text for c in cands][0] == "它的名字源自于一头巨象。"

@@ -1,6 +1,6 @@
 """Short-answer candidates (answer/candidates.py) read what the sentence says in its own words: counts written in
-Chinese numerals, a month alone, place names cut at word boundaries; and a 哪些/哪几 question asks for a list, not a
-place or a count (issue 25)."""
+Chinese numerals, a month alone, place names cut at word boundaries, no count inside a model name (POWER5处理器); and a
+哪些/哪几 question asks for a list, 在哪张/哪部 for a thing, not a place or a count (issue 25)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,18 @@ def test_the_category_a_which_few_question_names_is_no_word_the_evidence_must_ho
 @pytest.mark.parametrize("q", ["活动在哪里举行？", "东关街在哪？", "渠成是哪里人？", "比赛在哪个城市举办？"])
 def test_a_where_question_still_asks_for_a_place(q: str) -> None:
     assert question_type(q) == "place"
+
+
+@pytest.mark.parametrize("q", ["电视剧中的歌曲收录在哪张专辑？", "他在哪部电影中首度担当女主角？", "他是在哪所大学取得博士学位的？"])
+def test_where_followed_by_a_measure_word_asks_for_a_thing_not_a_place(q: str) -> None:
+    assert question_type(q) == "other"
+
+
+def test_a_digit_after_a_latin_letter_is_a_model_name_not_a_count() -> None:
+    assert candidates("POWER6处理器有多少个核心？", "number", "POWER5处理器有2个核心。", set()) == [(10, "2个")]
+    assert [v for _, v in candidates("部署了多少枚？", "number", "A-135系统部署了68枚导弹。", set())] == ["68枚"]
+    # a multiplication sign between digits is no model name: 4x200米 is a distance of 200米
+    assert "200米" in [v for _, v in candidates("游了多少米？", "number", "她在4x200米自由式中夺冠。", set())]
 
 
 def test_a_count_written_in_chinese_numerals_answers_a_how_many_question() -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from functools import partial
 
 import numpy as np
 
@@ -37,7 +36,15 @@ from unionqa.answer.answerability import abstain_reason
 from unionqa.answer.candidates import candidates
 from unionqa.answer.compose import ABSTAIN_TEXT, abstain, compose, refuse_mismatch, verify_answer
 from unionqa.answer.context import AnswerContext
-from unionqa.answer.evidence import Candidate, Evidence, evidence_layers, gather_evidence, hit_layers, widen
+from unionqa.answer.evidence import (
+    Candidate,
+    Evidence,
+    evidence_layers,
+    gather_evidence,
+    hit_layers,
+    reader_text,
+    widen,
+)
 from unionqa.answer.llm import Generator, OpenAICompatibleGenerator, llm_answer
 from unionqa.answer.question import counted_text, question_type
 from unionqa.config import MAX_QUERY_CHARS, AnswerConfig
@@ -180,7 +187,9 @@ def _answer(prepared: PreparedQuestion, hits: Sequence[Hit], ctx: AnswerContext,
     picked = [chosen, *_second_quote(ev, chosen, anchors, cfg)]
     if chosen.short is None and cfg.widen_quote:
         # the answer is the sentence(s) themselves: quote what the chosen one leans on and what leans on it
-        read = partial(ctx.reader, q) if ev.read and ctx.reader is not None else None
+        reader, title = ctx.reader, ev.titles.get(chosen.hit_index, "")
+        read = (lambda sentences: reader(q, [reader_text(s, title, cfg) for s in sentences])) \
+            if ev.read and reader is not None else None
         picked[0] = widen(chosen, hits[chosen.hit_index].text, cfg.max_quote_chars, cfg.widen_quote, read,
                           cfg.widen_reader_logit)
         picked = picked[:1] + [c for c in picked[1:] if not _overlaps(c, picked[0])]

@@ -28,6 +28,8 @@ _SCALED_RE = re.compile(r"\d+(?:[.,]\d+)*[万亿千百]+")
 _CLOCK_RE = re.compile(r"\d{1,2}(?:分钟?|秒)(?:\d{1,2}(?:秒|\b)?)?")
 #: what ends a clause or a list item: the words beside a figure that say what it counts stop there
 _CLAUSE_END = re.compile(r"[，,；;。、：:！!？?]")
+#: the end of a Latin model name just before a digit (POWER5, A-135, Win10); not a multiplication sign (4x200米)
+_MODEL_NAME_RE = re.compile(r"(?<!\d)[a-z]-?$", re.IGNORECASE)
 _AT_PLACE_RE = re.compile(r"在([\u4e00-\u9fff·]{2,24}?)(?:举行|举办|召开|开展|启动|成立|进行)")
 
 
@@ -44,6 +46,8 @@ def candidates(q: str, qtype: str, sent: str, exclude: set[str]) -> list[tuple[i
             val = m.group(0)
             if m.start() < consumed or val in exclude or YEAR_RE.fullmatch(val) or re.fullmatch(r"\d{1,2}[月日号期]", val):
                 continue
+            if _MODEL_NAME_RE.search(norm, max(0, m.start() - 2), m.start()):
+                continue  # POWER5处理器, A-135系统: a digit after a Latin letter is part of a model's name, no count
             clock = _CLOCK_RE.match(norm, m.end()) if val[-1] in "分时" else None
             if clock:  # 3分33秒62, 2小时5分: one time, not a count of minutes
                 out.append((m.start(), val + clock.group(0)))

@@ -64,6 +64,7 @@ class Evidence:
     layers: dict[int, list[str]] = field(default_factory=dict)  # hit index → hit_layers(...)
     read: bool = False  # the reader scored the best candidates (Candidate.reader)
     unit: str | None = None  # the measure word of the figure the question asks for (多少亩 → 亩), if any
+    titles: dict[int, str] = field(default_factory=dict)  # hit index → its document's title
 
 
 def hit_layers(hit: Hit, title: str, head: str = "") -> list[str]:
@@ -124,6 +125,16 @@ def widen(c: Candidate, passage: str, limit: int, mode: str = "leaning",
     if (start, end) == (c.start, c.end):
         return c
     return replace(c, start=start, end=end, text=passage[start:end])
+
+
+def reader_text(sentence: str, title: str, cfg: AnswerConfig) -> str:
+    """What the reader reads of a sentence: ``title：sentence`` when the document's title is a short name (at most
+    ``reader_title_chars``: an encyclopedia entry's subject) that the sentence does not already hold, else the sentence.
+    Read alone, "它的名字源自于几个天然温泉" answers 四加亭名字的由来 as well as its own subject's; a long title is a
+    headline that states facts (…发展产业工人党员295名) and would lend them to every sentence."""
+    if title and len(title) <= cfg.reader_title_chars and title not in sentence:
+        return f"{title}：{sentence}"
+    return sentence
 
 
 def _semantic(ctx: AnswerContext, hit: Hit, n_sents: int, qvec: np.ndarray | None) -> list[float]:
@@ -194,6 +205,7 @@ def gather_evidence(ctx: AnswerContext, question: str | PreparedQuestion, hits: 
     rare = sorted(idf, key=lambda t: -idf[t])[:2]
     cands: list[Candidate] = []
     layers: dict[int, list[str]] = {}
+    titles: dict[int, str] = {}
     passage_cov = 0.0
     prior = cfg.english_rank_prior if english else cfg.rank_prior
     rare_w = cfg.english_rare_weight if english else cfg.rare_weight
@@ -201,7 +213,7 @@ def gather_evidence(ctx: AnswerContext, question: str | PreparedQuestion, hits: 
         crumb = " ".join(h.breadcrumb[1:])
         whole = normalize_for_match(crumb + " " + h.text)
         passage_cov = max(passage_cov, found(whole))
-        raw_title = ctx.document_title(h.doc_id)
+        raw_title = titles[hi] = ctx.document_title(h.doc_id)
         layers[hi] = hit_layers(h, raw_title, ctx.head(h.doc_id))
         title = normalize_for_match(raw_title)
         rare_found = sum(1 for t in rare if t in whole or t in title) / len(rare) if rare else 1.0
@@ -238,22 +250,24 @@ def gather_evidence(ctx: AnswerContext, question: str | PreparedQuestion, hits: 
     cands.sort(key=lambda c: -c.score)
     read = bool(cfg.reader and ctx.reader is not None and (cfg.reader_english or not english) and cands)
     if read:
-        _read(ctx.reader, q, cands, cfg, qtype)  # type: ignore[arg-type]
+        _read(ctx.reader, q, cands, cfg, qtype, titles)  # type: ignore[arg-type]
     return Evidence(qtype, cands, unknown_share, english, idf, passage_cov, typed, layers, read,
-                    figure_unit(q) if qtype == "number" else None)
+                    figure_unit(q) if qtype == "number" else None, titles)
 
 
 def _read(reader: Callable[[str, Sequence[str]], np.ndarray], q: str, cands: list[Candidate],
-          cfg: AnswerConfig, qtype: str = "other") -> None:
+          cfg: AnswerConfig, qtype: str = "other", titles: dict[int, str] | None = None) -> None:
     """Rerank in place: the best candidates by the rules are read with the question; each gains
     ``reader_weight`` × P(answers) — or × its share of one softmax over all read candidates and the null
     (``reader_share``) — and the rest the lowest gain given (reading them could only have ranked them lower).
     For a question that asks for a value (多少, 哪一年; the types in ``reader_gated_types``) only a sentence holding a
     value of that kind gains more than that floor (with ``reader_typed_needs_value``): the reader judges what a
     sentence is about, the typed candidate whether it states the thing asked. A sentence not held so also gains
-    ``reader_margin_weight`` × its logit above 0: where P saturates the reader's margin still orders sentences."""
+    ``reader_margin_weight`` × its logit above 0: where P saturates the reader's margin still orders sentences.
+    ``titles`` (hit index → document title): each sentence is read with its document's title (``reader_text``)."""
     top = cands[:cfg.reader_candidates]
-    logits = reader(q, [c.text for c in top]).astype(np.float64)
+    titles = titles or {}
+    logits = reader(q, [reader_text(c.text, titles.get(c.hit_index, ""), cfg) for c in top]).astype(np.float64)
     probs = 1.0 / (1.0 + np.exp(-logits))
     gains = softmax_share(logits) if cfg.reader_share else probs
     lowest = float(gains.min())

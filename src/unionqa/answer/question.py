@@ -10,8 +10,10 @@ from unionqa.measures import ASKED_UNITS, COUNT_CHARS, MEASURE_CHARS
 _NUMBER_Q = re.compile(r"多少|(?<!哪)几|how many|how much|what (?:number|percentage|share)")
 _PERCENT_Q = re.compile(r"率|比例|百分之|percentage|rate")
 _YEAR_Q = re.compile(r"哪一年|哪年|何年|什么时候|何时|哪一天|哪天|什么时间|日期|\bwhen\b|what year|which year")
+#: a place question; 在哪 followed by a measure word (在哪张专辑, 在哪部剧, 在哪所大学) asks for a thing, not a place
 _PLACE_Q = re.compile(
-    r"哪里|哪儿|在哪(?!些)|何地|什么地方|哪个地方|哪个城市|哪个市|哪座城市|哪个县|哪个区|where|which (?:city|place|county|district|town)")
+    r"哪里|哪儿|在哪(?![些张部本首篇场届次位家所份期集])|何地|什么地方|哪个地方|哪个城市|哪个市|哪座城市|哪个县|哪个区"
+    r"|where|which (?:city|place|county|district|town)")
 _PERSON_Q = re.compile(r"谁|哪位|什么人|\bwho\b")
 _UNIT_AFTER = re.compile(r"(?:多少|(?<!哪)几)([万亿千百]*[\u4e00-\u9fff%]{1,2})")
 CITY_Q = re.compile(r"哪个(?:地方|城市|市)|哪座城市|哪个地区|which city|what city")
