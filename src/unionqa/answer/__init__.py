@@ -187,9 +187,9 @@ def _answer(prepared: PreparedQuestion, hits: Sequence[Hit], ctx: AnswerContext,
     picked = [chosen, *_second_quote(ev, chosen, anchors, cfg)]
     if chosen.short is None and cfg.widen_quote:
         # the answer is the sentence(s) themselves: quote what the chosen one leans on and what leans on it
-        reader, title = ctx.reader, ev.titles.get(chosen.hit_index, "")
-        read = (lambda sentences: reader(q, [reader_text(s, title, cfg) for s in sentences])) \
-            if ev.read and reader is not None else None
+        reader, title = ctx.reader, ctx.document_title(hits[chosen.hit_index].doc_id)
+        read = None if not ev.read or reader is None else (
+            lambda sentences: reader(q, [reader_text(s, title, cfg) for s in sentences]))
         picked[0] = widen(chosen, hits[chosen.hit_index].text, cfg.max_quote_chars, cfg.widen_quote, read,
                           cfg.widen_reader_logit)
         picked = picked[:1] + [c for c in picked[1:] if not _overlaps(c, picked[0])]

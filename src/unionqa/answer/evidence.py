@@ -64,7 +64,6 @@ class Evidence:
     layers: dict[int, list[str]] = field(default_factory=dict)  # hit index → hit_layers(...)
     read: bool = False  # the reader scored the best candidates (Candidate.reader)
     unit: str | None = None  # the measure word of the figure the question asks for (多少亩 → 亩), if any
-    titles: dict[int, str] = field(default_factory=dict)  # hit index → its document's title
 
 
 def hit_layers(hit: Hit, title: str, head: str = "") -> list[str]:
@@ -252,7 +251,7 @@ def gather_evidence(ctx: AnswerContext, question: str | PreparedQuestion, hits: 
     if read:
         _read(ctx.reader, q, cands, cfg, qtype, titles)  # type: ignore[arg-type]
     return Evidence(qtype, cands, unknown_share, english, idf, passage_cov, typed, layers, read,
-                    figure_unit(q) if qtype == "number" else None, titles)
+                    figure_unit(q) if qtype == "number" else None)
 
 
 def _read(reader: Callable[[str, Sequence[str]], np.ndarray], q: str, cands: list[Candidate],
