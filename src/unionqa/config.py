@@ -229,6 +229,13 @@ class AnswerConfig:
     reader: bool = True
     reader_weight: float = 4.0
     reader_candidates: int = 12
+    # besides those, the best ``reader_passage_sentences`` single sentences (by the rules) of each of the first
+    # ``reader_passages`` passages are read: a question asked in other words than its passage uses has little word
+    # overlap with any of its sentences, and the rules' top candidates come from passages sharing more words. Off:
+    # 2 × 4 (twelfth session) took CMRC calibration half 0.925 → 0.929 but report half 0.896 → 0.890, and `ask` p50
+    # 212 → 245 ms (README "Tried and not kept")
+    reader_passages: int = 0
+    reader_passage_sentences: int = 0
     # what a read sentence gains, × ``reader_weight``: its own P(answers) (false), or its share of one softmax over
     # every read candidate and the null (true: the reader's training objective, so the candidates of all top
     # passages compete for one answer and a passage's score no longer counts alone)

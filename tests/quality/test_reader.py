@@ -115,6 +115,47 @@ def test_answer_tokens_spell_the_answer(weights) -> None:  # type: ignore[no-unt
     assert mod.answer_tokens(tok, weights.pieces, {**rows[0], "positive": -1}, []) is None
 
 
+def test_training_reads_sentences_after_their_articles_short_title(weights) -> None:  # type: ignore[no-untyped-def]
+    """``train --titles``: each group carries its sentences' article titles, and training reads ``title：sentence`` as
+    answering does (``evidence.reader_text``) — the answer's tokens are still looked for in the sentence, not in a
+    title that names it too."""
+    mod = _train_script()
+    tok = E5Tokenizer(weights.pieces, weights.scores, weights.norm_map, weights.unk)
+    articles = json.loads(TRIAL.read_text(encoding="utf-8"))["data"][:30]
+    title_of = {qa["id"]: a["title"] for a in articles for p in a["paragraphs"] for qa in p["qas"]}
+    rows = mod.groups(articles, "trial", random.Random(0))
+    assert all(len(g["titles"]) == len(g["sentences"]) for g in rows)
+    answerable = [g for g in rows if g["positive"] >= 0]
+    assert all(set(g["titles"]) == {title_of[g["id"].split(":", 1)[1]]} for g in answerable)
+    g = dict(answerable[0])
+    title, sentence = g["titles"][0], g["sentences"][g["positive"]]
+    g = {**g, "titles": [g["answer"]] * len(g["sentences"])}  # a title that is the answer itself
+    plain = mod.answer_tokens(tok, weights.pieces, g, mod.encode_group(tok, weights.bos, weights.eos, g, 128))
+    mod.read_with_titles(g)
+    assert g["sentences"][g["positive"]] == (sentence if g["answer"] in sentence else f"{g['answer']}：{sentence}")
+    titled = mod.answer_tokens(tok, weights.pieces, g, mod.encode_group(tok, weights.bos, weights.eos, g, 128))
+    assert plain is not None and titled is not None
+    ids = mod.encode_group(tok, weights.bos, weights.eos, g, 128)[g["positive"]]
+    spelt = "".join(weights.pieces[i] for i in ids[titled[0]:titled[1] + 1]).replace("\u2581", "")
+    assert tok.prepare(g["answer"]).replace("\u2581", "") in spelt
+    assert titled[0] > plain[0] if g["_title_chars"][g["positive"]] else titled == plain  # after the title's tokens
+    assert title and g["titles"][0] == g["answer"]
+
+
+def test_training_can_start_from_the_shipped_weights(tmp_path: Path, weights) -> None:  # type: ignore[no-untyped-def]
+    """``train --init reader_weights.npz``: the encoder and head are rebuilt from the exported file, so a step at
+    learning rate 0 exports the same weights back."""
+    mod = _train_script()
+    rows = _trial_groups(2)
+    mod.train(rows, tmp_path, minutes=5, epochs=1, lr=0.0, tokens_per_batch=1 << 16, stop_at=1, bf16=False,
+              log=lambda *a, **k: None, init=WEIGHTS)
+    out = tmp_path / "w.npz"
+    mod.export(tmp_path, out)
+    with np.load(WEIGHTS) as shipped, np.load(out) as again:
+        assert set(shipped.files) == set(again.files)
+        assert all(np.array_equal(shipped[k], again[k]) for k in shipped.files)
+
+
 def test_the_span_objective_trains_and_is_left_out_of_the_shipped_weights(tmp_path: Path, weights) -> None:  # type: ignore[no-untyped-def]
     from unionqa.answer.reader_torch import build_encoder, trained_arrays
 
@@ -156,6 +197,22 @@ def test_onnx_reader_scores_as_the_trained_model(weights) -> None:  # type: igno
     with torch.no_grad():
         _, expected = model(torch.from_numpy(ids), torch.from_numpy(mask))
     assert np.allclose(reader.score(q, sents), expected.numpy(), atol=1e-3)
+
+
+def test_the_int8_reader_scores_close_to_fp32() -> None:
+    """Answering runs the int8 graph; it keeps each layer's FFN output in fp32 (``KEEP_FP32``), where one int8 scale
+    per tensor read most coarsely: on 40 CMRC trial sentences its logits stay within a few hundredths of fp32's on
+    average (0.03; quantizing every MatMul: 0.10 even read one sentence at a time, 0.28 on dev's batches)."""
+    from unionqa.answer.reader import Reader
+
+    articles = json.loads(TRIAL.read_text(encoding="utf-8"))["data"]
+    para = articles[0]["paragraphs"][0]
+    ctx = para["context"]
+    q = para["qas"][0]["question"]
+    sents = [ctx[a:b] for art in articles[:8] for p in art["paragraphs"][:1] for a, b in _sentence_spans(p["context"])][:40]
+    exact = Reader(precision="fp32").score(q, sents)
+    int8 = load_reader().score(q, sents)
+    assert len(sents) == 40 and float(np.abs(int8 - exact).mean()) < 0.07
 
 
 def test_reader_finds_the_answering_sentence_of_cmrc_trial_paragraphs() -> None:

@@ -90,3 +90,41 @@ def test_a_sentence_is_read_after_its_documents_short_title() -> None:
     _read(reader, "四加亭名字的由来是什么？", cands, cfg, titles={0: "阿若憍陈如", 1: "四加亭"})
     assert read == ["阿若憍陈如：它的名字源自于几个天然温泉。", "四加亭：它的名字源自于一头巨象。"]
     assert [c.text for c in cands][0] == "它的名字源自于一头巨象。"
+
+
+def test_the_reader_also_reads_the_best_sentences_of_the_top_passages() -> None:
+    """A question asked in other words than its passage uses: the rules' best candidates all come from other passages,
+    so the quota reads the top passages' best single sentences as well (not pairs; those already read count)."""
+    from unionqa.answer.evidence import reading_list
+
+    cands = [Candidate(2, 0, 1, f"x{i}", 9.0 - i, 0.5, None) for i in range(3)]  # passage 2, best by the rules
+    cands += [Candidate(0, 0, 1, "a0", 3.0, 0.1, None), Candidate(0, 0, 2, "a0a1", 2.9, 0.1, None, pair=True),
+              Candidate(0, 1, 2, "a1", 2.8, 0.1, None), Candidate(0, 2, 3, "a2", 2.7, 0.1, None),
+              Candidate(1, 0, 1, "b0", 2.6, 0.1, None), Candidate(3, 0, 1, "d0", 2.5, 0.1, None)]
+    plain = AnswerConfig(reader_candidates=2)
+    assert [c.text for c in reading_list(cands, plain)] == ["x0", "x1"]
+    quota = replace(plain, reader_passages=2, reader_passage_sentences=2)
+    assert [c.text for c in reading_list(cands, quota)] == ["x0", "x1", "a0", "a1", "b0"]
+    # sentences already read count towards their passage's quota (a pair does not)
+    assert [c.text for c in reading_list(cands, replace(quota, reader_candidates=5))] == ["x0", "x1", "x2", "a0", "a0a1",
+                                                                                          "a1", "b0"]
+
+    read: list[str] = []
+
+    def reader(q: str, texts: list[str]) -> np.ndarray:  # sure of a1 only
+        read.extend(texts)
+        return np.array([5.0 if t == "a1" else -3.0 for t in texts])
+
+    _read(reader, "q", cands, replace(quota, reader_weight=8.0))
+    assert sorted(read) == ["a0", "a1", "b0", "x0", "x1"] and cands[0].text == "a1"
+    assert all(c.reader is None for c in cands if c.text not in read)
+
+
+def test_candidates_are_read_in_batches_of_similar_length() -> None:
+    from unionqa.answer.reader import length_batches
+
+    lengths = [60, 20, 22, 130, 70, 21, 64]
+    batches = length_batches(lengths)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    assert [[lengths[i] for i in b] for b in batches] == [[20, 21, 22], [60, 64, 70], [130]]
+    assert all(len(b) <= 2 for b in length_batches([10] * 5, size=2))

@@ -48,6 +48,7 @@ class Candidate:
     semantic: float = 0.0
     rare_found: float = 0.0  # share of the question's rarest known words found in this candidate's evidence layers
     reader: float | None = None  # the reader's P(this sentence answers), when it read it
+    pair: bool = False  # two adjacent sentences
 
 
 @dataclass
@@ -221,10 +222,10 @@ def gather_evidence(ctx: AnswerContext, question: str | PreparedQuestion, hits: 
         spans = _sentence_spans(h.text)
         sem = _semantic(ctx, h, len(spans), qvec)
         # single sentences, and adjacent pairs (a fact and its subject are often split by "……")
-        windows = [(a, b, 1.0, sem[i]) for i, (a, b) in enumerate(spans)] + [
-            (spans[i][0], spans[i + 1][1], cfg.pair_weight, max(sem[i], sem[i + 1]))
+        windows = [(a, b, 1.0, sem[i], False) for i, (a, b) in enumerate(spans)] + [
+            (spans[i][0], spans[i + 1][1], cfg.pair_weight, max(sem[i], sem[i + 1]), True)
             for i in range(len(spans) - 1) if spans[i + 1][1] - spans[i][0] <= cfg.pair_max_chars]
-        for a, b, weight, s in windows:
+        for a, b, weight, s, pair in windows:
             if b <= a:
                 continue
             sent = h.text[a:b]
@@ -245,7 +246,7 @@ def gather_evidence(ctx: AnswerContext, question: str | PreparedQuestion, hits: 
                 bonus += cfg.counted_noun_bonus
             sem_score = cfg.semantic_weight * max(0.0, s - cfg.semantic_floor) / (1.0 - cfg.semantic_floor)
             score = weight * (choice_cov + fcov) + sem_score + prior / (hi + 1) + bonus + rare_w * rare_found
-            cands.append(Candidate(hi, a, b, sent, score, cov, short, s, rare_found))
+            cands.append(Candidate(hi, a, b, sent, score, cov, short, s, rare_found, pair=pair))
     cands.sort(key=lambda c: -c.score)
     read = bool(cfg.reader and ctx.reader is not None and (cfg.reader_english or not english) and cands)
     if read:
@@ -264,7 +265,7 @@ def _read(reader: Callable[[str, Sequence[str]], np.ndarray], q: str, cands: lis
     sentence is about, the typed candidate whether it states the thing asked. A sentence not held so also gains
     ``reader_margin_weight`` × its logit above 0: where P saturates the reader's margin still orders sentences.
     ``titles`` (hit index → document title): each sentence is read with its document's title (``reader_text``)."""
-    top = cands[:cfg.reader_candidates]
+    top = reading_list(cands, cfg)
     titles = titles or {}
     logits = reader(q, [reader_text(c.text, titles.get(c.hit_index, ""), cfg) for c in top]).astype(np.float64)
     probs = 1.0 / (1.0 + np.exp(-logits))
@@ -277,9 +278,29 @@ def _read(reader: Callable[[str, Sequence[str]], np.ndarray], q: str, cands: lis
         c.score += cfg.reader_weight * (lowest if gated else float(g))
         if not gated and cfg.reader_margin_weight:  # beyond P's saturation: the logit itself (> 0: answers)
             c.score += cfg.reader_margin_weight * max(0.0, float(logit))
-    for c in cands[len(top):]:
-        c.score += cfg.reader_weight * lowest
+    read = {id(c) for c in top}
+    for c in cands:
+        if id(c) not in read:
+            c.score += cfg.reader_weight * lowest
     cands.sort(key=lambda c: -c.score)
+
+
+def reading_list(cands: list[Candidate], cfg: AnswerConfig) -> list[Candidate]:
+    """What the reader reads, of ``cands`` (best first): the ``reader_candidates`` best, then the best
+    ``reader_passage_sentences`` single sentences of each of the first ``reader_passages`` passages not among them."""
+    top = cands[:cfg.reader_candidates]
+    if cfg.reader_passages and cfg.reader_passage_sentences:
+        chosen = {id(c) for c in top}
+        taken: dict[int, int] = {}
+        for c in cands:  # best first: each passage's best single sentences, counting those already read
+            if c.hit_index >= cfg.reader_passages or c.pair:
+                continue
+            if taken.get(c.hit_index, 0) < cfg.reader_passage_sentences:
+                taken[c.hit_index] = taken.get(c.hit_index, 0) + 1
+                if id(c) not in chosen:
+                    top.append(c)
+                    chosen.add(id(c))
+    return top
 
 
 def softmax_share(logits: np.ndarray) -> np.ndarray:

