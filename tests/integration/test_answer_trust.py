@@ -31,6 +31,10 @@ def test_question_anchors() -> None:
     # a year range is two years, never an "N年间" period
     assert _kinds("2011年至2015年间谁夺得冠军？") == [("year", "2011"), ("year", "2015")]
     assert _kinds("工会是怎样参与地方立法的？") == []
+    # an English question's period is checked as a Chinese one's (五年来), so a one-year figure does not answer it
+    assert ("period", "5") in [(a.kind, a.value) for a in anchors_for("How many unions did Heyuan set up in the past five years?")]
+    assert ("period", "3") in _kinds("What changed over the last 3 years?")
+    assert not [k for k in _kinds("What happened last year?") if k[0] == "period"]
 
 
 def test_check_nearest_layer_decides() -> None:
@@ -77,6 +81,17 @@ def test_counted_subject_is_made_of_words(seed_index: Index) -> None:
     # search-mode segmentation of 工会会员 also yields 会会, which is no word of the question
     subject = [a for a in anchors_for("河源市去年新增了多少工会会员？", seed_index.answer_context) if a.kind == "subject"]
     assert subject and "会会" not in subject[0].value.split("|")
+
+
+def test_a_placeholder_noun_is_no_counted_subject(seed_index: Index) -> None:
+    # 地方 is rare in the seeds (a high IDF), yet "能歇脚的地方" names what is counted by its clause, not by 地方
+    ctx = seed_index.answer_context
+    q = "云浮的工会给在户外干活的人建了多少个能歇脚的地方？"
+    assert not [a for a in anchors_for(q, ctx) if a.kind == "subject"]
+    ans = seed_index.ask(q)
+    assert not ans.abstained and "135" in ans.text.split("\n")[0]
+    # a specific counted word still is one
+    assert [a for a in anchors_for("云浮建了多少个户外劳动者驿站？", ctx) if a.kind == "subject"]
 
 
 def test_english_place_names_are_anchors() -> None:
@@ -333,10 +348,11 @@ def test_english_counted_subject(seed_index: Index) -> None:
     ctx = seed_index.answer_context
     q = "How many workers' reading rooms has Yunfu built?"
     subject = [a for a in anchors_for(q, ctx) if a.kind == "subject"]
-    assert subject and "阅读" in subject[0].value.split("|") and "云浮" not in subject[0].value
+    # the glossary's rendering (CC-CEDICT alone gave 阅读 + 地方/空间)
+    assert subject and "职工书屋" in subject[0].value.split("|") and "云浮" not in subject[0].value
     # a figure for something else in the same city's report does not answer it
     assert check(subject, ["建设劳模工匠人才创新工作室19个、职工创新示范基地8个。"]) is not None
-    assert check(subject, ["建成职工阅读空间305个。"]) is None
+    assert check(subject, ["全市累计建成职工书屋305家。"]) is None
     # words every passage uses (trade union → 工会) pin down nothing
     assert not [a for a in anchors_for("How many trade unions has Yunfu built?", ctx) if a.kind == "subject"]
 

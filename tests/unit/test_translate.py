@@ -23,3 +23,15 @@ def test_the_fallback_never_replaces_a_gloss_of_its_own() -> None:
     # "trade union" is a gloss (工会): its first word's two-word glosses never stand in for it
     phrases = dict(english_phrases("trade union", VOCAB, STOP))
     assert phrases == {"trade union": ["工会"]}
+
+
+def test_the_glossary_renders_union_services_cc_cedict_lacks() -> None:
+    vocab = VOCAB | {"职工书屋", "书屋", "驿站", "工会爱心驿站", "行业工会", "市级", "阅读"}
+    # CC-CEDICT knows reading (阅读) and room, not 职工书屋: the glossary's three-word phrase wins, plural undone
+    assert dict(english_phrases("How many workers' reading rooms", vocab, STOP)) == {"workers reading rooms": ["职工书屋", "书屋"]}
+    assert dict(english_phrases("trade union stations", vocab, STOP))["trade union stations"] == ["工会爱心驿站", "驿站"]
+    phrases = dict(english_phrases("how many municipal-level industry trade unions", vocab, STOP))
+    assert phrases["municipal level"] == ["市级"] and phrases["industry trade unions"] == ["行业工会"]
+    # a glossary term the index lacks is no rendering: the shorter phrases are rendered as before
+    assert english_phrases("trade union stations", VOCAB, STOP)[0] == ("trade union", ["工会"])
+

@@ -46,7 +46,7 @@ from unionqa.answer.evidence import (
     widen,
 )
 from unionqa.answer.llm import Generator, OpenAICompatibleGenerator, llm_answer
-from unionqa.answer.question import counted_text, question_type
+from unionqa.answer.question import PLACEHOLDER_NOUNS, counted_text, question_type
 from unionqa.config import MAX_QUERY_CHARS, AnswerConfig
 from unionqa.search.query import PreparedQuestion, is_english, prepare_query, prepare_question
 from unionqa.search.translate import english_names
@@ -55,8 +55,11 @@ from unionqa.types import Answer, Hit
 
 
 def _specific(ctx: AnswerContext, cfg: AnswerConfig) -> Callable[[str], bool]:
-    """A word identifies what is counted when the corpus never uses it or uses it in few passages (not 地方, 工作)."""
+    """A word identifies what is counted when the corpus never uses it or uses it in few passages (not 工作), and it
+    is not a placeholder noun (地方, 东西: ``question.PLACEHOLDER_NOUNS``), however rare in a small corpus."""
     def specific(word: str) -> bool:
+        if word in PLACEHOLDER_NOUNS:
+            return False
         idf = ctx.term_idf(word)
         return idf is None or idf >= cfg.specific_idf
     return specific

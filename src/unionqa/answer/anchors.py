@@ -35,6 +35,9 @@ _SINCE = re.compile(r"\s*年?(?:\d{1,2}月(?:\d{1,2}日)?)?\s*(?:以来|来|起|
 # a sentence that gives one year's figure: a year, or 今年/去年/上年/本年度
 _ONE_YEAR = re.compile(r"今年|去年|上年|本年度|上一年")
 _ISSUE = re.compile(r"第\s*([一二三四五六七八九十\d]{1,3})\s*期")
+# an English question's period: in the past five years, over the last 3 years
+_EN_NUMBERS = {w: i for i, w in enumerate("one two three four five six seven eight nine ten".split(), start=1)}
+_EN_PERIOD = re.compile(r"\b(?:past|last|recent)\s+(\d{1,2}|" + "|".join(_EN_NUMBERS) + r")\s+years\b")
 
 
 def _cn_int(s: str) -> int | None:
@@ -95,6 +98,15 @@ def _periods(text: str) -> list[tuple[int, str]]:
     return out
 
 
+def english_periods(q: str) -> list[Anchor]:
+    """The periods an English question names (in the past five years → 五年来), as a Chinese one's would be."""
+    out = []
+    for m in _EN_PERIOD.finditer(q.lower()):
+        n = int(m.group(1)) if m.group(1).isdigit() else _EN_NUMBERS[m.group(1)]
+        out.append(Anchor("period", str(n), f"近{n}年"))  # the refusal names it as the documents would
+    return out
+
+
 def periods_in(text: str) -> set[int]:
     """The N of every "N年来"-style period named in ``text``."""
     return {n for n, _ in _periods(text)}
@@ -133,7 +145,7 @@ def question_anchors(q: str, english_places: list[str] | None = None,
                 anchors.append(Anchor("place", m.key, m.surface, m))
     years, _ = years_in(q)
     anchors += [Anchor("year", str(y), str(y)) for y in sorted(years)]
-    anchors += [Anchor("period", str(n), surface) for n, surface in _periods(q)]
+    anchors += [Anchor("period", str(n), surface) for n, surface in _periods(q)] + english_periods(q)
     anchors += [Anchor("issue", str(n), f"第{n}期") for n in sorted(issues_in(q))]
     if tokenize is not None:
         counted, _ = counted_phrase(q)

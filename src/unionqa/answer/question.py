@@ -52,6 +52,11 @@ def asked_unit(q: str) -> str | None:
 COUNTED_RE = re.compile(rf"(?:多少|(?<!哪)几)(?:[万亿千百]*[{COUNT_CHARS}]次?)?([^，。？！,?!；;]{{0,16}})")
 
 
+#: nouns that stand for any thing, place or matter (能歇脚的地方, 哪些东西): what a question counts with one of them is
+#: named by the rest of the question, never by the noun, so the evidence need not repeat it
+PLACEHOLDER_NOUNS = frozenset("地方 地点 场所 去处 东西 事情 事儿 情况 方面".split())
+
+
 def counted_text(q: str) -> str:
     """The question's counted phrase as written, up to its first 的 and at most 10 characters after the measure word
     (多少斤荔枝 in 东莞市总工会送出了多少斤荔枝？): what a follow-up that counts another thing replaces."""

@@ -6,7 +6,9 @@ the question (``retrieval.HybridRetriever.query_vector``). Each English phrase (
 simple inflections undone) maps to the Chinese headwords whose short gloss is exactly
 that phrase (a word with no gloss of its own: those whose two-word gloss it opens, grassroots →
 基层 "grassroots unit"), and proper nouns also map by toneless pinyin (Huizhou → 惠州). Only
-headwords that occur in the index vocabulary are kept, so expansions always hit text.
+headwords that occur in the index vocabulary are kept, so expansions always hit text. The names unions give their
+services (职工书屋 "workers' reading room", 工会驿站 "trade union station") are not in CC-CEDICT: the bundled glossary
+(``data/glossary_en.tsv``) renders them, and an English phrase it holds is rendered by it alone.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ _WORD = re.compile(r"[a-z]+")
 _HEAD = "^"  # table keys of this prefix: a word that opens a two-word gloss, for a word without a gloss of its own
 _PAREN = re.compile(r"\(.*?\)|\[.*?\]")
 _entries: dict[str, dict[str, int]] | None = None
+_glossary: dict[str, list[str]] | None = None
 _lock = threading.Lock()
 
 
@@ -76,6 +79,32 @@ def _parse() -> dict[str, dict[str, int]]:
     return dict(table)
 
 
+def glossary() -> dict[str, list[str]]:
+    """English phrase (its words joined by one space) → the Chinese terms ``data/glossary_en.tsv`` gives for it."""
+    global _glossary
+    if _glossary is None:
+        with _lock:
+            if _glossary is None:
+                _glossary = _parse_glossary()
+    return _glossary
+
+
+def _parse_glossary() -> dict[str, list[str]]:
+    from importlib import resources
+
+    table: dict[str, list[str]] = defaultdict(list)
+    text = resources.files("unionqa").joinpath("data", "glossary_en.tsv").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        zhs, _, ens = line.partition("\t")
+        for en in ens.split("|"):
+            key = " ".join(_WORD.findall(en.lower()))
+            if key:
+                table[key] += [z for z in zhs.split() if z not in table[key]]
+    return dict(table)
+
+
 def _variants(word: str) -> list[str]:
     out = [word]
     if word.endswith("ies"):
@@ -112,6 +141,7 @@ def english_phrases(query: str, vocabulary: Container[str], stopwords: Container
     table = _load()
     if not table:
         return []
+    gloss = glossary()
     words = _WORD.findall(query.lower())
     out: list[tuple[str, list[str]]] = []
     i = 0
@@ -132,6 +162,10 @@ def english_phrases(query: str, vocabulary: Container[str], stopwords: Container
             else:
                 keys = _variants(phrase[0])
             for key in keys + ([_HEAD + k for k in keys] if n == 1 else []):
+                known = [z for z in gloss.get(key, []) if z in vocabulary]
+                if known:  # the glossary's rendering, in its order, before any dictionary headword
+                    cands = {z: i - len(known) for i, z in enumerate(known)}
+                    break
                 for zh, rank in table.get(key, {}).items():
                     if zh in vocabulary and len(zh) >= 2:
                         cands[zh] = min(cands.get(zh, 9), rank)
