@@ -10,6 +10,11 @@ Negatives (they do not):
   (c) English forms: swapped English positives, and eval/own.jsonl's English "none" questions;
   (d) subject-swapped forms of every positive: its rarest corpus word replaced by a common noun the
       corpus never uses (benchmarks/negatives.py) — in-domain questions about things not covered.
+With ``--xquad``, English questions are calibrated on more than the seeds' few: XQuAD's English questions of the
+calibration half of its articles, asked of an index of its Chinese paragraphs (positives), and the same questions
+asked of the seed index (negatives) — two more groups of the fit. ``--english`` fits only the model's English terms
+(english, english×coverage, english×semantic) on the English questions, every other weight and the threshold kept:
+Chinese questions are answered exactly as before.
 The other half of the CMRC articles is kept for reporting (bench_cmrc2018.py --half report).
 
 A logistic model over answerability.FEATURES is fitted on positives vs (a), (c), (d) and the
@@ -19,12 +24,13 @@ negatives, subject swaps, constraint swaps that passed the check — weighs the 
 largest threshold at which at most 5 % of the positives are refused, counting refusals by the
 constraint check too.
 
-    python benchmarks/calibrate_abstain.py [--seed-index index] [--cmrc-work .cache/cmrc2018]
+    python benchmarks/calibrate_abstain.py [--seed-index index] [--cmrc-work .cache/cmrc2018] [--xquad | --english]
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import random
 import sys
 from dataclasses import replace
@@ -66,20 +72,69 @@ class Item:
         return abstain_reason(self.ev, self.cand, cfg) is not None
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1e-2, iters: int = 50) -> np.ndarray:
-    """Weighted L2-regularised logistic regression by Newton's method (the bias column is not penalised)."""
-    beta = np.zeros(x.shape[1])
+def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1e-2, iters: int = 100,
+                 offset: np.ndarray | None = None, start: np.ndarray | None = None) -> np.ndarray:
+    """Weighted L2-regularised logistic regression by Newton's method (the bias column, the last, is not
+    penalised); with ``offset`` — a fixed term added to every row's logit, the part of the model that is not
+    fitted, bias included — every column is penalised. ``start``: the weights to start from (else zeros). A step
+    that does not lower the loss is retried with the Hessian damped (Levenberg–Marquardt): from a start where every
+    p(1 − p) ≈ 0 a plain Newton step overshoots."""
+    beta = np.zeros(x.shape[1]) if start is None else np.asarray(start, dtype=np.float64).copy()
     pen = np.full(x.shape[1], l2)
-    pen[-1] = 0.0
+    if offset is None:
+        pen[-1] = 0.0
+    off = np.zeros(len(x)) if offset is None else offset
+
+    def loss(b: np.ndarray) -> float:
+        z = x @ b + off
+        return float(np.sum(w * (np.logaddexp(0.0, z) - y * z)) + 0.5 * np.sum(pen * b * b))
+
+    damping, current = 0.0, loss(beta)
     for _ in range(iters):
-        p = 1 / (1 + np.exp(-np.clip(x @ beta, -50, 50)))
+        p = 0.5 * (1.0 + np.tanh(0.5 * (x @ beta + off)))
         grad = x.T @ (w * (p - y)) + pen * beta
         hess = (x * (w * p * (1 - p))[:, None]).T @ x + np.diag(pen) + 1e-9 * np.eye(x.shape[1])
-        step = np.linalg.solve(hess, grad)
-        beta -= step
+        scale = float(np.trace(hess)) / x.shape[1]
+        while True:
+            step = np.linalg.solve(hess + damping * scale * np.eye(x.shape[1]), grad)
+            trial = loss(beta - step)
+            if trial <= current:
+                break
+            if damping > 1e12:  # no step lowers the loss: at the optimum, up to rounding
+                return beta
+            damping = max(1e-3, damping * 10)
+        beta, current = beta - step, trial
+        damping = damping / 10 if damping > 1e-3 else 0.0
         if np.abs(step).max() < 1e-8:
             break
     return beta
+
+
+def _english_operating_point(items: list[Item], base: AnswerConfig, field: str, weights: tuple[float, ...],
+                             en: int) -> AnswerConfig:
+    """The fitted English terms with their intercept (the ``english`` weight) moved to the most answering value at
+    which the English questions the documents do not answer are refused at least as often as with the current
+    weights — the threshold is shared with Chinese questions and stays."""
+    english = [it for it in items if it.x is not None and it.x[en] == 1.0]
+    negatives = [it for it in english if it.group.startswith("neg")]
+    positives = [it for it in english if it.group.startswith("pos")]
+
+    def refused(cfg: AnswerConfig, its: list[Item]) -> float:
+        return sum(it.refused(cfg) for it in its) / max(1, len(its))
+
+    floor = refused(base, negatives)
+    print(f"\nEnglish questions ({len(positives)} answerable, {len(negatives)} not): refused with the current weights "
+          f"{refused(base, positives):.3f} / {floor:.3f}")
+    chosen = replace(base, **{field: weights})
+    for shift in np.arange(-6.0, 6.01, 0.5):
+        w = list(weights)
+        w[en] = round(w[en] + float(shift), 3)
+        cfg = replace(base, **{field: tuple(w)})
+        pos, neg = refused(cfg, positives), refused(cfg, negatives)
+        print(f"  english {w[en]:+8.3f}: answerable refused {pos:.3f}, not answerable refused {neg:.3f}")
+        if neg >= floor:
+            chosen = cfg
+    return chosen
 
 
 def main() -> int:
@@ -95,6 +150,14 @@ def main() -> int:
                     help="an AnswerConfig field for the settings scored or fitted (e.g. reader_weight=2)")
     ap.add_argument("--score", choices=("calibration", "report"), default=None,
                     help="no fitting: score the settings on this half (--report: on the held-out half)")
+    ap.add_argument("--xquad", action="store_true",
+                    help="add XQuAD's English questions (eval/xquad: the half scored) as positives over its Chinese "
+                         "paragraphs and as negatives asked of the seed index")
+    ap.add_argument("--xquad-work", default=str(ROOT / ".cache" / "xquad"))
+    ap.add_argument("--english", action="store_true",
+                    help="fit only the English terms (english, english×coverage, english×semantic) on the English "
+                         "questions, the other weights and the threshold kept as they are (implies --xquad): "
+                         "Chinese questions are answered exactly as before")
     ap.add_argument("--report", action="store_true",
                     help="no fitting: score the current AnswerConfig on the held-out (report) half of the CMRC articles")
     args = ap.parse_args()
@@ -102,6 +165,8 @@ def main() -> int:
     # --report scores the settings as they are (the reader on); fitting fits the path it names
     if args.report:
         args.score = "report"
+    if args.english:
+        args.xquad = True
     base = answer_settings(args.set)
     if not args.score:
         base = replace(base, reader=args.reader)
@@ -128,6 +193,14 @@ def main() -> int:
         s = subject_swap(q["question"], cmrc_ix.tokenizer.tokenize, cmrc_ix.lexical.vocab, cmrc_ix.lexical.idf, rng)
         if s:
             items.append(Item(cmrc_ix, s, "subject_cmrc", base))
+    if args.xquad:
+        xq_work = Path(args.xquad_work)
+        xquad = [q for q in write_corpus(ROOT / "eval" / "xquad" / "xquad.zh.json", xq_work / "docs",
+                                         ROOT / "eval" / "xquad" / "xquad.en.json") if cmrc_half(q["doc"]) == half]
+        xq_ix = Index.build([xq_work / "docs"], xq_work / "index")
+        for q in xquad:
+            items.append(Item(xq_ix, q["question"], "pos_xquad", base))
+            items.append(Item(seed_ix, q["question"], "neg_xquad_on_seed", base))
     for g in gold:
         if not g.get("doc"):
             items.append(Item(seed_ix, g["question"], "neg_english" if g["kind"] == "english" or
@@ -156,7 +229,7 @@ def main() -> int:
         print(f"  all positives        {sum(it.refused(base) for it in positives) / len(positives):.3f}  (n={len(positives)})")
         return 0
     def fit_group(it: Item) -> str | None:
-        if it.group in ("pos_cmrc", "pos_seed", "neg_cmrc_on_seed", "neg_english"):
+        if it.group in ("pos_cmrc", "pos_seed", "pos_xquad", "neg_cmrc_on_seed", "neg_english", "neg_xquad_on_seed"):
             return it.group
         if it.group.startswith("subject"):
             return "subject"
@@ -169,13 +242,27 @@ def main() -> int:
     x = np.asarray([it.x for it in fit], dtype=np.float64)
     y = np.asarray([1.0 if it.group.startswith("pos") else 0.0 for it in fit], dtype=np.float64)
     w = np.asarray([1.0 / fit_n[fit_group(it) or ""] for it in fit])
-    beta = fit_logistic(x, y, w * len(fit) / len(fit_n))
+    if args.english:  # English rows only, each weighing the same (XQuAD's outnumber the seeds' ~60 to 1), positives
+        # and negatives in equal total; every other weight fixed at the current model's
+        current = np.asarray(getattr(base, field), dtype=np.float64)
+        free = np.asarray([n.startswith("english") for n in names])
+        rows = x[:, names.index("english")] == 1.0
+        print("English rows fitted:", ", ".join(f"{k} {v}" for k, v in sorted(collections.Counter(
+            fit_group(it) for it, r in zip(fit, rows) if r).items())))
+        ye = y[rows]
+        we = np.where(ye == 1.0, len(ye) / (2 * ye.sum()), len(ye) / (2 * (len(ye) - ye.sum())))
+        part = fit_logistic(x[rows][:, free], ye, we, offset=x[rows][:, ~free] @ current[~free], start=current[free])
+        beta = current.copy()
+        beta[free] = part
+    else:
+        beta = fit_logistic(x, y, w * len(fit) / len(fit_n))
     print("weights:", ", ".join(f"{n} {b:+.3f}" for n, b in zip(names, beta)))
 
     def table(cfg: AnswerConfig) -> dict[str, float]:
         return {gname: sum(it.refused(cfg) for it in items if it.group == gname) / counts[gname] for gname in groups}
 
-    positives = [it for it in items if it.group.startswith("pos")]
+    # the operating point keeps to the project's own positives (CMRC, seeds): XQuAD informs the fit only
+    positives = [it for it in items if it.group.startswith("pos") and it.group != "pos_xquad"]
     print("\nshare refused per group (positives should be low, negatives high)")
     print("rule                " + "".join(f"{gname[:18]:>19s}" for gname in groups))
     lexical = table(replace(base, answerable_weights=None, reader_answerable_weights=None))
@@ -190,10 +277,14 @@ def main() -> int:
             chosen = cfg
         print(f"{'P>=' + format(th, '.2f'):20s}" + "".join(f"{row[gname]:19.3f}" for gname in groups)
               + f"   positives refused {pos_refused:.3f}")
-    if chosen is None:
+    if args.english:  # the threshold stays: only English questions may change
+        chosen = _english_operating_point(items, base, field, weights, names.index("english"))
+        print(f"\nEnglish terms fitted, {th_field} kept at {getattr(base, th_field)}:")
+    elif chosen is None:
         print("no threshold keeps positives refused under the limit")
         return 1
-    print(f"\noperating point (largest threshold with positives refused <= {args.max_refused:.0%}):")
+    else:
+        print(f"\noperating point (largest threshold with positives refused <= {args.max_refused:.0%}):")
     print(f"  {field}={getattr(chosen, field)}, {th_field}={getattr(chosen, th_field)}")
     for it in items:
         if it.group == "pos_seed" and it.refused(chosen):
