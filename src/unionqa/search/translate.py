@@ -8,7 +8,8 @@ that phrase (a word with no gloss of its own: those whose two-word gloss it open
 基层 "grassroots unit"), and proper nouns also map by toneless pinyin (Huizhou → 惠州). Only
 headwords that occur in the index vocabulary are kept, so expansions always hit text. The names unions give their
 services (职工书屋 "workers' reading room", 工会驿站 "trade union station") are not in CC-CEDICT: the bundled glossary
-(``data/glossary_en.tsv``) renders them, and an English phrase it holds is rendered by it alone.
+(``data/glossary_en.tsv``) renders them: an English phrase it holds with a term the index has is rendered by it
+alone (with none, by CC-CEDICT as before).
 """
 
 from __future__ import annotations
