@@ -156,25 +156,24 @@ def english_phrases(query: str, vocabulary: Container[str], stopwords: Container
             if n == 1 and phrase[0] in stopwords:
                 i += 1
                 break
-            cands: dict[str, int] = {}
             if n > 1:
                 keys = [" ".join(phrase)] + [" ".join([v] + phrase[1:]) for v in _variants(phrase[0])[1:]] + [
                     " ".join(phrase[:-1] + [v]) for v in _variants(phrase[-1])[1:]]
             else:
                 keys = _variants(phrase[0])
-            for key in keys + ([_HEAD + k for k in keys] if n == 1 else []):
-                known = [z for z in gloss.get(key, []) if z in vocabulary]
-                if known:  # the glossary's rendering, in its order, before any dictionary headword
-                    cands = {z: i - len(known) for i, z in enumerate(known)}
-                    break
-                for zh, rank in table.get(key, {}).items():
-                    if zh in vocabulary and len(zh) >= 2:
-                        cands[zh] = min(cands.get(zh, 9), rank)
-                if cands:
-                    break
-            if cands or n == 1:
-                best = sorted(cands, key=lambda z: (cands[z], -len(z)))[:per_phrase]
-                out.append((" ".join(phrase), best))
+            # the glossary's rendering (in its order) before any dictionary headword, for every form of the phrase
+            best = next((known for key in keys if (known := [z for z in gloss.get(key, []) if z in vocabulary])), [])
+            if not best:
+                cands: dict[str, int] = {}
+                for key in keys + ([_HEAD + k for k in keys] if n == 1 else []):
+                    for zh, rank in table.get(key, {}).items():
+                        if zh in vocabulary and len(zh) >= 2:
+                            cands[zh] = min(cands.get(zh, 9), rank)
+                    if cands:
+                        break
+                best = sorted(cands, key=lambda z: (cands[z], -len(z)))
+            if best or n == 1:
+                out.append((" ".join(phrase), best[:per_phrase]))
                 i += n
                 break
     return out
