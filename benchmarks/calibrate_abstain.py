@@ -110,6 +110,33 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1e-2, 
     return beta
 
 
+def _threshold_operating_point(items: list[Item], base: AnswerConfig, field: str, th_field: str,
+                               weights: tuple[float, ...], max_refused: float) -> AnswerConfig | None:
+    """Print each group's share refused at thresholds 0.05–0.80 with ``weights``; the largest threshold at which at
+    most ``max_refused`` of the project's own positives (CMRC, seeds: XQuAD informs the fit only) are refused."""
+    groups = sorted({it.group for it in items})
+    counts = {g: sum(1 for it in items if it.group == g) for g in groups}
+
+    def table(cfg: AnswerConfig) -> dict[str, float]:
+        return {g: sum(it.refused(cfg) for it in items if it.group == g) / counts[g] for g in groups}
+
+    positives = [it for it in items if it.group.startswith("pos") and it.group != "pos_xquad"]
+    print("\nshare refused per group (positives should be low, negatives high)")
+    print("rule                " + "".join(f"{g[:18]:>19s}" for g in groups))
+    lexical = table(replace(base, answerable_weights=None, reader_answerable_weights=None))
+    print(f"{'coverage>=0.50':20s}" + "".join(f"{lexical[g]:19.3f}" for g in groups))
+    chosen = None
+    for th in np.arange(0.05, 0.81, 0.05):
+        cfg = replace(base, **{field: weights, th_field: round(float(th), 2)})
+        row = table(cfg)
+        pos_refused = sum(it.refused(cfg) for it in positives) / len(positives)
+        if pos_refused <= max_refused:
+            chosen = cfg
+        print(f"{'P>=' + format(th, '.2f'):20s}" + "".join(f"{row[g]:19.3f}" for g in groups)
+              + f"   positives refused {pos_refused:.3f}")
+    return chosen
+
+
 def _english_operating_point(items: list[Item], base: AnswerConfig, field: str, weights: tuple[float, ...],
                              en: int) -> AnswerConfig:
     """The fitted English terms with their intercept (the ``english`` weight) moved to the most answering value at
@@ -166,6 +193,8 @@ def main() -> int:
     if args.report:
         args.score = "report"
     if args.english:
+        if args.reader:
+            ap.error("--english refits the rule path's English terms: without --reader")
         args.xquad = True
     base = answer_settings(args.set)
     if not args.score:
@@ -258,32 +287,16 @@ def main() -> int:
         beta = fit_logistic(x, y, w * len(fit) / len(fit_n))
     print("weights:", ", ".join(f"{n} {b:+.3f}" for n, b in zip(names, beta)))
 
-    def table(cfg: AnswerConfig) -> dict[str, float]:
-        return {gname: sum(it.refused(cfg) for it in items if it.group == gname) / counts[gname] for gname in groups}
-
-    # the operating point keeps to the project's own positives (CMRC, seeds): XQuAD informs the fit only
-    positives = [it for it in items if it.group.startswith("pos") and it.group != "pos_xquad"]
-    print("\nshare refused per group (positives should be low, negatives high)")
-    print("rule                " + "".join(f"{gname[:18]:>19s}" for gname in groups))
-    lexical = table(replace(base, answerable_weights=None, reader_answerable_weights=None))
-    print(f"{'coverage>=0.50':20s}" + "".join(f"{lexical[gname]:19.3f}" for gname in groups))
     weights = tuple(round(float(b), 3) for b in beta)
-    chosen = None
-    for th in np.arange(0.05, 0.81, 0.05):
-        cfg = replace(base, **{field: weights, th_field: round(float(th), 2)})
-        row = table(cfg)
-        pos_refused = sum(it.refused(cfg) for it in positives) / len(positives)
-        if pos_refused <= args.max_refused:
-            chosen = cfg
-        print(f"{'P>=' + format(th, '.2f'):20s}" + "".join(f"{row[gname]:19.3f}" for gname in groups)
-              + f"   positives refused {pos_refused:.3f}")
     if args.english:  # the threshold stays: only English questions may change
         chosen = _english_operating_point(items, base, field, weights, names.index("english"))
         print(f"\nEnglish terms fitted, {th_field} kept at {getattr(base, th_field)}:")
-    elif chosen is None:
-        print("no threshold keeps positives refused under the limit")
-        return 1
     else:
+        point = _threshold_operating_point(items, base, field, th_field, weights, args.max_refused)
+        if point is None:
+            print("no threshold keeps positives refused under the limit")
+            return 1
+        chosen = point
         print(f"\noperating point (largest threshold with positives refused <= {args.max_refused:.0%}):")
     print(f"  {field}={getattr(chosen, field)}, {th_field}={getattr(chosen, th_field)}")
     for it in items:
