@@ -225,10 +225,15 @@ class AnswerConfig:
     # the trained reader (answer/reader.py, a question–sentence cross-encoder): the ``reader_candidates`` best
     # sentences by the rules are read together with the question and ``reader_weight`` × P(answers) is added to
     # their score (the others get the lowest bonus given); false keeps the rule path alone. Chosen on the CMRC
-    # calibration half and dev (benchmarks/ablate_answer.py): weight 1 → 4 took CMRC 0.840 → 0.846, 8 gave 0.844
+    # calibration half and dev (benchmarks/ablate_answer.py): weight 1 → 4 took CMRC 0.840 → 0.846, 8 gave 0.844.
+    # ``bench_reader.py --fit`` fits it with ``reader_margin_weight`` (fourteenth session: not adopted, README)
     reader: bool = True
     reader_weight: float = 4.0
     reader_candidates: int = 12
+    # the reader reads the candidates as they are, a pair of sentences as one text (true), or the distinct sentences
+    # of the best candidates, a pair scored by its better sentence (false: ``evidence.read_candidates``; fourteenth
+    # session: faster and quotes fewer sentences, but constraint-swapped questions refused 0.950 → 0.931 — README)
+    reader_reads_pairs: bool = True
     # besides those, the best ``reader_passage_sentences`` single sentences (by the rules) of each of the first
     # ``reader_passages`` passages are read: a question asked in other words than its passage uses has little word
     # overlap with any of its sentences, and the rules' top candidates come from passages sharing more words. Off:

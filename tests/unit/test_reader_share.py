@@ -128,3 +128,27 @@ def test_candidates_are_read_in_batches_of_similar_length() -> None:
     assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
     assert [[lengths[i] for i in b] for b in batches] == [[20, 21, 22], [60, 64, 70], [130]]
     assert all(len(b) <= 2 for b in length_batches([10] * 5, size=2))
+
+
+def test_a_pair_is_scored_by_its_better_sentence() -> None:
+    """With ``reader_reads_pairs`` off the reader reads the distinct sentences of the best candidates (it was trained
+    on single sentences), up to ``reader_candidates``, and a pair gains what its better sentence gains — read as one
+    text, a pair around the answering sentence scores higher than the sentence alone and is quoted instead."""
+    from unionqa.answer.evidence import read_candidates
+
+    cands = [Candidate(0, 0, 2, "s0s1", 3.0, 0.5, None, pair=True), Candidate(0, 0, 1, "s0", 2.0, 0.5, None),
+             Candidate(0, 1, 2, "s1", 1.9, 0.5, None), Candidate(0, 1, 3, "s1s2", 1.8, 0.5, None, pair=True),
+             Candidate(0, 2, 3, "s2", 1.0, 0.5, None)]
+    read: list[str] = []
+
+    def reader(q: str, texts: list[str]) -> np.ndarray:
+        read.extend(texts)
+        return np.array([{"s0": -2.0, "s1": 4.0, "s2": 1.0}.get(t, 6.0) for t in texts])
+
+    sentences = AnswerConfig(reader_candidates=2, reader_reads_pairs=False)
+    top, logits = read_candidates(reader, "q", cands, sentences, {})
+    assert read == ["s0", "s1"]  # the best candidate is a pair: its two sentences fill the two places
+    assert [c.text for c in top] == ["s0s1", "s0", "s1"] and list(logits) == [4.0, -2.0, 4.0]
+    read.clear()
+    top, logits = read_candidates(reader, "q", cands, AnswerConfig(reader_candidates=2), {})
+    assert read == ["s0s1", "s0"] and list(logits) == [6.0, -2.0]  # the default: the pair read as one text

@@ -257,32 +257,78 @@ def gather_evidence(ctx: AnswerContext, question: str | PreparedQuestion, hits: 
 
 def _read(reader: Callable[[str, Sequence[str]], np.ndarray], q: str, cands: list[Candidate],
           cfg: AnswerConfig, qtype: str = "other", titles: dict[int, str] | None = None) -> None:
-    """Rerank in place: the best candidates by the rules are read with the question; each gains
-    ``reader_weight`` × P(answers) — or × its share of one softmax over all read candidates and the null
+    """Rerank in place: the best candidates by the rules are read with the question (``read_candidates``); each
+    gains ``reader_weight`` × P(answers) — or × its share of one softmax over all read candidates and the null
     (``reader_share``) — and the rest the lowest gain given (reading them could only have ranked them lower).
     For a question that asks for a value (多少, 哪一年; the types in ``reader_gated_types``) only a sentence holding a
     value of that kind gains more than that floor (with ``reader_typed_needs_value``): the reader judges what a
     sentence is about, the typed candidate whether it states the thing asked. A sentence not held so also gains
     ``reader_margin_weight`` × its logit above 0: where P saturates the reader's margin still orders sentences.
     ``titles`` (hit index → document title): each sentence is read with its document's title (``reader_text``)."""
-    top = reading_list(cands, cfg)
-    titles = titles or {}
-    logits = reader(q, [reader_text(c.text, titles.get(c.hit_index, ""), cfg) for c in top]).astype(np.float64)
-    probs = 1.0 / (1.0 + np.exp(-logits))
-    gains = softmax_share(logits) if cfg.reader_share else probs
-    lowest = float(gains.min())
-    held = cfg.reader_typed_needs_value and qtype in cfg.reader_gated_types.split()  # a value question: the gate
-    for c, p, g, logit in zip(top, probs, gains, logits):
-        c.reader = float(p)
-        gated = held and not c.short
-        c.score += cfg.reader_weight * (lowest if gated else float(g))
-        if not gated and cfg.reader_margin_weight:  # beyond P's saturation: the logit itself (> 0: answers)
-            c.score += cfg.reader_margin_weight * max(0.0, float(logit))
+    top, logits = read_candidates(reader, q, cands, cfg, titles or {})
+    gains, margins, lowest = reader_terms(top, logits, cfg, qtype)
+    for c, logit, g, m in zip(top, logits, gains, margins):
+        c.reader = float(1.0 / (1.0 + np.exp(-logit)))
+        c.score += cfg.reader_weight * g + cfg.reader_margin_weight * m
     read = {id(c) for c in top}
     for c in cands:
         if id(c) not in read:
             c.score += cfg.reader_weight * lowest
     cands.sort(key=lambda c: -c.score)
+
+
+def read_candidates(reader: Callable[[str, Sequence[str]], np.ndarray], q: str, cands: list[Candidate],
+                    cfg: AnswerConfig, titles: dict[int, str]) -> tuple[list[Candidate], np.ndarray]:
+    """The candidates the reader scores and their logits. The reader was trained on single sentences, so it reads
+    sentences: the first ``reader_candidates`` distinct sentences of the candidates in the rules' order (those of
+    ``reading_list`` first; a pair gives its two), and every candidate whose sentences were all read is scored —
+    a pair by its better sentence: two sentences answer no better than the one that answers, and a pair read as
+    one text scored higher than its answering sentence alone, so pairs around an answer won and quoted a sentence
+    more. With ``reader_reads_pairs`` the candidates of ``reading_list`` are read as they are, pairs as one text."""
+    top = reading_list(cands, cfg)
+    if cfg.reader_reads_pairs:
+        return top, reader(q, [reader_text(c.text, titles.get(c.hit_index, ""), cfg) for c in top]).astype(np.float64)
+    singles: dict[int, list[Candidate]] = {}
+    for c in cands:
+        if not c.pair:
+            singles.setdefault(c.hit_index, []).append(c)
+
+    def sentences(c: Candidate) -> list[Candidate]:
+        return [s for s in singles.get(c.hit_index, []) if c.start <= s.start and s.end <= c.end] if c.pair else [c]
+
+    limit = max(cfg.reader_candidates, len(top))
+    chosen: dict[int, Candidate] = {}
+    first = {id(c) for c in top}
+    for c in top + [c for c in cands if id(c) not in first]:
+        for s in sentences(c):
+            if len(chosen) < limit:
+                chosen.setdefault(id(s), s)
+        if len(chosen) >= limit:
+            break
+    order = list(chosen.values())
+    texts = [reader_text(s.text, titles.get(s.hit_index, ""), cfg) for s in order]
+    logit = dict(zip(chosen, reader(q, texts).astype(np.float64))) if order else {}
+    read, logits = [], []
+    for c in cands:
+        parts = sentences(c)
+        if parts and all(id(s) in logit for s in parts):
+            read.append(c)
+            logits.append(max(logit[id(s)] for s in parts))
+    return read, np.array(logits, dtype=np.float64)
+
+
+def reader_terms(top: list[Candidate], logits: np.ndarray, cfg: AnswerConfig,
+                 qtype: str = "other") -> tuple[np.ndarray, np.ndarray, float]:
+    """What each read candidate gains, before the weights: (its P(answers) — or softmax share with
+    ``reader_share`` — or the lowest of those where the value gate holds it; its logit above 0, or 0 where the gate
+    holds it; the lowest gain, which every candidate not read gets). ``_read`` adds ``reader_weight`` × the first and
+    ``reader_margin_weight`` × the second; ``benchmarks/bench_reader.py --fit`` fits those two weights on them."""
+    probs = 1.0 / (1.0 + np.exp(-logits))
+    gains = softmax_share(logits) if cfg.reader_share else probs
+    lowest = float(gains.min()) if len(gains) else 0.0
+    held = cfg.reader_typed_needs_value and qtype in cfg.reader_gated_types.split()  # a value question: the gate
+    gated = np.array([held and not c.short for c in top], dtype=bool)
+    return np.where(gated, lowest, gains), np.where(gated, 0.0, np.maximum(0.0, logits)), lowest
 
 
 def reading_list(cands: list[Candidate], cfg: AnswerConfig) -> list[Candidate]:
