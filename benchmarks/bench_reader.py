@@ -167,7 +167,6 @@ def main(argv: list[str] | None = None) -> int:
     questions = questions[:args.limit] if args.limit else questions
     ix = Index.build([work / "docs"], work / "index")
     cfg = answer_settings(args.set)
-    rules = replace(cfg, reader=False)
     if args.fit:
         t0 = time.perf_counter()
         groups = reader_groups(ix, questions, cfg)
@@ -179,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{top_holds(groups, cw, cm, exactly=True):.3f} (negative log-likelihood "
                   f"{group_nll(groups, cw, cm):.3f})")
         return 0
+    rules = replace(cfg, reader=False)
     reader = load_reader()
     ctx = ix.answer_context
     counts = {"rules": 0, "reader": 0, "answer": 0, "quoted": 0}

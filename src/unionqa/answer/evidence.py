@@ -292,29 +292,17 @@ def read_candidates(reader: Callable[[str, Sequence[str]], np.ndarray], q: str, 
     for c in cands:
         if not c.pair:
             singles.setdefault(c.hit_index, []).append(c)
-
-    def sentences(c: Candidate) -> list[Candidate]:
-        return [s for s in singles.get(c.hit_index, []) if c.start <= s.start and s.end <= c.end] if c.pair else [c]
-
-    limit = max(cfg.reader_candidates, len(top))
-    chosen: dict[int, Candidate] = {}
+    parts = {id(c): [s for s in singles.get(c.hit_index, []) if c.start <= s.start and s.end <= c.end]
+             if c.pair else [c] for c in cands}  # each candidate's sentences
     first = {id(c) for c in top}
-    for c in top + [c for c in cands if id(c) not in first]:
-        for s in sentences(c):
-            if len(chosen) < limit:
-                chosen.setdefault(id(s), s)
-        if len(chosen) >= limit:
-            break
-    order = list(chosen.values())
-    texts = [reader_text(s.text, titles.get(s.hit_index, ""), cfg) for s in order]
-    logit = dict(zip(chosen, reader(q, texts).astype(np.float64))) if order else {}
-    read, logits = [], []
-    for c in cands:
-        parts = sentences(c)
-        if parts and all(id(s) in logit for s in parts):
-            read.append(c)
-            logits.append(max(logit[id(s)] for s in parts))
-    return read, np.array(logits, dtype=np.float64)
+    by_id = {id(s): s for c in cands for s in parts[id(c)]}
+    # the first distinct sentences of the candidates, those of the reading list first
+    order = list(dict.fromkeys(id(s) for c in top + [c for c in cands if id(c) not in first]
+                               for s in parts[id(c)]))[:max(cfg.reader_candidates, len(top))]
+    texts = [reader_text(by_id[i].text, titles.get(by_id[i].hit_index, ""), cfg) for i in order]
+    logit = dict(zip(order, reader(q, texts).astype(np.float64))) if order else {}
+    read = [c for c in cands if parts[id(c)] and all(id(s) in logit for s in parts[id(c)])]
+    return read, np.array([max(logit[id(s)] for s in parts[id(c)]) for c in read], dtype=np.float64)
 
 
 def reader_terms(top: list[Candidate], logits: np.ndarray, cfg: AnswerConfig,

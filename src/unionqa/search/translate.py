@@ -18,25 +18,30 @@ import logging
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Container
+from collections.abc import Callable, Container
+from typing import Any, TypeVar, cast
 
 log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[a-z]+")
 _HEAD = "^"  # table keys of this prefix: a word that opens a two-word gloss, for a word without a gloss of its own
 _PAREN = re.compile(r"\(.*?\)|\[.*?\]")
-_entries: dict[str, dict[str, int]] | None = None
-_glossary: dict[str, list[str]] | None = None
+T = TypeVar("T")
+_tables: dict[Callable[[], Any], Any] = {}  # parser → its table, parsed once on first use
 _lock = threading.Lock()
 
 
-def _load() -> dict[str, dict[str, int]]:
-    global _entries
-    if _entries is None:
+def _once(parse: Callable[[], T]) -> T:
+    """``parse()``'s table, parsed by the first caller only (the others wait for it)."""
+    if parse not in _tables:
         with _lock:
-            if _entries is None:
-                _entries = _parse()
-    return _entries
+            if parse not in _tables:
+                _tables[parse] = parse()
+    return cast(T, _tables[parse])
+
+
+def _load() -> dict[str, dict[str, int]]:
+    return _once(_parse)
 
 
 def _parse() -> dict[str, dict[str, int]]:
@@ -82,12 +87,7 @@ def _parse() -> dict[str, dict[str, int]]:
 
 def glossary() -> dict[str, list[str]]:
     """English phrase (its words joined by one space) → the Chinese terms ``data/glossary_en.tsv`` gives for it."""
-    global _glossary
-    if _glossary is None:
-        with _lock:
-            if _glossary is None:
-                _glossary = _parse_glossary()
-    return _glossary
+    return _once(_parse_glossary)
 
 
 def _parse_glossary() -> dict[str, list[str]]:
