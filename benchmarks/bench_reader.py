@@ -50,13 +50,15 @@ from unionqa.types import MARKER_RE, Hit  # noqa: E402
 
 
 def heldout(path: Path, limit: int) -> None:
-    """The reader alone on the training hold-out: its top sentence is the answering one; no-answer groups."""
+    """The reader alone on the training hold-out: its top sentence is the answering one; no-answer groups (all < 0)."""
     reader = load_reader()
     rows = [json.loads(line) for line in open(path, encoding="utf-8")]
     rows = rows[:limit] if limit else rows
     top_ok = answered = no_ok = no_n = 0
     for r in rows:
-        s = reader.score(r["question"], r["sentences"])
+        # a passage group (``train_reader.py data --passages``) is read whole, a sentence group one by one
+        s = reader.score_passages(r["question"], [r["sentences"]])[0] if r.get("passage") else \
+            reader.score(r["question"], r["sentences"])
         if r["positive"] >= 0:
             answered += 1
             top_ok += int(s.argmax()) == r["positive"]
@@ -118,7 +120,8 @@ def reader_groups(ix: Index, questions: list[dict[str, Any]], cfg: AnswerConfig)
         ev = gather_evidence(ctx, qp, [hit], rules, ix.embedder.embed_query(qp))
         if not ev.candidates:
             continue
-        top, logits = read_candidates(reader, qp, ev.candidates, cfg, {0: ctx.document_title(hit.doc_id)})
+        top, logits = read_candidates(reader, qp, ev.candidates, cfg, {0: ctx.document_title(hit.doc_id)},
+                                    ctx.passage_reader)
         gains, margins, lowest = reader_terms(top, logits, cfg, ev.qtype)
         read = {id(c): k for k, c in enumerate(top)}
         holds = [any(a in squash(c.text) for a in gold) for c in ev.candidates]
@@ -196,7 +199,8 @@ def main(argv: list[str] | None = None) -> int:
         whole = answer(qp, [hit], ctx, cfg, qvec)
         counts["quoted"] += not whole.abstained and holds(MARKER_RE.sub("", whole.text))
         sents = [hit.text[a:b] for a, b in _sentence_spans(hit.text)]
-        scores = reader.score(qp, sents)
+        # the reader alone reads as answering does: the passage whole (``reader_reads_passages``) or sentence by sentence
+        scores = reader.score_passages(qp, [sents])[0] if cfg.reader_reads_passages else reader.score(qp, sents)
         counts["reader"] += bool(sents) and holds(sents[int(scores.argmax())])
     el = time.perf_counter() - t0
     print(f"CMRC 2018 trial ({args.half}), gold passage given: {n} questions ({el:.0f} s)")

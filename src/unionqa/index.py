@@ -250,7 +250,7 @@ class Index:
 
     def _make_answer_context(self) -> AnswerContext:
         from unionqa.answer import AnswerContext
-        from unionqa.answer.reader import shipped_scorer
+        from unionqa.answer.reader import shipped_passage_scorer, shipped_scorer
 
         # closures over the parts, never over self (see __init__)
         rows, documents, texts, vector = self._by_id, self.documents, self._document_texts, self.vector
@@ -258,7 +258,8 @@ class Index:
             tokenize=self.tokenizer.tokenize, vocab=self.lexical.vocab, idf=self.lexical.idf,
             stopwords=self.retriever.stopwords, document_text=lambda doc_id: _text_of(documents, texts, doc_id),
             document_title=lambda doc_id: str(documents.get(doc_id, {}).get("title") or doc_id),
-            unit_vectors=lambda chunk_id: vector.unit_vectors(rows[chunk_id]), reader=shipped_scorer())
+            unit_vectors=lambda chunk_id: vector.unit_vectors(rows[chunk_id]), reader=shipped_scorer(),
+            passage_reader=shipped_passage_scorer())
 
     def chunk(self, chunk_id: str) -> Chunk:
         return self.chunks[self._by_id[chunk_id]]

@@ -172,6 +172,49 @@ def test_the_span_objective_trains_and_is_left_out_of_the_shipped_weights(tmp_pa
     assert set(np.load(out).files) == set(trained_arrays(build_encoder(weights, 2)).keys())
 
 
+def test_passage_groups_keep_whole_paragraphs_and_a_window_holds_the_answer(weights) -> None:  # type: ignore[no-untyped-def]
+    """``data --passages``: each question with all its paragraph's sentences in order (or another paragraph's, where
+    none answers); ``encode_passage`` reads a run of whole sentences that fits, holding the answering one, and finds
+    the answer's tokens in it."""
+    mod = _train_script()
+    tok = E5Tokenizer(weights.pieces, weights.scores, weights.norm_map, weights.unk)
+    articles = json.loads(TRIAL.read_text(encoding="utf-8"))["data"][:30]
+    context = {qa["id"]: p["context"] for a in articles for p in a["paragraphs"] for qa in p["qas"]}
+    rows = mod.passage_groups(articles, "trial", random.Random(0), no_answer_share=0.3)
+    assert len(rows) > 50 and 0.15 < sum(g["positive"] < 0 for g in rows) / len(rows) < 0.45
+    spans = 0
+    for g in rows:
+        if g["positive"] < 0:
+            assert not any(g["answer"] in s for s in g["sentences"])
+            continue
+        ctx = context[g["id"].split(":", 1)[1]]
+        assert [ctx[a:b] for a, b in mod.sentences(ctx)] == g["sentences"]
+        gold = g["sentences"][g["positive"]]
+        assert ctx.index(gold) + g["answer_at"] == ctx.index(g["answer"], ctx.index(gold)) or g["answer"] not in gold
+        mod.encode_passage(tok, weights.pieces, weights.bos, weights.eos, g, 96, random.Random(1))
+        ids, ranges = g["_ids"][0], g["_sent"]
+        assert len(ids) <= 96 and ids[0] == weights.bos and ids[-1] == weights.eos
+        assert [a for a, _ in ranges[1:]] == [b for _, b in ranges[:-1]]  # consecutive sentences, none left out
+        read = "".join(weights.pieces[i] for i in ids[ranges[0][0]:ranges[-1][1]]).replace("\u2581", "")
+        assert tok.prepare(gold).replace("\u2581", "")[:20] in read  # the answering sentence is in the window
+        if g["_span"] is not None:
+            spans += 1
+            a, b = g["_span"]
+            assert ranges[g["_pos"]][0] <= a <= b < ranges[g["_pos"]][1]
+            spelt = "".join(weights.pieces[i] for i in ids[a:b + 1]).replace("\u2581", "")
+            assert tok.prepare(g["answer"]).replace("\u2581", "") in spelt
+    assert spans > 30
+
+
+def test_a_tiny_passage_training_run_lowers_the_loss(tmp_path: Path) -> None:
+    mod = _train_script()
+    articles = json.loads(TRIAL.read_text(encoding="utf-8"))["data"][:3]
+    rows = mod.passage_groups(articles, "trial", random.Random(0))[:4]
+    losses = mod.train(rows, tmp_path, minutes=5, epochs=12, lr=3e-4, tokens_per_batch=1 << 16, save_every=6,
+                       layers=2, bf16=False, log=lambda *a, **k: None, span_weight=1.0, passages=True, max_len=160)
+    assert len(losses) == 12 and np.mean(losses[-3:]) < 0.7 * np.mean(losses[:3])
+
+
 def test_shipped_weights_match_the_model_card() -> None:
     card = (ROOT / "README.md").read_text(encoding="utf-8")
     stated = re.search(r"reader_weights\.npz` sha256 `([0-9a-f]{64})`", card)
@@ -193,6 +236,37 @@ def test_onnx_reader_scores_as_the_trained_model(weights) -> None:  # type: igno
     with torch.no_grad():
         _, expected = model(torch.from_numpy(ids), torch.from_numpy(mask))
     assert np.allclose(reader.score(q, sents), expected.numpy(), atol=1e-3)
+
+
+def test_passage_reading_scores_each_sentence_by_its_tokens_in_context(weights) -> None:  # type: ignore[no-untyped-def]
+    """``Reader.score_passages`` (the passage reader's reading; run here with the committed weights, which read
+    sentences, so only the computation is checked): the graph's per-token head, averaged over each sentence's tokens
+    of ``<s> query: Q </s> passage: S1 S2 … </s>``, is what the torch model computes; a passage longer than
+    ``passage_len`` is read in consecutive windows of whole sentences, each sentence scored in its own window."""
+    from unionqa.answer.reader import PASSAGE_PREFIX, QUERY_PREFIX, Reader, passage_ids, reader_weights
+    from unionqa.answer.reader_torch import build_encoder
+
+    model = build_encoder(reader_weights(weights, WEIGHTS.read_bytes())).eval()
+    reader = Reader(precision="fp32")
+    tok = reader.tokenizer
+    q = "惠州市总工会五年来调处了多少宗劳资纠纷？"
+    sents = ["五年来，调处各类劳资纠纷7090宗，成功调解案件1092件。", "全市选树劳动模范81名。", "惠州市总工会召开第十二次代表大会。"]
+
+    def expected(run: list[str], cap: int = 1000) -> np.ndarray:
+        ids, ranges = passage_ids(reader.bos, reader.eos, tok.content_ids(QUERY_PREFIX + q)[:cap],
+                                  tok.content_ids(PASSAGE_PREFIX.strip()), [tok.content_ids(s) for s in run])
+        with torch.no_grad():
+            x = model.hidden(torch.tensor([ids]), torch.ones(1, len(ids), dtype=torch.long))
+            per_token = model.head(x)[0, :, 0].numpy()
+        return np.array([per_token[a:b].mean() for a, b in ranges])
+
+    whole = reader.score_passages(q, [sents, sents[1:]])
+    assert np.allclose(whole[0], expected(sents), atol=1e-3) and np.allclose(whole[1], expected(sents[1:]), atol=1e-3)
+    reader.clear_cache()
+    reader.passage_len = 48  # the question cut to 12 tokens; room for the first sentence, then the two short ones
+    windows = reader.score_passages(q, [sents])[0]
+    assert np.allclose(windows, [*expected(sents[:1], 12), *expected(sents[1:], 12)], atol=1e-3)
+    assert not np.allclose(windows, whole[0], atol=1e-2)  # read alone, a sentence scores otherwise than in context
 
 
 def test_the_int8_reader_scores_close_to_fp32() -> None:

@@ -152,3 +152,54 @@ def test_a_pair_is_scored_by_its_better_sentence() -> None:
     read.clear()
     top, logits = read_candidates(reader, "q", cands, AnswerConfig(reader_candidates=2), {})
     assert read == ["s0s1", "s0"] and list(logits) == [6.0, -2.0]  # the default: the pair read as one text
+
+
+def test_the_passage_reader_reads_whole_passages_in_order() -> None:
+    """With ``reader_reads_passages`` each passage holding one of the best candidates is read whole, its sentences in
+    order (the reader scores each in its passage's context), and every candidate of those passages is scored — a pair
+    by its sentences' logits weighted by length; passages none of the best candidates come from are not read."""
+    from unionqa.answer.evidence import read_candidates
+
+    cands = [Candidate(0, 4, 9, "s1 s1", 3.0, 0.5, None), Candidate(0, 0, 9, "s0s1 s1", 2.9, 0.5, None, pair=True),
+             Candidate(0, 0, 4, "s0", 2.0, 0.5, None), Candidate(1, 0, 2, "t0", 1.0, 0.5, None),
+             Candidate(0, 9, 12, "s2", 0.5, 0.5, None)]
+    asked: list[list[list[str]]] = []
+
+    def sentences(q: str, texts: list[str]) -> np.ndarray:  # never called in this mode
+        raise AssertionError("the sentence reader was called")
+
+    def passages(q: str, runs: list[list[str]]) -> list[np.ndarray]:
+        asked.append(runs)
+        logit = {"s0": -2.0, "s1 s1": 4.0, "s2": 1.0, "t0": 0.0}
+        return [np.array([logit[s] for s in run]) for run in runs]
+
+    cfg = AnswerConfig(reader_candidates=2, reader_reads_passages=True)
+    top, logits = read_candidates(sentences, "q", cands, cfg, {}, passages)
+    assert asked == [[["s0", "s1 s1", "s2"]]]  # passage 0 only, in the passage's order
+    assert [c.text for c in top] == ["s1 s1", "s0s1 s1", "s0", "s2"]
+    assert list(logits) == [4.0, (-2.0 * 2 + 4.0 * 5) / 7, -2.0, 1.0]
+    # without a passage reader the setting falls back to the sentence reader
+    with pytest.raises(AssertionError, match="sentence reader"):
+        read_candidates(sentences, "q", cands, cfg, {})
+
+
+def test_both_readings_add_the_passage_logit_to_each_candidate_read() -> None:
+    """``reader_passage_weight``: the candidates read as before (a pair as one text) each get that × their logit read
+    in their passage (a pair: its sentences' weighted by length) added."""
+    from unionqa.answer.evidence import read_candidates
+
+    cands = [Candidate(0, 0, 4, "s0", 3.0, 0.5, None), Candidate(0, 0, 9, "s0s1 s1", 2.9, 0.5, None, pair=True),
+             Candidate(0, 4, 9, "s1 s1", 2.0, 0.5, None)]
+
+    def sentences(q: str, texts: list[str]) -> np.ndarray:
+        return np.array([{"s0": 1.0, "s0s1 s1": 2.0}.get(t, 0.0) for t in texts])
+
+    def passages(q: str, runs: list[list[str]]) -> list[np.ndarray]:
+        return [np.array([{"s0": -2.0, "s1 s1": 4.0}[s] for s in run]) for run in runs]
+
+    cfg = AnswerConfig(reader_candidates=2, reader_passage_weight=0.5)
+    top, logits = read_candidates(sentences, "q", cands, cfg, {}, passages)
+    assert [c.text for c in top] == ["s0", "s0s1 s1"]
+    assert list(logits) == pytest.approx([1.0 + 0.5 * -2.0, 2.0 + 0.5 * (-2.0 * 2 + 4.0 * 5) / 7])
+    _, alone = read_candidates(sentences, "q", cands, replace(cfg, reader_passage_weight=0.0), {}, passages)
+    assert list(alone) == [1.0, 2.0]

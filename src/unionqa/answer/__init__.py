@@ -42,8 +42,8 @@ from unionqa.answer.evidence import (
     evidence_layers,
     gather_evidence,
     hit_layers,
-    reader_text,
     widen,
+    widening_reader,
 )
 from unionqa.answer.llm import Generator, OpenAICompatibleGenerator, llm_answer
 from unionqa.answer.question import PLACEHOLDER_NOUNS, counted_text, question_type
@@ -190,11 +190,10 @@ def _answer(prepared: PreparedQuestion, hits: Sequence[Hit], ctx: AnswerContext,
     picked = [chosen, *_second_quote(ev, chosen, anchors, cfg)]
     if chosen.short is None and cfg.widen_quote:
         # the answer is the sentence(s) themselves: quote what the chosen one leans on and what leans on it
-        reader, title = ctx.reader, ctx.document_title(hits[chosen.hit_index].doc_id)
-        read = None if not ev.read or reader is None else (
-            lambda sentences: reader(q, [reader_text(s, title, cfg) for s in sentences]))
-        picked[0] = widen(chosen, hits[chosen.hit_index].text, cfg.max_quote_chars, cfg.widen_quote, read,
-                          cfg.widen_reader_logit)
+        passage = hits[chosen.hit_index].text
+        read = widening_reader(ctx, q, passage, ctx.document_title(hits[chosen.hit_index].doc_id), cfg) \
+            if ev.read else None
+        picked[0] = widen(chosen, passage, cfg.max_quote_chars, cfg.widen_quote, read, cfg.widen_reader_logit)
         picked = picked[:1] + [c for c in picked[1:] if not _overlaps(c, picked[0])]
     extractive = compose(question, hits, picked, chosen.short, cfg, ev.idf, ctx.document_text)
     caveats = tuple(f"出处没有写明{a.surface if a.kind != 'year' else a.value + '年'}，请核对原文"

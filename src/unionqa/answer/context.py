@@ -12,6 +12,10 @@ import numpy as np
 DOC_HEAD = 300
 
 
+#: the passage reader: (question, each passage's sentences in order) → one logit per sentence, per passage
+PassageScorer = Callable[[str, Sequence[Sequence[str]]], list[np.ndarray]]
+
+
 @dataclass(frozen=True)
 class AnswerContext:
     """Read-only access to one index's vocabulary, texts and stored vectors.
@@ -20,7 +24,8 @@ class AnswerContext:
     IDF per column; ``document_text``: doc_id → decoded source text (spans index into it);
     ``document_title``: doc_id → title; ``unit_vectors``: chunk_id → the stored embedding units of
     that chunk (``chunking.embedding_units`` order), or None when vectors are not available; ``reader``: the
-    trained reader's scorer (``answer.reader.Reader.score``), or None.
+    trained reader's scorer (``answer.reader.Reader.score``), or None; ``passage_reader``: the same reader reading
+    whole passages (``Reader.score_passages``), or None.
     """
 
     tokenize: Callable[[str], list[str]]
@@ -31,6 +36,7 @@ class AnswerContext:
     document_title: Callable[[str], str]
     unit_vectors: Callable[[str], np.ndarray] | None = None
     reader: Callable[[str, Sequence[str]], np.ndarray] | None = None  # (question, sentences) → logits (answer.reader)
+    passage_reader: PassageScorer | None = None  # (question, passages' sentences) → logits (Reader.score_passages)
     max_idf: float = field(init=False)
     median_idf: float = field(init=False)
     _heads: dict[str, str] = field(init=False, default_factory=dict, repr=False)  # shared by request threads

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from unionqa.answer.candidates import PLACE_RE, candidates, city_mentions, nearest
-from unionqa.answer.context import AnswerContext
+from unionqa.answer.context import AnswerContext, PassageScorer
 from unionqa.answer.question import (
     CITY_Q,
     asked_category,
@@ -125,6 +125,26 @@ def widen(c: Candidate, passage: str, limit: int, mode: str = "leaning",
     if (start, end) == (c.start, c.end):
         return c
     return replace(c, start=start, end=end, text=passage[start:end])
+
+
+def widening_reader(ctx: AnswerContext, q: str, passage: str, title: str,
+                    cfg: AnswerConfig) -> Callable[[list[str]], np.ndarray] | None:
+    """What ``widen`` asks the reader with (logits for sentences of ``passage``): the passage reader's scores of the
+    passage read whole (``reader_reads_passages``: answering read it already, so they come from its cache), else
+    each sentence read alone (``reader_text``); None without a reader."""
+    if cfg.reader_reads_passages and ctx.passage_reader is not None:
+        reader = ctx.passage_reader
+        sentences = [passage[a:b] for a, b in _sentence_spans(passage)]
+
+        def in_passage(asked: list[str]) -> np.ndarray:
+            scored = dict(zip(sentences, reader(q, [sentences])[0]))
+            return np.array([scored.get(s, -np.inf) for s in asked], dtype=np.float64)
+
+        return in_passage
+    if ctx.reader is None:
+        return None
+    pairs = ctx.reader
+    return lambda sentences: pairs(q, [reader_text(s, title, cfg) for s in sentences])
 
 
 def reader_text(sentence: str, title: str, cfg: AnswerConfig) -> str:
@@ -250,13 +270,14 @@ def gather_evidence(ctx: AnswerContext, question: str | PreparedQuestion, hits: 
     cands.sort(key=lambda c: -c.score)
     read = bool(cfg.reader and ctx.reader is not None and (cfg.reader_english or not english) and cands)
     if read:
-        _read(ctx.reader, q, cands, cfg, qtype, titles)  # type: ignore[arg-type]
+        _read(ctx.reader, q, cands, cfg, qtype, titles, ctx.passage_reader)  # type: ignore[arg-type]
     return Evidence(qtype, cands, unknown_share, english, idf, passage_cov, typed, layers, read,
                     figure_unit(q) if qtype == "number" else None)
 
 
 def _read(reader: Callable[[str, Sequence[str]], np.ndarray], q: str, cands: list[Candidate],
-          cfg: AnswerConfig, qtype: str = "other", titles: dict[int, str] | None = None) -> None:
+          cfg: AnswerConfig, qtype: str = "other", titles: dict[int, str] | None = None,
+          passages: PassageScorer | None = None) -> None:
     """Rerank in place: the best candidates by the rules are read with the question (``read_candidates``); each
     gains ``reader_weight`` × P(answers) — or × its share of one softmax over all read candidates and the null
     (``reader_share``) — and the rest the lowest gain given (reading them could only have ranked them lower).
@@ -264,8 +285,9 @@ def _read(reader: Callable[[str, Sequence[str]], np.ndarray], q: str, cands: lis
     value of that kind gains more than that floor (with ``reader_typed_needs_value``): the reader judges what a
     sentence is about, the typed candidate whether it states the thing asked. A sentence not held so also gains
     ``reader_margin_weight`` × its logit above 0: where P saturates the reader's margin still orders sentences.
-    ``titles`` (hit index → document title): each sentence is read with its document's title (``reader_text``)."""
-    top, logits = read_candidates(reader, q, cands, cfg, titles or {})
+    ``titles`` (hit index → document title): each sentence is read with its document's title (``reader_text``).
+    ``passages``: the passage reader (``reader_reads_passages``)."""
+    top, logits = read_candidates(reader, q, cands, cfg, titles or {}, passages)
     gains, margins, lowest = reader_terms(top, logits, cfg, qtype)
     for c, logit, g, m in zip(top, logits, gains, margins):
         c.reader = float(1.0 / (1.0 + np.exp(-logit)))
@@ -278,16 +300,25 @@ def _read(reader: Callable[[str, Sequence[str]], np.ndarray], q: str, cands: lis
 
 
 def read_candidates(reader: Callable[[str, Sequence[str]], np.ndarray], q: str, cands: list[Candidate],
-                    cfg: AnswerConfig, titles: dict[int, str]) -> tuple[list[Candidate], np.ndarray]:
+                    cfg: AnswerConfig, titles: dict[int, str],
+                    passages: PassageScorer | None = None) -> tuple[list[Candidate], np.ndarray]:
     """The candidates the reader scores and their logits. The reader was trained on single sentences, so it reads
     sentences: the first ``reader_candidates`` distinct sentences of the candidates in the rules' order (those of
     ``reading_list`` first; a pair gives its two), and every candidate whose sentences were all read is scored —
     a pair by its better sentence: two sentences answer no better than the one that answers, and a pair read as
     one text scored higher than its answering sentence alone, so pairs around an answer won and quoted a sentence
-    more. With ``reader_reads_pairs`` the candidates of ``reading_list`` are read as they are, pairs as one text."""
+    more. With ``reader_reads_pairs`` the candidates of ``reading_list`` are read as they are, pairs as one text.
+    With ``reader_reads_passages`` and a passage reader (``passages``), ``read_passages``."""
     top = reading_list(cands, cfg)
+    if cfg.reader_reads_passages and passages is not None:
+        return read_passages(passages, q, cands, top)
     if cfg.reader_reads_pairs:
-        return top, reader(q, [reader_text(c.text, titles.get(c.hit_index, ""), cfg) for c in top]).astype(np.float64)
+        logits = reader(q, [reader_text(c.text, titles.get(c.hit_index, ""), cfg) for c in top]).astype(np.float64)
+        if cfg.reader_passage_weight and passages is not None:  # both readings: the passage's logit added
+            read, values = read_passages(passages, q, cands, top)
+            in_passage = {id(c): v for c, v in zip(read, values)}
+            logits = logits + cfg.reader_passage_weight * np.array([in_passage[id(c)] for c in top])
+        return top, logits
     singles: dict[int, list[Candidate]] = {}
     for c in cands:
         if not c.pair:
@@ -303,6 +334,24 @@ def read_candidates(reader: Callable[[str, Sequence[str]], np.ndarray], q: str, 
     logit = dict(zip(order, reader(q, texts).astype(np.float64))) if order else {}
     read = [c for c in cands if parts[id(c)] and all(id(s) in logit for s in parts[id(c)])]
     return read, np.array([max(logit[id(s)] for s in parts[id(c)]) for c in read], dtype=np.float64)
+
+
+def read_passages(passages: PassageScorer, q: str, cands: list[Candidate],
+                  top: list[Candidate]) -> tuple[list[Candidate], np.ndarray]:
+    """The passage reader: every passage that holds one of ``top`` is read whole, its sentences in order with the
+    question, and every candidate of those passages gets a logit — a sentence its own, scored in its passage's
+    context, a pair the mean of its two sentences' weighted by length (the head's mean over the pair's tokens)."""
+    hits = list(dict.fromkeys(c.hit_index for c in top))
+    singles = {h: sorted((c for c in cands if c.hit_index == h and not c.pair), key=lambda c: c.start) for h in hits}
+    scored = passages(q, [[s.text for s in singles[h]] for h in hits])
+    logit = {id(s): float(v) for h, row in zip(hits, scored) for s, v in zip(singles[h], row)}
+    read, values = [], []
+    for c in cands:
+        parts = [s for s in singles.get(c.hit_index, []) if c.start <= s.start and s.end <= c.end] if c.pair else [c]
+        if parts and all(id(s) in logit for s in parts):
+            read.append(c)
+            values.append(sum(logit[id(s)] * len(s.text) for s in parts) / sum(len(s.text) for s in parts))
+    return read, np.array(values, dtype=np.float64)
 
 
 def reader_terms(top: list[Candidate], logits: np.ndarray, cfg: AnswerConfig,

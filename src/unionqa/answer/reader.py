@@ -31,15 +31,31 @@ def pair_ids(tok: Any, bos: int, eos: int, question: str, sentence: str, max_len
     return [bos, *q, eos, *s, eos]
 
 
+def passage_ids(bos: int, eos: int, question_ids: Sequence[int], prefix_ids: Sequence[int],
+                sentence_ids: Sequence[Sequence[int]]) -> tuple[list[int], list[tuple[int, int]]]:
+    """``<s> query: Q </s> passage: S1 S2 … </s>`` as token ids (each sentence tokenized on its own, so its tokens are
+    known), and each sentence's token range [a, b) in them: what the passage reader reads and where it scores."""
+    ids = [bos, *question_ids, eos, *prefix_ids]
+    ranges = []
+    for s in sentence_ids:
+        ranges.append((len(ids), len(ids) + len(s)))
+        ids.extend(s)
+    ids.append(eos)
+    return ids, ranges
+
+
 #: the committed weights (``scripts/train_reader.py export``); their sha256 is in the README's model card
 WEIGHTS = Path(__file__).with_name("reader_weights.npz")
+#: a reader trained to read whole passages (``train_reader.py data --passages``, then ``export --out`` here), where
+#: installed; none ships (tried and not adopted, README "The reader", fifteenth session)
+PASSAGE_WEIGHTS = Path(__file__).with_name("reader_passage_weights.npz")
 #: the precision answering runs the reader in (README "The reader": measured against fp32)
 PRECISION = "int8"
 #: in int8, these MatMuls stay fp32: each layer's FFN output, whose input (after GELU) spans a range one per-tensor
 #: int8 scale reads coarsely — quantized, it made most of the int8 reader's error (mean |logit − fp32| 0.28 → 0.09)
 KEEP_FP32 = ("fo_mm",)
 #: bump when the reader's graph or input format changes (invalidates cached converted models)
-READER_VERSION = 2
+READER_VERSION = 3
 
 
 class Reader:
@@ -50,6 +66,7 @@ class Reader:
     """
 
     max_len = 128
+    passage_len = 320  # tokens per passage window (question and sentences), as the passage reader was trained
     cache_size = 50_000  # (question, sentence) scores kept; cleared when full
 
     def __init__(self, weights: Path = WEIGHTS, precision: str = PRECISION, threads: int | None = None) -> None:
@@ -73,7 +90,7 @@ class Reader:
         self.bos, self.eos = w.bos, w.eos
         self._session = ort.InferenceSession(str(path), session_options(threads), providers=["CPUExecutionProvider"])
         self.path = path
-        self._cache: dict[tuple[str, str], float] = {}
+        self._cache: dict[tuple[str, str], Any] = {}
         self._cache_lock = threading.Lock()
 
     def score(self, question: str, sentences: Sequence[str]) -> np.ndarray:
@@ -101,6 +118,44 @@ class Reader:
             if len(self._cache) > self.cache_size:
                 self._cache.clear()
             self._cache.update(((question, sentences[i]), float(out[i])) for i in todo)
+        return out
+
+    def score_passages(self, question: str, passages: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        """The passage reader: each passage's sentences read together with the question, in order
+        (``passage_ids``), and one logit per sentence — the head's mean over its tokens (> 0: it answers). A passage
+        longer than ``passage_len`` tokens is read in consecutive windows of whole sentences."""
+        tok = self.tokenizer
+        q = tok.content_ids(QUERY_PREFIX + question)[: self.passage_len // 4]
+        prefix = tok.content_ids(PASSAGE_PREFIX.strip())
+        room = self.passage_len - len(q) - len(prefix) - 3
+        out = [np.zeros(len(p), dtype=np.float32) for p in passages]
+        windows: list[tuple[int, int, list[int], list[tuple[int, int]]]] = []
+        for pi, sents in enumerate(passages):
+            with self._cache_lock:
+                hit = self._cache.get((question, "\x00" + "\x00".join(sents)))  # never a sentence's key
+            if hit is not None:
+                out[pi][:] = hit
+                continue
+            ids = [x[:room] for x in tok.content_ids_batch(list(sents))] if sents else []
+            start = 0
+            while start < len(ids):
+                end, used = start, 0
+                while end < len(ids) and used + len(ids[end]) <= room:
+                    used, end = used + len(ids[end]), end + 1
+                end = max(end, start + 1)
+                windows.append((pi, start, *passage_ids(self.bos, self.eos, q, prefix, ids[start:end])))
+                start = end
+        for batch in length_batches([len(w[2]) for w in windows], size=8):
+            seq, mask = pad([windows[b][2] for b in batch])
+            tokens = self._session.run(["token_score"], {"input_ids": seq, "attention_mask": mask})[0]
+            for row, b in enumerate(batch):
+                pi, start, _, ranges = windows[b]
+                for k, (a, e) in enumerate(ranges):
+                    out[pi][start + k] = tokens[row, a:e].mean() if e > a else -10.0
+        with self._cache_lock:
+            if len(self._cache) > self.cache_size:
+                self._cache.clear()
+            self._cache.update(((question, "\x00" + "\x00".join(p)), out[pi].copy()) for pi, p in enumerate(passages))
         return out
 
     def clear_cache(self) -> None:
@@ -155,3 +210,13 @@ def shipped_scorer() -> Callable[[str, Sequence[str]], np.ndarray] | None:
     if not WEIGHTS.is_file():
         return None
     return lambda question, sentences: load_reader().score(question, sentences)
+
+
+def shipped_passage_scorer() -> Callable[[str, Sequence[Sequence[str]]], list[np.ndarray]] | None:
+    """The passage reader's ``score_passages``, loaded on its first call; None unless ``PASSAGE_WEIGHTS`` is
+    installed (none ships: README "The reader", fifteenth session). The committed reader was trained on single
+    sentences and does not read passages (CMRC gold passage, its best sentence in passage reading: 0.054), so
+    answering then reads sentences."""
+    if not PASSAGE_WEIGHTS.is_file():
+        return None
+    return lambda question, passages: load_reader(PASSAGE_WEIGHTS).score_passages(question, passages)

@@ -92,12 +92,17 @@ def build_encoder(w: E5Weights, layers: int | None = None, span: bool = False) -
                         mod.weight.copy_(torch.from_numpy(arrays[f"l{li}.{key}.w"]))
                         mod.bias.copy_(torch.from_numpy(arrays[f"l{li}.{key}.b"]))
 
-        def forward(self, ids: Any, mask: Any, states: bool = False) -> tuple[Any, ...]:
+        def hidden(self, ids: Any, mask: Any) -> Any:
+            """The last layer's token states (batch × tokens × hidden)."""
             S = ids.shape[1]
             x = self.eln(self.word(ids) + self.pos[:S] + self.type0)
             bias = ((1.0 - mask[:, None, None, :].to(x.dtype)) * -1e4)
             for layer in self.layers:
                 x = layer(x, bias)
+            return x
+
+        def forward(self, ids: Any, mask: Any, states: bool = False) -> tuple[Any, ...]:
+            x = self.hidden(ids, mask)
             m = mask[..., None].to(x.dtype)
             pooled = (x * m).sum(1) / m.sum(1).clamp(min=1.0)
             if states:

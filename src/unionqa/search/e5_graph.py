@@ -116,14 +116,18 @@ class _Graph:
         count = self.node("ReduceSum", [maskf, "one1"], "count", keepdims=1)
         self.nodes.append(self.helper.make_node("Div", [summed, count], ["pooled"], name="n_pooled"))
 
-    def score_head(self) -> None:
-        """The reader's relevance score per input from the pooled vector → ``score``."""
+    def score_head(self, x: str) -> None:
+        """The reader's relevance score per input from the pooled vector → ``score``, and the same head applied to
+        every token of the last layer → ``token_score`` (batch × tokens: the passage reader's sentence score is the
+        mean over its tokens, which is the head applied to their mean)."""
         H = self.w.hidden
         self.const("head_w", np.asarray(self.t["head.w"], np.float32).reshape(H, 1))
         self.const("head_b", np.asarray(self.t["head.b"], np.float32).reshape(1))
         self.const("flat", np.array([-1], dtype=np.int64))
         lin = self.node("Add", [self.node("MatMul", ["pooled", "head_w"], "head_mm"), "head_b"], "head_out")
         self.nodes.append(self.helper.make_node("Reshape", [lin, "flat"], ["score"], name="n_score"))
+        per_token = self.node("Add", [self.node("MatMul", [x, "head_w"], "tok_mm"), "head_b"], "tok_out")
+        self.nodes.append(self.helper.make_node("Squeeze", [per_token, "neg1"], ["token_score"], name="n_token_score"))
 
 
 def build_graph(w: E5Weights, q4: bool = False):  # noqa: ANN201 - returns onnx.ModelProto (onnx imported lazily)
@@ -145,8 +149,9 @@ def build_graph(w: E5Weights, q4: bool = False):  # noqa: ANN201 - returns onnx.
     g.pooled(x, maskf)
     outputs = [helper.make_tensor_value_info("pooled", TensorProto.FLOAT, ["batch", w.hidden])]
     if "head.w" in w.tensors:
-        g.score_head()
-        outputs.append(helper.make_tensor_value_info("score", TensorProto.FLOAT, ["batch"]))
+        g.score_head(x)
+        outputs += [helper.make_tensor_value_info("score", TensorProto.FLOAT, ["batch"]),
+                    helper.make_tensor_value_info("token_score", TensorProto.FLOAT, ["batch", "seq"])]
     graph = helper.make_graph(
         g.nodes, "e5_small",
         [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"]),
