@@ -24,8 +24,8 @@ class AnswerContext:
     IDF per column; ``document_text``: doc_id → decoded source text (spans index into it);
     ``document_title``: doc_id → title; ``unit_vectors``: chunk_id → the stored embedding units of
     that chunk (``chunking.embedding_units`` order), or None when vectors are not available; ``reader``: the
-    trained reader's scorer (``answer.reader.Reader.score``), or None; ``passage_reader``: the same reader reading
-    whole passages (``Reader.score_passages``), or None.
+    trained reader's scorer (``answer.reader.Reader.score``), or None; ``passage_reader``: a reader trained to read
+    whole passages (``Reader.score_passages`` of ``reader.PASSAGE_WEIGHTS``), or None (none ships).
     """
 
     tokenize: Callable[[str], list[str]]
