@@ -51,13 +51,18 @@ from unionqa.types import MARKER_RE, Hit  # noqa: E402
 
 def heldout(path: Path, limit: int) -> None:
     """The reader alone on the training hold-out: its top sentence is the answering one; no-answer groups (all < 0)."""
-    reader = load_reader()
     rows = [json.loads(line) for line in open(path, encoding="utf-8")]
     rows = rows[:limit] if limit else rows
+    # passage groups (``train_reader.py data --passages``) are read whole by the passage reader, sentence groups one
+    # by one by the shipped reader
+    passages = bool(rows) and bool(rows[0].get("passage"))
+    if passages and not reader_module.PASSAGE_WEIGHTS.is_file():
+        raise SystemExit(f"bench_reader.py --heldout: passage groups need the passage reader's weights "
+                         f"({reader_module.PASSAGE_WEIGHTS})")
+    reader = load_reader(reader_module.PASSAGE_WEIGHTS) if passages else load_reader()
     top_ok = answered = no_ok = no_n = 0
     for r in rows:
-        # a passage group (``train_reader.py data --passages``) is read whole, a sentence group one by one
-        s = reader.score_passages(r["question"], [r["sentences"]])[0] if r.get("passage") else \
+        s = reader.score_passages(r["question"], [r["sentences"]])[0] if passages else \
             reader.score(r["question"], r["sentences"])
         if r["positive"] >= 0:
             answered += 1
@@ -199,8 +204,10 @@ def main(argv: list[str] | None = None) -> int:
         whole = answer(qp, [hit], ctx, cfg, qvec)
         counts["quoted"] += not whole.abstained and holds(MARKER_RE.sub("", whole.text))
         sents = [hit.text[a:b] for a, b in _sentence_spans(hit.text)]
-        # the reader alone reads as answering does: the passage whole (``reader_reads_passages``) or sentence by sentence
-        scores = reader.score_passages(qp, [sents])[0] if cfg.reader_reads_passages else reader.score(qp, sents)
+        # the reader alone reads as answering does: the passage whole by the passage reader (``reader_reads_passages``,
+        # where installed) or sentence by sentence
+        by_passage = cfg.reader_reads_passages and ctx.passage_reader is not None
+        scores = ctx.passage_reader(qp, [sents])[0] if by_passage else reader.score(qp, sents)
         counts["reader"] += bool(sents) and holds(sents[int(scores.argmax())])
     el = time.perf_counter() - t0
     print(f"CMRC 2018 trial ({args.half}), gold passage given: {n} questions ({el:.0f} s)")

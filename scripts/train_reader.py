@@ -233,10 +233,10 @@ def groups(articles: list[dict], source: str, rng: random.Random, convert=None, 
 
 def passage_groups(articles: list[dict], source: str, rng: random.Random, convert=None,  # noqa: ANN001
                    no_answer_share: float = NO_ANSWER_SHARE) -> list[dict]:
-    """One group per question for the passage reader (``train --passages``): all the sentences of its paragraph in
-    order, the answering one's index and where the answer starts in it — or, for ``no_answer_share`` of the
-    questions, another paragraph of the same article (of another article when it has one paragraph) that does not
-    hold the answer (index -1)."""
+    """One group per question for the passage reader (``data --passages``; ``train`` reads such groups whole): all
+    the sentences of its paragraph in order, the answering one's index and where the answer starts in it — or, for
+    ``no_answer_share`` of the questions, another paragraph of the same article (of another article when it has one
+    paragraph) that does not hold the answer (index -1)."""
     out = []
     for art, pi, qa, spans in answered_questions(articles):
         paras, ctx = art["paragraphs"], art["paragraphs"][pi]["context"]
@@ -271,7 +271,7 @@ def cmd_data(args: argparse.Namespace) -> None:
     from unionqa.evaluation import squad_reworded
 
     rng = random.Random(SEED)
-    if args.passages:  # whole paragraphs, for ``train --passages``
+    if args.passages:  # whole paragraphs: ``train`` reads these groups as passages
         make = partial(passage_groups, no_answer_share=args.no_answer_share)
     else:
         make = partial(groups, no_answer_share=args.no_answer_share, cross=args.cross_article,
@@ -351,11 +351,9 @@ def encode_passage(tok, pieces: list[str], bos: int, eos: int, g: dict, max_len:
     sequence), ``_sent`` (the token ranges of the sentences read), ``_pos`` (the answering one among them, -1: none)
     and ``_span`` (the answer's first and last token, or None). A paragraph longer than ``max_len`` is read as a run
     of whole sentences that fits, holding the answering one at a random place (a random run where none answers)."""
-    from unionqa.answer.reader import PASSAGE_PREFIX, QUERY_PREFIX, passage_ids
+    from unionqa.answer.reader import passage_frame, passage_ids
 
-    q = tok.content_ids(QUERY_PREFIX + g["question"])[: max_len // 4]
-    prefix = tok.content_ids(PASSAGE_PREFIX.strip())
-    room = max_len - len(q) - len(prefix) - 3
+    q, prefix, room = passage_frame(tok, g["question"], max_len)
     sents = [tok.content_ids(s)[:room] for s in g["sentences"]]
     pos = g["positive"]
     lo = pos if pos >= 0 else rng.randrange(len(sents))
@@ -425,9 +423,7 @@ def train(rows: list[dict], work: Path, minutes: float, epochs: float = 0.8, lr:
         w = reader_weights(w, init.read_bytes())
     for r in rows:
         if passages:  # one sequence per group: the question and a run of its paragraph's sentences
-            encode_passage(tok, w.pieces, w.bos, w.eos, r, max_len, rng)
-            if not span_weight:
-                r["_span"] = None
+            encode_passage(tok, w.pieces, w.bos, w.eos, r, max_len, rng)  # its answer tokens: used with span_weight
             continue
         if titles:
             read_with_titles(r)
@@ -564,8 +560,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     rows = [r for r, o in zip(rows, out) if not o]
     if args.limit:
         rows = rows[: args.limit]
-    train(rows, Path(args.work), args.minutes, epochs=args.epochs, lr=args.lr, tokens_per_batch=args.tokens, max_len=args.max_len,
-          save_every=args.save_every, layers=args.layers, bf16=not args.fp32, stop_at=args.stop_at,
+    train(rows, Path(args.work), args.minutes, epochs=args.epochs, lr=args.lr, tokens_per_batch=args.tokens,
+          max_len=args.max_len, save_every=args.save_every, layers=args.layers, bf16=not args.fp32, stop_at=args.stop_at,
           head_lr=args.head_lr, init=Path(args.init) if args.init else None, span_weight=args.span_weight,
           titles=args.titles, passages=bool(rows) and bool(rows[0].get("passage")))
 
@@ -602,7 +598,7 @@ def main() -> None:
     d.add_argument("--max-sentences", type=int, default=MAX_SENTENCES,
                    help="sentences per group (the paragraph's gold one and those sharing most characters)")
     d.add_argument("--passages", action="store_true",
-                   help="whole paragraphs in order (the passage reader's groups, for train --passages)")
+                   help="whole paragraphs in order (the passage reader's groups; train reads them as passages)")
     d.add_argument("--cross-article", type=int, default=CROSS_ARTICLE,
                    help="sentences per group from other articles, most like the question (0: the shipped data)")
     t = sub.add_parser("train")

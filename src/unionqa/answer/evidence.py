@@ -134,9 +134,9 @@ def widening_reader(ctx: AnswerContext, q: str, passage: str, title: str,
     each sentence read alone (``reader_text``); None without a reader."""
     if cfg.reader_reads_passages and ctx.passage_reader is not None:
         reader = ctx.passage_reader
-        sentences = [passage[a:b] for a, b in _sentence_spans(passage)]
 
         def in_passage(asked: list[str]) -> np.ndarray:
+            sentences = [passage[a:b] for a, b in _sentence_spans(passage)]
             scored = dict(zip(sentences, reader(q, [sentences])[0]))
             return np.array([scored.get(s, -np.inf) for s in asked], dtype=np.float64)
 
@@ -319,12 +319,7 @@ def read_candidates(reader: Callable[[str, Sequence[str]], np.ndarray], q: str, 
             in_passage = {id(c): v for c, v in zip(read, values)}
             logits = logits + cfg.reader_passage_weight * np.array([in_passage[id(c)] for c in top])
         return top, logits
-    singles: dict[int, list[Candidate]] = {}
-    for c in cands:
-        if not c.pair:
-            singles.setdefault(c.hit_index, []).append(c)
-    parts = {id(c): [s for s in singles.get(c.hit_index, []) if c.start <= s.start and s.end <= c.end]
-             if c.pair else [c] for c in cands}  # each candidate's sentences
+    parts = _sentences_of(cands)
     first = {id(c) for c in top}
     by_id = {id(s): s for c in cands for s in parts[id(c)]}
     # the first distinct sentences of the candidates, those of the reading list first
@@ -332,8 +327,23 @@ def read_candidates(reader: Callable[[str, Sequence[str]], np.ndarray], q: str, 
                                for s in parts[id(c)]))[:max(cfg.reader_candidates, len(top))]
     texts = [reader_text(by_id[i].text, titles.get(by_id[i].hit_index, ""), cfg) for i in order]
     logit = dict(zip(order, reader(q, texts).astype(np.float64))) if order else {}
-    read = [c for c in cands if parts[id(c)] and all(id(s) in logit for s in parts[id(c)])]
+    read = _all_read(cands, parts, logit)
     return read, np.array([max(logit[id(s)] for s in parts[id(c)]) for c in read], dtype=np.float64)
+
+
+def _sentences_of(cands: list[Candidate]) -> dict[int, list[Candidate]]:
+    """Each candidate's single sentences (by ``id``; in ``cands``' order): a sentence itself, a pair those it spans."""
+    singles: dict[int, list[Candidate]] = {}
+    for c in cands:
+        if not c.pair:
+            singles.setdefault(c.hit_index, []).append(c)
+    return {id(c): [s for s in singles.get(c.hit_index, []) if c.start <= s.start and s.end <= c.end]
+            if c.pair else [c] for c in cands}
+
+
+def _all_read(cands: list[Candidate], parts: dict[int, list[Candidate]], logit: dict[int, float]) -> list[Candidate]:
+    """The candidates each of whose sentences has a logit."""
+    return [c for c in cands if parts[id(c)] and all(id(s) in logit for s in parts[id(c)])]
 
 
 def read_passages(passages: PassageScorer, q: str, cands: list[Candidate],
@@ -342,15 +352,13 @@ def read_passages(passages: PassageScorer, q: str, cands: list[Candidate],
     question, and every candidate of those passages gets a logit — a sentence its own, scored in its passage's
     context, a pair the mean of its two sentences' weighted by length (the head's mean over the pair's tokens)."""
     hits = list(dict.fromkeys(c.hit_index for c in top))
-    singles = {h: sorted((c for c in cands if c.hit_index == h and not c.pair), key=lambda c: c.start) for h in hits}
-    scored = passages(q, [[s.text for s in singles[h]] for h in hits])
-    logit = {id(s): float(v) for h, row in zip(hits, scored) for s, v in zip(singles[h], row)}
-    read, values = [], []
-    for c in cands:
-        parts = [s for s in singles.get(c.hit_index, []) if c.start <= s.start and s.end <= c.end] if c.pair else [c]
-        if parts and all(id(s) in logit for s in parts):
-            read.append(c)
-            values.append(sum(logit[id(s)] * len(s.text) for s in parts) / sum(len(s.text) for s in parts))
+    runs = {h: sorted((c for c in cands if c.hit_index == h and not c.pair), key=lambda c: c.start) for h in hits}
+    scored = passages(q, [[s.text for s in runs[h]] for h in hits])
+    logit = {id(s): float(v) for h, row in zip(hits, scored) for s, v in zip(runs[h], row)}
+    parts = _sentences_of(cands)
+    read = _all_read(cands, parts, logit)
+    values = [sum(logit[id(s)] * len(s.text) for s in parts[id(c)]) / sum(len(s.text) for s in parts[id(c)])
+              for c in read]
     return read, np.array(values, dtype=np.float64)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from unionqa.answer.context import PassageScorer
 from unionqa.errors import ModelUnavailableError
 from unionqa.search.e5_graph import build_graph, save_graph
 from unionqa.search.e5_onnx import pad, session_options
@@ -42,6 +43,14 @@ def passage_ids(bos: int, eos: int, question_ids: Sequence[int], prefix_ids: Seq
         ids.extend(s)
     ids.append(eos)
     return ids, ranges
+
+
+def passage_frame(tok: Any, question: str, max_len: int) -> tuple[list[int], list[int], int]:
+    """What frames every passage read for ``question`` within ``max_len`` tokens: the question's ids (at most a
+    quarter of them), the ``passage:`` prefix's ids, and the room left for sentences (training reads so too)."""
+    q = tok.content_ids(QUERY_PREFIX + question)[: max_len // 4]
+    prefix = tok.content_ids(PASSAGE_PREFIX.strip())
+    return q, prefix, max_len - len(q) - len(prefix) - 3
 
 
 #: the committed weights (``scripts/train_reader.py export``); their sha256 is in the README's model card
@@ -92,7 +101,8 @@ class Reader:
         self.bos, self.eos = w.bos, w.eos
         self._session = ort.InferenceSession(str(path), session_options(threads), providers=["CPUExecutionProvider"])
         self.path = path
-        self._cache: dict[tuple[str, str], Any] = {}
+        self._cache: dict[tuple[str, str], float] = {}
+        self._passage_cache: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}  # (question, sentences) → logits
         self._cache_lock = threading.Lock()
 
     def score(self, question: str, sentences: Sequence[str]) -> np.ndarray:
@@ -126,25 +136,21 @@ class Reader:
         """The passage reader: each passage's sentences read together with the question, in order
         (``passage_ids``), and one logit per sentence — the head's mean over its tokens (> 0: it answers). A passage
         longer than ``passage_len`` tokens is read in consecutive windows of whole sentences."""
-        tok = self.tokenizer
-        q = tok.content_ids(QUERY_PREFIX + question)[: self.passage_len // 4]
-        prefix = tok.content_ids(PASSAGE_PREFIX.strip())
-        room = self.passage_len - len(q) - len(prefix) - 3
+        q, prefix, room = passage_frame(self.tokenizer, question, self.passage_len)
         out = [np.zeros(len(p), dtype=np.float32) for p in passages]
         windows: list[tuple[int, int, list[int], list[tuple[int, int]]]] = []
         for pi, sents in enumerate(passages):
             with self._cache_lock:
-                hit = self._cache.get((question, "\x00" + "\x00".join(sents)))  # never a sentence's key
+                hit = self._passage_cache.get((question, tuple(sents)))
             if hit is not None:
                 out[pi][:] = hit
                 continue
-            ids = [x[:room] for x in tok.content_ids_batch(list(sents))] if sents else []
+            ids = [x[:room] for x in self.tokenizer.content_ids_batch(list(sents))] if sents else []
             start = 0
-            while start < len(ids):
+            while start < len(ids):  # each sentence is cut to fit, so a window holds at least one
                 end, used = start, 0
                 while end < len(ids) and used + len(ids[end]) <= room:
                     used, end = used + len(ids[end]), end + 1
-                end = max(end, start + 1)
                 windows.append((pi, start, *passage_ids(self.bos, self.eos, q, prefix, ids[start:end])))
                 start = end
         for batch in length_batches([len(w[2]) for w in windows], size=8):
@@ -155,15 +161,16 @@ class Reader:
                 for k, (a, e) in enumerate(ranges):
                     out[pi][start + k] = tokens[row, a:e].mean() if e > a else NO_TOKENS
         with self._cache_lock:
-            if len(self._cache) > self.cache_size:
-                self._cache.clear()
-            self._cache.update(((question, "\x00" + "\x00".join(p)), out[pi].copy()) for pi, p in enumerate(passages))
+            if len(self._passage_cache) > self.cache_size:
+                self._passage_cache.clear()
+            self._passage_cache.update(((question, tuple(p)), out[pi].copy()) for pi, p in enumerate(passages))
         return out
 
     def clear_cache(self) -> None:
         """Forget the scores read so far (benchmarks time every read)."""
         with self._cache_lock:
             self._cache.clear()
+            self._passage_cache.clear()
 
 
 def length_batches(lengths: Sequence[int], ratio: float = 1.2, size: int = 16) -> list[list[int]]:
@@ -214,7 +221,7 @@ def shipped_scorer() -> Callable[[str, Sequence[str]], np.ndarray] | None:
     return lambda question, sentences: load_reader().score(question, sentences)
 
 
-def shipped_passage_scorer() -> Callable[[str, Sequence[Sequence[str]]], list[np.ndarray]] | None:
+def shipped_passage_scorer() -> PassageScorer | None:
     """The passage reader's ``score_passages``, loaded on its first call; None unless ``PASSAGE_WEIGHTS`` is
     installed (none ships: README "The reader", fifteenth session). The committed reader was trained on single
     sentences and does not read passages (CMRC gold passage, its best sentence in passage reading: 0.054), so
