@@ -37,7 +37,7 @@ import numpy as np
 from unionqa import Index
 from unionqa.answer import gather_evidence
 from unionqa.answer.evidence import Candidate, read_candidates, reader_text
-from unionqa.config import answer_settings
+from unionqa.config import AnswerConfig, answer_settings
 from unionqa.evaluation import answer_correct, first_relevant_rank, load_gold
 from unionqa.search.query import prepare_question
 from unionqa.text import split_sentences, squash
@@ -78,7 +78,7 @@ def rank_by(scores: np.ndarray, flags: list[bool]) -> int | None:
     return first_rank([flags[i] for i in order])
 
 
-def trace(ix: Index, item: dict[str, Any], cfg: Any) -> Trace:
+def trace(ix: Index, item: dict[str, Any], cfg: AnswerConfig) -> Trace:
     """Replay ``ask`` for one gold question and find its gold sentence at each step."""
     ctx = ix.answer_context
     ans, hits = ix.ask_with_passages(item["question"], top_k=max(10, cfg.passages), config=cfg)
