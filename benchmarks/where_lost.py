@@ -55,8 +55,7 @@ class Trace:
     rules: int | None
     answer: int | None
     reader: int | None
-    reader_logit: float | None
-    read: bool  # the gold sentence was among those the reader read
+    reader_logit: float | None  # None with reader None: the gold sentence was not among those read
     reader_all: int | None
     e5: int | None
 
@@ -95,28 +94,28 @@ def trace(ix: Index, item: dict[str, Any], cfg: AnswerConfig) -> Trace:
     rules = gather_evidence(ctx, prepared, read_hits, replace(cfg, reader=False), qvec)
     final = gather_evidence(ctx, prepared, read_hits, cfg, qvec)
     reader_rank = logit = None
-    read = False
     if ctx.reader is not None and rules.candidates:
         titles = {i: ctx.document_title(h.doc_id) for i, h in enumerate(read_hits)}
         top, logits = read_candidates(ctx.reader, prepared.text, rules.candidates, cfg, titles, ctx.passage_reader)
         flags = [gold(c) for c in top]
-        read = any(flags)
         reader_rank = rank_by(logits, flags)
         logit = max((float(v) for v, f in zip(logits, flags) if f), default=None)
-    sents = list(dict.fromkeys(h.text[a:b].strip() for h in read_hits for a, b in split_sentences(h.text)))
-    sents = [s for s in sents if s]
-    owners = {s: [h.text for h in read_hits if s in h.text] for s in sents}
-    flags = [any(is_gold(s, p, golds, evidence) for p in owners[s]) for s in sents]
+    owners: dict[str, list[Hit]] = {}  # each distinct sentence of the passages read → the passages holding it
+    for h in read_hits:
+        for a, b in split_sentences(h.text):
+            if h.text[a:b].strip():
+                owners.setdefault(h.text[a:b].strip(), []).append(h)
+    sents = list(owners)
+    flags = [any(is_gold(s, h.text, golds, evidence) for h in owners[s]) for s in sents]
     e5 = reader_all = None
     if sents:
         e5 = rank_by(np.asarray(ix.embedder.embed_documents(sents) @ qvec), flags)
     if sents and ctx.reader is not None:
-        title = {h.text: ctx.document_title(h.doc_id) for h in read_hits}
-        texts = [reader_text(s, title[owners[s][0]], cfg) for s in sents]
+        texts = [reader_text(s, ctx.document_title(owners[s][0].doc_id), cfg) for s in sents]
         reader_all = rank_by(np.asarray(ctx.reader(prepared.text, texts)), flags)
     return Trace(item["id"], item["kind"], outcome, first_relevant_rank(hits, item["evidence"]),
                  first_rank([gold(c) for c in rules.candidates]), first_rank([gold(c) for c in final.candidates]),
-                 reader_rank, logit, read, reader_all, e5)
+                 reader_rank, logit, reader_all, e5)
 
 
 def show(x: int | None) -> str:
@@ -155,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     print("| question | kind | outcome | passage | rules | answer | reader (logit) | all | e5 |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for t in traces:
-        reading = "unread" if not t.read else f"{show(t.reader)} ({t.reader_logit:+.2f})"
+        reading = "unread" if t.reader is None else f"{t.reader} ({t.reader_logit:+.2f})"
         print(f"| {t.qid} | {t.kind} | {t.outcome} | {show(t.passage)} | {show(t.rules)} | {show(t.answer)} | "
               f"{reading} | {show(t.reader_all)} | {show(t.e5)} |")
     print(f"\nthe gold sentence first, per kind (evidence passage read: hybrid rank ≤ {cfg.passages}):")

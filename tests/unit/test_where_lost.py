@@ -40,7 +40,7 @@ def test_ranks_count_from_one_and_take_the_best_scored_gold_item() -> None:
 def test_the_summary_counts_each_kind_and_all() -> None:
     def t(kind: str, outcome: str, passage: int | None, first: bool) -> Trace:
         r = 1 if first else 4
-        return Trace("q", kind, outcome, passage, r, r, r if first else None, None, first, r, r)
+        return Trace("q", kind, outcome, passage, r, r, r if first else None, 1.0 if first else None, r, r)
 
     rows = summary([t("fact", "right", 1, True), t("semantic", "refused", 1, False),
                     t("semantic", "wrong", 7, False)], passages=5)
